@@ -1,0 +1,158 @@
+# Serai Coordinator in C: one non-recursive GNU Makefile.
+#
+# Each directory contributes a fragment, DIR/module.mk, included below; a
+# fragment appends to BINS, UNIT_TESTS, FUZZERS and CLEANFILES and names the
+# objects of its binaries.  Everything is built in the source tree.
+#
+#   make                 build libcommon.a and every binary
+#   make check           build, then run every test under prove
+#   make demo            run the suite on the embedded defaults
+#   make bench           run the benchmarks (not part of check)
+#   make fuzz            run every fuzz target for FUZZ_SECONDS (clang)
+#   make deps            install the missing Debian packages (apt-get)
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(PREFIX)/etc/serai-coordinator
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PROTOC_C   ?= protoc-c
+PROVE      ?= prove
+FUZZ_SECONDS ?= 20
+
+PKGS := rdkafka libprotobuf-c libsodium libcurl libcjson libpq inih
+
+# Debian packages that provide the build and test dependencies.
+DEB_BUILD := build-essential pkg-config librdkafka-dev libprotobuf-c-dev \
+	protobuf-c-compiler libsodium-dev libcurl4-openssl-dev libcjson-dev \
+	libpq-dev libinih-dev
+DEB_TEST  := clang libclang-rt-14-dev perl kcat postgresql runit s6 \
+	default-jre-headless@java maven@mvn nodejs@node npm@npm python3 jq curl \
+	procps psmisc iproute2
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla \
+	-Wno-sign-compare
+ifneq ($(WERROR),)
+WARN += -Werror
+endif
+
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -I. -Ilibcommon -D_GNU_SOURCE -DVERSION='"$(VERSION)"'
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 -MMD -MP
+LIBS       = $(PKG_LIBS) -lpthread -lm
+
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+BINS       :=
+UNIT_TESTS :=
+FUZZERS    :=
+CLEANFILES :=
+MAN        :=
+LIBCOMMON  := libcommon/libcommon.a
+
+# Protocol buffers: every proto/*.proto is compiled by protoc-c into
+# libcommon.a; generated files are never committed.
+PROTOS     := $(sort $(wildcard proto/*.proto))
+PROTO_C    := $(PROTOS:.proto=.pb-c.c)
+PROTO_H    := $(PROTOS:.proto=.pb-c.h)
+PROTO_OBJS := $(PROTOS:.proto=.pb-c.o)
+
+all: build
+
+include $(sort $(wildcard */module.mk))
+
+OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
+	$(foreach u,$(UNIT_TESTS),$(u:.test=.o)) $(EXTRA_OBJS))
+DEPS := $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d)
+
+build: $(LIBCOMMON) $(BINS) $(UNIT_TESTS) $(EXTRA_BINS)
+
+# A change of compiler flags (SANITIZE=..., CFLAGS=...) rebuilds everything.
+FLAGS_STAMP := .build-flags
+FLAGS_NOW   := $(CC) $(ALL_CFLAGS) $(LDFLAGS)
+$(FLAGS_STAMP): FORCE
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+FORCE:
+
+proto/%.pb-c.c proto/%.pb-c.h: proto/%.proto
+	$(PROTOC_C) --proto_path=proto --c_out=proto $<
+
+# Generated code gets the warnings protoc-c's output is clean under.
+$(PROTO_OBJS): %.o: %.c $(FLAGS_STAMP)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -std=c11 -MMD -MP -c -o $@ $<
+
+%.o: %.c $(FLAGS_STAMP) | $(PROTO_H)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(LIBCOMMON_OBJS) $(PROTO_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINS) $(EXTRA_BINS): $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCOMMON) $(LIBS) $($(notdir $@)_LIBS)
+
+%.test: %.o t/tap.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $< t/tap.o $($(notdir $*)_TEST_OBJS) $(LIBCOMMON) $(LIBS)
+
+# ---------------------------------------------------------------- tests
+TESTS = $(UNIT_TESTS) $(sort $(wildcard t/t[0-9]*.sh))
+PROVE_FLAGS ?=
+
+check: deps-check build
+	$(PROVE) $(PROVE_FLAGS) $(TESTS)
+
+# One test or a few: make test T='t/t0100-config.sh t/unit/cfg.test'
+test: build
+	$(PROVE) -v $(T)
+
+bench: deps-check build
+	sh t/bench/run.sh
+
+demo: deps-check build
+	sh conf/demo.sh
+
+# Fuzz targets are built with clang's libFuzzer; each runs FUZZ_SECONDS.
+fuzz: deps-check
+	sh t/fuzz/run.sh $(FUZZ_SECONDS)
+
+# ---------------------------------------------------------------- packages
+deps:
+	sh t/deps.sh install $(DEB_BUILD) $(DEB_TEST)
+
+deps-check:
+	@sh t/deps.sh install $(DEB_BUILD) $(DEB_TEST)
+
+# ---------------------------------------------------------------- install
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MAN); do \
+		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+
+uninstall:
+	for b in $(BINS); do rm -f $(DESTDIR)$(BINDIR)/$${b##*/}; done
+	for m in $(MAN); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -f $(LIBCOMMON) $(BINS) $(EXTRA_BINS) $(UNIT_TESTS) $(OBJS) $(DEPS) \
+		$(PROTO_C) $(PROTO_H) $(PROTO_OBJS) t/tap.o t/tap.d $(FLAGS_STAMP) \
+		$(CLEANFILES)
+	rm -rf t/tmp
+
+.PHONY: all build check test bench demo fuzz deps deps-check install \
+	uninstall clean FORCE
+
+-include $(DEPS)
