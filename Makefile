@@ -71,7 +71,7 @@ PROTO_OBJS := $(PROTOS:.proto=.pb-c.o)
 
 all: build
 
-include $(sort $(wildcard */module.mk))
+include $(sort $(wildcard */module.mk */*/module.mk))
 
 OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
 	$(foreach u,$(UNIT_TESTS),$(u:.test=.o)) $(EXTRA_OBJS))
