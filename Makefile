@@ -37,7 +37,7 @@ DEB_TEST  := clang libclang-rt-14-dev perl kcat postgresql runit s6 \
 	procps psmisc iproute2
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wpointer-arith -Wcast-qual -Wformat=2 -Wundef -Wvla \
+	-Wpointer-arith -Wformat=2 -Wundef -Wvla \
 	-Wno-sign-compare
 ifneq ($(WERROR),)
 WARN += -Werror

@@ -1,0 +1,39 @@
+/*
+ * msgtypes: each message type's body, for -J (JSON Lines) and tools.
+ * Add a row when a .proto gains a message type.
+ */
+#include <stddef.h>
+
+#include "envelope.h"
+#include "proto/common.pb-c.h"
+
+static const struct {
+	uint32_t				 type;
+	const ProtobufCMessageDescriptor	*body;
+} types[] = {
+	{ COORD__MSG_TYPE__DEAD_LETTER,	&coord__dead_letter__descriptor },
+	{ COORD__MSG_TYPE__HEARTBEAT,	&coord__heartbeat__descriptor },
+	{ COORD__MSG_TYPE__HEALTH_REPORT, &coord__health_report__descriptor },
+	{ COORD__MSG_TYPE__TEST_MESSAGE, &coord__test_message__descriptor },
+};
+
+const char *
+env_type_name(uint32_t type)
+{
+	const ProtobufCEnumValue *v;
+
+	v = protobuf_c_enum_descriptor_get_value(&coord__msg_type__descriptor,
+	    (int)type);
+	return v != NULL ? v->name : NULL;
+}
+
+const ProtobufCMessageDescriptor *
+env_type_body(uint32_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].type == type)
+			return types[i].body;
+	return NULL;
+}

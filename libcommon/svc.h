@@ -1,0 +1,90 @@
+/*
+ * svc: a service on the bus.  Ties together what every binary needs to
+ * speak signed envelopes: its key (key_dir/PROG.key), the trusted keys
+ * ([trust]), intent deduplication, the bus, the dead-letter topic, its
+ * heartbeat on chain-health and a Prometheus textfile.
+ *
+ *	svc_open -> loop { svc_recv / handle / svc_send / svc_done; svc_tick }
+ *	-> svc_close
+ *
+ * svc_recv hands up only verified, first-seen envelopes: anything else is
+ * sent to the dead-letter topic with the reason (or, a duplicate, counted
+ * and skipped) and its offset stored, so a bad record never stops a
+ * consumer.
+ */
+#ifndef SVC_H
+#define SVC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "bus.h"
+#include "dedupe.h"
+#include "envelope.h"
+
+#define SVC_MAXGAUGE	32
+
+struct svc {
+	struct app		*app;
+	char			 id[128];	/* "<name>.<prog>" */
+	struct env_key		 key;
+	struct env_trust	 trust;
+	struct dedupe		*seen;
+	struct bus		*bus;
+	size_t			 max_size;
+	uint64_t		 started_ms;
+	uint64_t		 hb_interval_ms;
+	uint64_t		 hb_next_ms;
+	char			 metrics_path[512];
+
+	/* What the heartbeat says; the binary keeps these current. */
+	const char		*hb_network;
+	uint64_t		 hb_scanned;
+	uint64_t		 hb_tip;
+	const char		*hb_status;
+
+	uint64_t		 n_in, n_out, n_dup, n_dlq;
+	struct {
+		const char	*name;
+		const char	*help;
+		double		 value;
+	}			 gauge[SVC_MAXGAUGE];
+	size_t			 ngauge;
+};
+
+/* Key, trust, dedupe window, bus.  On error -1 with err; the caller
+ * exits EX_PERM for config problems (svc_open says which in *perm). */
+int	svc_open(struct svc *, struct app *, const struct bus_opts *, int *,
+	    char *, size_t);
+int	svc_close(struct svc *);
+
+/* -n: check what svc_open would need, without connecting. */
+int	svc_check(struct app *, char *, size_t);
+
+/*
+ * 1: *env is a verified, first-seen envelope from record *m (call
+ * svc_done(m) once its effect is durable, then env_free and
+ * bus_release); 0: nothing within the timeout; -1: input ended or a
+ * fatal bus error (err).
+ */
+int	svc_recv(struct svc *, struct bus_msg *, Coord__Envelope **, int,
+	    char *, size_t);
+int	svc_done(struct svc *, struct bus_msg *, Coord__Envelope *);
+
+/* Build, sign and produce one envelope. */
+int	svc_send(struct svc *, enum bus_topic, uint32_t, const uint8_t *,
+	    const char *, const ProtobufCMessage *, char *, size_t);
+/* Produce an already sealed envelope (relays). */
+int	svc_send_raw(struct svc *, enum bus_topic, const uint8_t *, size_t,
+	    char *, size_t);
+
+/* The record goes to coordinator-dlq, whole, with the reason. */
+int	svc_dlq(struct svc *, const struct bus_msg *, const char *);
+
+/* Heartbeat and metrics when due; call from the loop (cheap). */
+void	svc_tick(struct svc *);
+void	svc_gauge(struct svc *, const char *, const char *, double);
+int	svc_write_metrics(struct svc *);
+
+#endif
