@@ -6,6 +6,8 @@
 
 #include "envelope.h"
 #include "proto/common.pb-c.h"
+#include "proto/observation.pb-c.h"
+#include "proto/p2p.pb-c.h"
 
 static const struct {
 	uint32_t				 type;
@@ -15,6 +17,16 @@ static const struct {
 	{ COORD__MSG_TYPE__HEARTBEAT,	&coord__heartbeat__descriptor },
 	{ COORD__MSG_TYPE__HEALTH_REPORT, &coord__health_report__descriptor },
 	{ COORD__MSG_TYPE__TEST_MESSAGE, &coord__test_message__descriptor },
+	{ COORD__MSG_TYPE__OBSERVER_CURSOR, &coord__observer_cursor__descriptor },
+	{ COORD__MSG_TYPE__BLOCK_UPDATE, &coord__block_update__descriptor },
+	{ COORD__MSG_TYPE__SERAI_EVENT,	&coord__serai_event__descriptor },
+	{ COORD__MSG_TYPE__INSTRUCTION,	&coord__instruction__descriptor },
+	{ COORD__MSG_TYPE__INSTRUCTION_RESULT,
+	    &coord__instruction_result__descriptor },
+	{ COORD__MSG_TYPE__P2P_SEND,	&coord__p2p_send__descriptor },
+	{ COORD__MSG_TYPE__P2P_RECEIVED, &coord__p2p_received__descriptor },
+	{ COORD__MSG_TYPE__CONNECT_REQUEST, &coord__connect_request__descriptor },
+	{ COORD__MSG_TYPE__CONNECT_RESULT, &coord__connect_result__descriptor },
 };
 
 const char *
