@@ -433,7 +433,7 @@ main(int argc, char *argv[])
 	rd_kafka_mock_cluster_t *mc;
 	rd_kafka_resp_err_t kerr;
 	const char *listen_arg = DEFAULT_LISTEN, *afile = NULL, *bootstraps;
-	char err[PATH_MAX + 512], addr[2048], *colon;
+	char err[PATH_MAX + 512], addr[2048], host[256], port[32], *colon;
 	size_t ntopics = 0, i, npfd;
 	int brokers = 1, partitions = 1, readyfd = -1, verbose = 0;
 	int lfd = -1, nrelays = 0, ch, n, level;
@@ -457,6 +457,10 @@ main(int argc, char *argv[])
 			break;
 		case 'p':
 			listen_arg = optarg;
+			if (strcmp(optarg, "none") != 0 && split_hostport(optarg,
+			    host, sizeof(host), port, sizeof(port)) == -1)
+				fatalx(EX_PERM, "-p %s: want host:port or none",
+				    optarg);
 			break;
 		case 'P':
 			if (parse_int(optarg, 1, 10000, &partitions) == -1)
