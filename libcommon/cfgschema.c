@@ -69,6 +69,14 @@ const struct cfg_keydef cfg_keydefs[] = {
 
 	/* signer */
 	{ "signing", "threshold",		CFG_INT,  "0" },
+	{ "signing", "preprocess_timeout",	CFG_DUR,  "30s" },
+	{ "signing", "share_timeout",		CFG_DUR,  "30s" },
+	{ "signing", "max_attempts",		CFG_INT,  "100" },
+	{ "signing", "early_window",		CFG_INT,  "1024" },
+	{ "signing", "early_ttl",		CFG_DUR,  "10m" },
+	{ "signing", "state_topic",		CFG_STR,  "signer-state" },
+	{ "signing", "transactional_id",	CFG_STR,  "" },
+	{ "signing", "batch_max",		CFG_INT,  "64" },
 
 	/* archiver */
 	{ "archive", "backend",			CFG_STR,  "file" },

@@ -8,6 +8,7 @@
 #include "proto/common.pb-c.h"
 #include "proto/observation.pb-c.h"
 #include "proto/p2p.pb-c.h"
+#include "proto/signing.pb-c.h"
 
 static const struct {
 	uint32_t				 type;
@@ -27,6 +28,11 @@ static const struct {
 	{ COORD__MSG_TYPE__P2P_RECEIVED, &coord__p2p_received__descriptor },
 	{ COORD__MSG_TYPE__CONNECT_REQUEST, &coord__connect_request__descriptor },
 	{ COORD__MSG_TYPE__CONNECT_RESULT, &coord__connect_result__descriptor },
+	{ COORD__MSG_TYPE__SIGN_REQUEST, &coord__sign_request__descriptor },
+	{ COORD__MSG_TYPE__PARTY_FORMED, &coord__party_formed__descriptor },
+	{ COORD__MSG_TYPE__SIGN_MESSAGE, &coord__sign_message__descriptor },
+	{ COORD__MSG_TYPE__SIGN_COMPLETED, &coord__sign_completed__descriptor },
+	{ COORD__MSG_TYPE__SIGN_STATE,	&coord__sign_state__descriptor },
 };
 
 const char *
