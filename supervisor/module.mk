@@ -1,0 +1,8 @@
+# supervisor/module.mk: the process supervisor (issue 3).
+BINS += supervisor/supervisor
+supervisor_OBJS := supervisor/supervisor.o supervisor/runfile.o
+supervisor/supervisor: $(supervisor_OBJS)
+# Only libc and inih: no shared library it does not use (memory per
+# supervised service is a goal of the supervisor).
+supervisor/supervisor: LDFLAGS += -Wl,--as-needed
+MAN += supervisor/supervisor.8 supervisor/runfile.5
