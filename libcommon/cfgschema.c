@@ -81,6 +81,16 @@ const struct cfg_keydef cfg_keydefs[] = {
 	/* archiver */
 	{ "archive", "backend",			CFG_STR,  "file" },
 	{ "archive", "path",			CFG_STR,  "archive" },
+	{ "archive", "conninfo",		CFG_STR,  "" },
+	{ "archive", "key_file",		CFG_STR,  "" },
+	{ "archive", "old_key_files",		CFG_LIST, "" },
+	{ "archive", "topics",			CFG_LIST, "" },
+	{ "archive", "batch_size",		CFG_INT,  "1000" },
+	{ "archive", "batch_timeout",		CFG_DUR,  "200ms" },
+	{ "archive", "retry_timeout",		CFG_DUR,  "2m" },
+	{ "archive", "segment_size",		CFG_SIZE, "64MiB" },
+	{ "archive", "backup_keep",		CFG_INT,  "24" },
+	{ "archive", "verify_backups",		CFG_BOOL, "yes" },
 
 	{ NULL, NULL, 0, NULL }
 };

@@ -1,0 +1,38 @@
+/*
+ * archiver: what main.c shares with the query commands and the consume
+ * loop.
+ */
+#ifndef ARCHIVER_H
+#define ARCHIVER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "key.h"
+#include "store.h"
+
+struct app;
+
+struct archiver {
+	struct app	*app;
+	struct store	*st;
+	struct keyring	*kr;
+	size_t		 batch;		/* [archive] batch_size */
+	const char	*backup_dir;
+	long long	 backup_keep;
+	int		 verify_backups;
+};
+
+/* query.c: JSON Lines in and out. */
+int	query_import(struct archiver *, FILE *, const char *, char *, size_t);
+int	query_export(struct archiver *, FILE *, char *, size_t);
+int	query_get(struct archiver *, FILE *, const char *, const char *,
+	    const char *, char *, size_t);
+int	query_list(struct archiver *, FILE *, int, char **, char *, size_t);
+int	query_kv_put(struct archiver *, const char *, FILE *, char *, size_t);
+int	query_kv_get(struct archiver *, const char *, FILE *, char *, size_t);
+
+/* consume.c: the bus side. */
+int	consume_run(struct archiver *, char *, size_t);
+
+#endif
