@@ -1,0 +1,839 @@
+/*
+ * conn: one libp2p connection over a byte stream (see conn.h).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "connector/conn.h"
+#include "connector/varint.h"
+
+#define CONN_QUEUE_MAX	(16 * 1024 * 1024)	/* unsent stream bytes */
+#define HS_PAYLOAD_MAX	4096
+
+enum sproto { SP_NEGO, SP_COORD, SP_PING_ECHO, SP_PING_CLIENT, SP_DONE };
+
+struct sapp {
+	struct conn	*c;
+	struct yamux_stream *st;
+	int		 outbound;
+	enum sproto	 proto;
+	struct mss	 mss;
+	struct coord_rx	 crx;
+	struct buf	 pending;	/* frames queued while negotiating */
+	uint8_t		 ping[PING_LEN];
+	uint64_t	 ping_sent;
+};
+
+static const char *const noise_protos[] = { "/noise" };
+static const char *const yamux_protos[] = { "/yamux/1.0.0" };
+static const char *const listen_protos[] = { COORD_PROTO, PING_PROTO };
+static const char *const coord_protos[] = { COORD_PROTO };
+static const char *const ping_protos[] = { PING_PROTO };
+
+static void	process(struct conn *);
+static int	hs_step(struct conn *);
+static int	hs_check_peer(struct conn *, const uint8_t *, size_t);
+static void	hs_send(struct conn *, const uint8_t *, size_t);
+static void	hs_done(struct conn *);
+static void	seal(struct conn *, struct buf *);
+static struct sapp *sapp_new(struct conn *, struct yamux_stream *, int,
+		    const char *const *, size_t);
+static void	sapp_input(struct conn *, struct sapp *);
+static void	sapp_negotiated(struct conn *, struct sapp *);
+static void	sapp_coord(struct conn *, struct sapp *);
+static void	sapp_write(struct conn *, struct sapp *, const void *, size_t);
+static void	mux_stream_open(void *, struct yamux_stream *);
+static void	mux_stream_data(void *, struct yamux_stream *);
+static void	mux_stream_closed(void *, struct yamux_stream *);
+static void	mux_pong(void *, uint32_t);
+static void	mux_goaway(void *, uint32_t);
+
+static const struct yamux_cb mux_cb = {
+	mux_stream_open, mux_stream_data, mux_stream_closed, mux_pong,
+	mux_goaway
+};
+
+void
+p2p_identity_from_seed(const uint8_t seed[32], struct p2p_identity *id)
+{
+	crypto_sign_seed_keypair(id->pk, id->sk, seed);
+	peerid_from_ed25519(id->pk, &id->id);
+	peerid_str(&id->id, id->idstr, sizeof(id->idstr));
+}
+
+int
+p2p_identity_load(const char *path, struct p2p_identity *id, char *err,
+    size_t errlen)
+{
+	uint8_t	 raw[200], seed[32];
+	char	 hex[65];
+	size_t	 len = sizeof(raw), i, n = 0;
+
+	if (cfg_secret_read(path, raw, &len, err, errlen) == -1)
+		return -1;
+	if (len == 32) {
+		memcpy(seed, raw, 32);
+	} else {
+		for (i = 0; i < len; i++) {
+			if (isspace(raw[i]))
+				continue;
+			if (n == 64 || !isxdigit(raw[i]))
+				break;
+			hex[n++] = (char)raw[i];
+		}
+		hex[n] = '\0';
+		if (i != len || n != 64 || cfg_parse_hex(hex, seed, 32) == -1) {
+			snprintf(err, errlen, "%s: want an Ed25519 seed: 32 raw "
+			    "bytes or 64 hex digits", path);
+			sodium_memzero(raw, sizeof(raw));
+			sodium_memzero(hex, sizeof(hex));
+			return -1;
+		}
+	}
+	p2p_identity_from_seed(seed, id);
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(hex, sizeof(hex));
+	sodium_memzero(seed, sizeof(seed));
+	return 0;
+}
+
+struct conn *
+conn_new(int initiator, const struct p2p_identity *id,
+    const struct conn_cb *cb, void *arg, const char *name)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal(EX_TEMP, "conn: calloc");
+	c->initiator = initiator;
+	c->state = CONN_MSS_SEC;
+	c->id = id;
+	c->cb = cb;
+	c->cbarg = arg;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	buf_init(&c->in);
+	buf_init(&c->out);
+	buf_init(&c->pin);
+	mss_init(&c->mss, initiator, noise_protos, 1);
+	c->max_msg = 1024 * 1024;
+	c->started = yamux_now_ms();
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->mux_up)
+		yamux_free(&c->mux);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->pin);
+	noise_hs_wipe(&c->hs);
+	sodium_memzero(&c->tx, sizeof(c->tx));
+	sodium_memzero(&c->rx, sizeof(c->rx));
+	free(c);
+}
+
+void
+conn_expect(struct conn *c, const struct peerid *p)
+{
+	c->has_expect = 1;
+	c->expect = *p;
+}
+
+void
+conn_set_max(struct conn *c, size_t max)
+{
+	c->max_msg = max;
+}
+
+void
+conn_start(struct conn *c)
+{
+	if (c->initiator)
+		mss_start(&c->mss, &c->out);
+}
+
+void
+conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (c->state == CONN_DEAD)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+	va_end(ap);
+	log_warnx("%s: %s", c->name, c->reason);
+	c->state = CONN_DEAD;
+}
+
+void
+conn_close(struct conn *c, const char *why)
+{
+	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+		return;
+	snprintf(c->reason, sizeof(c->reason), "%s", why);
+	if (!c->mux_up) {
+		log_info("%s: closing: %s", c->name, why);
+		c->state = CONN_DEAD;
+		return;
+	}
+	log_info("%s: going away: %s", c->name, why);
+	yamux_goaway(&c->mux, YAMUX_GO_NORMAL);
+	c->state = CONN_CLOSING;
+	c->closing_since = yamux_now_ms();
+}
+
+void
+conn_eof(struct conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->state == CONN_CLOSING) {
+		c->state = CONN_DEAD;
+		return;
+	}
+	if (buf_len(&c->in) > 0)
+		conn_fail(c, "connection closed in the middle of a frame "
+		    "(%zu bytes of a truncated frame)", buf_len(&c->in));
+	else if (c->mux_up && c->mux.remote_goaway) {
+		snprintf(c->reason, sizeof(c->reason), "peer went away");
+		log_info("%s: connection closed after go-away", c->name);
+		c->state = CONN_DEAD;
+	} else
+		conn_fail(c, "connection closed by the peer%s",
+		    c->state < CONN_OPEN ? " during the handshake" : "");
+}
+
+int
+conn_input(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->state == CONN_DEAD)
+		return -1;
+	c->bytes_in += n;
+	buf_append(&c->in, p, n);
+	process(c);
+	return c->state == CONN_DEAD ? -1 : 0;
+}
+
+/* Handshake message: 2-byte length, then the message, in clear. */
+static void
+hs_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	noise_frame_put(&c->out, msg, len);
+}
+
+static void
+seal(struct conn *c, struct buf *pt)
+{
+	if (buf_len(pt) == 0)
+		return;
+	if (noise_seal(&c->tx, buf_data(pt), buf_len(pt), &c->out) == -1)
+		conn_fail(c, "noise: send nonce exhausted");
+	buf_reset(pt);
+}
+
+static int
+hs_check_peer(struct conn *c, const uint8_t *payload, size_t plen)
+{
+	char	 err[256], want[PEERID_STRMAX];
+	uint8_t	 pk[32];
+
+	if (noise_payload_verify(payload, plen, c->hs.rs, pk, err,
+	    sizeof(err)) == -1) {
+		conn_fail(c, "%s", err);
+		return -1;
+	}
+	peerid_from_ed25519(pk, &c->remote);
+	peerid_str(&c->remote, c->remote_str, sizeof(c->remote_str));
+	if (c->has_expect && !peerid_eq(&c->expect, &c->remote)) {
+		conn_fail(c, "dialled %s but the peer is %s; refused",
+		    peerid_str(&c->expect, want, sizeof(want)), c->remote_str);
+		return -1;
+	}
+	if (c->cb->allow != NULL && !c->cb->allow(c->cbarg, c, &c->remote)) {
+		conn_fail(c, "peer %s is not in the allowed set; refused",
+		    c->remote_str);
+		return -1;
+	}
+	c->authenticated = 1;
+	log_debug("%s: authenticated as %s", c->name, c->remote_str);
+	snprintf(c->name, sizeof(c->name), "peer %s", c->remote_str);
+	return 0;
+}
+
+static void
+hs_done(struct conn *c)
+{
+	struct buf tmp = BUF_INIT;
+
+	noise_hs_split(&c->hs, &c->tx, &c->rx);
+	noise_hs_wipe(&c->hs);
+	c->state = CONN_MSS_MUX;
+	mss_init(&c->mss, c->initiator, yamux_protos, 1);
+	mss_start(&c->mss, &tmp);
+	seal(c, &tmp);
+	buf_free(&tmp);
+}
+
+/* One handshake message: 1 progress, 0 need more input, -1 failed. */
+static int
+hs_step(struct conn *c)
+{
+	uint8_t	 payload[HS_PAYLOAD_MAX], msg[512], mine[NOISE_PAYLOAD_LEN];
+	char	 err[256];
+	size_t	 len, plen, mlen, minelen;
+
+	if (!noise_frame_peek(&c->in, &len))
+		return 0;
+	if (noise_hs_read(&c->hs, buf_data(&c->in) + 2, len, payload,
+	    sizeof(payload), &plen, err, sizeof(err)) == -1) {
+		conn_fail(c, "%s", err);
+		return -1;
+	}
+	buf_consume(&c->in, 2 + len);
+	switch (c->hs.msg) {
+	case 1:		/* responder read "-> e": answer "<- e, ee, s, es" */
+		noise_payload_make(c->id->sk, c->id->pk, c->hs.s_pk, mine,
+		    sizeof(mine), &minelen);
+		if (noise_hs_write(&c->hs, mine, minelen, msg, sizeof(msg),
+		    &mlen, err, sizeof(err)) == -1) {
+			conn_fail(c, "%s", err);
+			return -1;
+		}
+		hs_send(c, msg, mlen);
+		return 1;
+	case 2:		/* initiator read "<- e, ee, s, es" */
+		if (hs_check_peer(c, payload, plen) == -1)
+			return -1;
+		noise_payload_make(c->id->sk, c->id->pk, c->hs.s_pk, mine,
+		    sizeof(mine), &minelen);
+		if (noise_hs_write(&c->hs, mine, minelen, msg, sizeof(msg),
+		    &mlen, err, sizeof(err)) == -1) {
+			conn_fail(c, "%s", err);
+			return -1;
+		}
+		hs_send(c, msg, mlen);
+		hs_done(c);
+		return 1;
+	case 3:		/* responder read "-> s, se" */
+		if (hs_check_peer(c, payload, plen) == -1)
+			return -1;
+		hs_done(c);
+		return 1;
+	}
+	conn_fail(c, "noise: handshake out of step");
+	return -1;
+}
+
+static void
+process(struct conn *c)
+{
+	struct buf tmp = BUF_INIT;
+	char	 err[256];
+	size_t	 len;
+	uint8_t	 msg[64];
+	size_t	 mlen;
+	int	 r;
+
+	for (;;) {
+		switch (c->state) {
+		case CONN_MSS_SEC:
+			r = mss_input(&c->mss, &c->in, &c->out, err,
+			    sizeof(err));
+			if (r == MSS_MORE)
+				goto out;
+			if (r != MSS_DONE) {
+				conn_fail(c, "%s", err);
+				goto out;
+			}
+			c->state = CONN_NOISE;
+			noise_hs_init(&c->hs, c->initiator, NULL, 0, NULL, NULL);
+			if (c->initiator) {
+				if (noise_hs_write(&c->hs, NULL, 0, msg,
+				    sizeof(msg), &mlen, err, sizeof(err)) == -1) {
+					conn_fail(c, "%s", err);
+					goto out;
+				}
+				hs_send(c, msg, mlen);
+			}
+			continue;
+		case CONN_NOISE:
+			if ((r = hs_step(c)) <= 0)
+				goto out;
+			continue;
+		case CONN_MSS_MUX:
+		case CONN_OPEN:
+		case CONN_CLOSING:
+			break;
+		case CONN_DEAD:
+			goto out;
+		}
+		/* Encrypted from here on: decrypt every whole frame. */
+		while (noise_frame_peek(&c->in, &len)) {
+			if (noise_open(&c->rx, buf_data(&c->in) + 2, len,
+			    &c->pin, err, sizeof(err)) == -1) {
+				conn_fail(c, "%s; dropping the connection", err);
+				goto out;
+			}
+			buf_consume(&c->in, 2 + len);
+		}
+		if (c->state == CONN_MSS_MUX) {
+			r = mss_input(&c->mss, &c->pin, &tmp, err, sizeof(err));
+			seal(c, &tmp);
+			if (r == MSS_MORE)
+				goto out;
+			if (r != MSS_DONE) {
+				conn_fail(c, "muxer negotiation: %s", err);
+				goto out;
+			}
+			yamux_init(&c->mux, c->initiator, &mux_cb, c);
+			c->mux_up = 1;
+			c->state = CONN_OPEN;
+			c->last_keepalive = yamux_now_ms();
+			log_info("%s: connected (%s)", c->name,
+			    c->initiator ? "outbound" : "inbound");
+			if (c->cb->ready != NULL)
+				c->cb->ready(c->cbarg, c);
+			if (c->state == CONN_DEAD)
+				goto out;
+		}
+		if (buf_len(&c->pin) > 0) {
+			if (yamux_input(&c->mux, buf_data(&c->pin),
+			    buf_len(&c->pin), err, sizeof(err)) == -1) {
+				buf_reset(&c->pin);
+				log_warnx("%s: %s; going away", c->name, err);
+				snprintf(c->reason, sizeof(c->reason), "%s", err);
+				if (c->state != CONN_DEAD) {
+					c->state = CONN_CLOSING;
+					c->closing_since = yamux_now_ms();
+				}
+				goto out;
+			}
+			buf_reset(&c->pin);
+		}
+		goto out;
+	}
+out:
+	buf_free(&tmp);
+}
+
+void
+conn_pump(struct conn *c)
+{
+	if (!c->mux_up || c->state == CONN_DEAD)
+		return;
+	while (buf_len(&c->out) < CONN_OUT_HIGH) {
+		if (buf_len(&c->mux.out) == 0)
+			yamux_flush(&c->mux, CONN_OUT_HIGH - buf_len(&c->out));
+		if (buf_len(&c->mux.out) == 0)
+			break;
+		seal(c, &c->mux.out);
+		if (c->state == CONN_DEAD)
+			return;
+	}
+	yamux_reap(&c->mux);
+}
+
+int
+conn_writable(const struct conn *c)
+{
+	return buf_len(&c->out) > 0;
+}
+
+void
+conn_tick(struct conn *c, uint64_t now)
+{
+	switch (c->state) {
+	case CONN_MSS_SEC:
+	case CONN_NOISE:
+	case CONN_MSS_MUX:
+		if (now - c->started > CONN_HS_TIMEOUT)
+			conn_fail(c, "handshake not finished after %d s",
+			    CONN_HS_TIMEOUT / 1000);
+		break;
+	case CONN_OPEN:
+		if (c->mux.ping_out &&
+		    now - c->mux.ping_sent > CONN_KEEPALIVE_TIMEOUT) {
+			conn_fail(c, "keepalive: no pong within %d s",
+			    CONN_KEEPALIVE_TIMEOUT / 1000);
+			break;
+		}
+		if (now - c->last_keepalive >= CONN_KEEPALIVE) {
+			yamux_ping(&c->mux, now);
+			c->last_keepalive = now;
+		}
+		break;
+	case CONN_CLOSING:
+		if (now - c->closing_since > 2000)
+			c->state = CONN_DEAD;
+		break;
+	case CONN_DEAD:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------- streams */
+
+static struct sapp *
+sapp_new(struct conn *c, struct yamux_stream *st, int outbound,
+    const char *const *protos, size_t n)
+{
+	struct sapp *sa;
+
+	if ((sa = calloc(1, sizeof(*sa))) == NULL)
+		fatal(EX_TEMP, "conn: calloc");
+	sa->c = c;
+	sa->st = st;
+	sa->outbound = outbound;
+	sa->proto = SP_NEGO;
+	mss_init(&sa->mss, outbound, protos, n);
+	coord_rx_init(&sa->crx, c->max_msg);
+	buf_init(&sa->pending);
+	st->app = sa;
+	if (outbound) {
+		struct buf tmp = BUF_INIT;
+
+		mss_start(&sa->mss, &tmp);
+		yamux_write(&c->mux, st, buf_data(&tmp), buf_len(&tmp));
+		buf_free(&tmp);
+	}
+	return sa;
+}
+
+static void
+sapp_write(struct conn *c, struct sapp *sa, const void *p, size_t n)
+{
+	if (sa->proto == SP_NEGO)
+		buf_append(&sa->pending, p, n);
+	else
+		yamux_write(&c->mux, sa->st, p, n);
+}
+
+static void
+mux_stream_open(void *arg, struct yamux_stream *st)
+{
+	struct conn *c = arg;
+
+	log_debug("%s: peer opened stream %u", c->name, st->id);
+	sapp_new(c, st, 0, listen_protos, 2);
+}
+
+static void
+mux_stream_data(void *arg, struct yamux_stream *st)
+{
+	struct conn *c = arg;
+
+	if (st->app != NULL && c->state != CONN_DEAD)
+		sapp_input(c, st->app);
+}
+
+static void
+mux_stream_closed(void *arg, struct yamux_stream *st)
+{
+	struct conn *c = arg;
+	struct sapp *sa = st->app;
+
+	if (sa == NULL)
+		return;
+	if (c->coord_out == sa)
+		c->coord_out = NULL;
+	coord_rx_free(&sa->crx);
+	buf_free(&sa->pending);
+	free(sa);
+	st->app = NULL;
+}
+
+static void
+mux_pong(void *arg, uint32_t rtt)
+{
+	struct conn *c = arg;
+
+	c->rtt_ms = rtt;
+}
+
+static void
+mux_goaway(void *arg, uint32_t code)
+{
+	struct conn *c = arg;
+	char	 why[64];
+
+	snprintf(why, sizeof(why), "peer sent go-away (code %u)", code);
+	conn_close(c, why);
+}
+
+static void
+sapp_negotiated(struct conn *c, struct sapp *sa)
+{
+	if (strcmp(sa->mss.selected, COORD_PROTO) == 0) {
+		sa->proto = SP_COORD;
+		if (buf_len(&sa->pending) > 0)
+			yamux_write(&c->mux, sa->st, buf_data(&sa->pending),
+			    buf_len(&sa->pending));
+		buf_free(&sa->pending);
+	} else if (sa->outbound) {
+		sa->proto = SP_PING_CLIENT;
+		randombytes_buf(sa->ping, sizeof(sa->ping));
+		sa->ping_sent = yamux_now_ms();
+		yamux_write(&c->mux, sa->st, sa->ping, sizeof(sa->ping));
+	} else
+		sa->proto = SP_PING_ECHO;
+	log_debug("%s: stream %u speaks %s", c->name, sa->st->id,
+	    sa->mss.selected);
+}
+
+static void
+sapp_input(struct conn *c, struct sapp *sa)
+{
+	struct yamux_stream *st = sa->st;
+	struct buf tmp = BUF_INIT;
+	char	 err[256];
+	size_t	 before, n;
+	uint32_t rtt;
+	int	 r;
+
+	if (st->flags & (YS_RESET | YS_DEAD))
+		return;
+	switch (sa->proto) {
+	case SP_NEGO:
+		before = buf_len(&st->rx);
+		r = mss_input(&sa->mss, &st->rx, &tmp, err, sizeof(err));
+		yamux_consumed(&c->mux, st, before - buf_len(&st->rx));
+		if (buf_len(&tmp) > 0)
+			yamux_write(&c->mux, st, buf_data(&tmp), buf_len(&tmp));
+		buf_free(&tmp);
+		if (r == MSS_MORE) {
+			if (st->flags & YS_RFIN)
+				yamux_close(&c->mux, st);
+			return;
+		}
+		if (r != MSS_DONE) {
+			log_warnx("%s: stream %u: %s; resetting it", c->name,
+			    st->id, err);
+			yamux_reset(&c->mux, st);
+			return;
+		}
+		sapp_negotiated(c, sa);
+		sapp_input(c, sa);
+		return;
+	case SP_PING_ECHO:
+		if ((n = buf_len(&st->rx)) > 0) {
+			yamux_write(&c->mux, st, buf_data(&st->rx), n);
+			buf_consume(&st->rx, n);
+			yamux_consumed(&c->mux, st, n);
+		}
+		if (st->flags & YS_RFIN)
+			yamux_close(&c->mux, st);
+		return;
+	case SP_PING_CLIENT:
+		if (buf_len(&st->rx) >= PING_LEN) {
+			if (memcmp(buf_data(&st->rx), sa->ping, PING_LEN) != 0) {
+				log_warnx("%s: ping: the echo differs from "
+				    "what we sent", c->name);
+				yamux_reset(&c->mux, st);
+				return;
+			}
+			rtt = (uint32_t)(yamux_now_ms() - sa->ping_sent);
+			buf_consume(&st->rx, PING_LEN);
+			yamux_consumed(&c->mux, st, PING_LEN);
+			sa->proto = SP_DONE;
+			yamux_close(&c->mux, st);
+			if (c->cb->pong != NULL)
+				c->cb->pong(c->cbarg, c, rtt);
+		} else if (st->flags & YS_RFIN) {
+			log_warnx("%s: ping: stream closed before the echo",
+			    c->name);
+			yamux_close(&c->mux, st);
+		}
+		return;
+	case SP_COORD:
+		sapp_coord(c, sa);
+		return;
+	case SP_DONE:
+		if ((n = buf_len(&st->rx)) > 0) {
+			buf_consume(&st->rx, n);
+			yamux_consumed(&c->mux, st, n);
+		}
+		if (st->flags & YS_RFIN)
+			yamux_close(&c->mux, st);
+		return;
+	}
+}
+
+static void
+sapp_coord(struct conn *c, struct sapp *sa)
+{
+	struct yamux_stream *st = sa->st;
+	struct coord_frame f;
+	struct buf tmp = BUF_INIT;
+	char	 err[256];
+	size_t	 used;
+	int	 r;
+
+	while (!c->paused && buf_len(&st->rx) > 0 && c->state != CONN_DEAD) {
+		r = coord_rx_next(&sa->crx, buf_data(&st->rx),
+		    buf_len(&st->rx), &used, &f, err, sizeof(err));
+		buf_consume(&st->rx, used);
+		yamux_consumed(&c->mux, st, used);
+		if (r == -1) {
+			log_warnx("%s: stream %u: %s; resetting it", c->name,
+			    st->id, err);
+			yamux_reset(&c->mux, st);
+			return;
+		}
+		if (r == 0)
+			break;
+		switch (f.kind) {
+		case COORD_MSG:
+			if (f.oversize) {
+				log_warnx("%s: message of %llu bytes exceeds "
+				    "the maximum of %zu; rejected", c->name,
+				    (unsigned long long)f.fulllen - COORD_HDR,
+				    c->max_msg);
+				coord_put_reject(&tmp, f.intent,
+				    COORD_R_TOOBIG);
+				yamux_write(&c->mux, st, buf_data(&tmp),
+				    buf_len(&tmp));
+				buf_reset(&tmp);
+				if (c->cb->oversize != NULL)
+					c->cb->oversize(c->cbarg, c, st->id,
+					    f.intent, f.fulllen - COORD_HDR);
+				break;
+			}
+			c->msgs_in++;
+			if (c->cb->msg != NULL)
+				c->cb->msg(c->cbarg, c, st->id, f.intent,
+				    f.data, f.len);
+			break;
+		case COORD_ACK:
+			c->acks_in++;
+			if (c->cb->ack != NULL)
+				c->cb->ack(c->cbarg, c, f.intent);
+			break;
+		case COORD_REJECT:
+			if (c->cb->reject != NULL)
+				c->cb->reject(c->cbarg, c, f.intent, f.reason);
+			break;
+		}
+		if (st->flags & (YS_RESET | YS_DEAD))
+			break;
+	}
+	buf_free(&tmp);
+	if ((st->flags & YS_RFIN) && buf_len(&st->rx) == 0)
+		yamux_close(&c->mux, st);
+}
+
+void
+conn_resume(struct conn *c)
+{
+	struct yamux_stream *st, *tmp;
+
+	c->paused = 0;
+	if (!c->mux_up)
+		return;
+	TAILQ_FOREACH_SAFE(st, &c->mux.streams, entry, tmp)
+		if (st->app != NULL && buf_len(&st->rx) > 0)
+			sapp_input(c, st->app);
+}
+
+size_t
+conn_queued(const struct conn *c)
+{
+	size_t	 n;
+
+	if (!c->mux_up)
+		return 0;
+	n = yamux_pending(&c->mux);
+	if (c->coord_out != NULL)
+		n += buf_len(&c->coord_out->pending);
+	return n;
+}
+
+int
+conn_send(struct conn *c, const uint8_t *intent, const uint8_t *data,
+    size_t len)
+{
+	struct yamux_stream *st;
+	uint8_t	 hdr[UVARINT_MAX + COORD_HDR], kind = COORD_MSG;
+	size_t	 n;
+
+	if (c->state != CONN_OPEN || len > c->max_msg ||
+	    conn_queued(c) > CONN_QUEUE_MAX)
+		return -1;
+	if (c->coord_out == NULL) {
+		if ((st = yamux_open(&c->mux)) == NULL)
+			return -1;
+		c->coord_out = sapp_new(c, st, 1, coord_protos, 1);
+	}
+	n = uvarint_put(hdr, COORD_HDR + len);
+	memcpy(hdr + n, &kind, 1);
+	memcpy(hdr + n + 1, intent, COORD_INTENT);
+	sapp_write(c, c->coord_out, hdr, n + COORD_HDR);
+	sapp_write(c, c->coord_out, data, len);
+	c->msgs_out++;
+	return 0;
+}
+
+static struct sapp *
+coord_stream(struct conn *c, uint32_t sid)
+{
+	struct yamux_stream *st;
+
+	if (!c->mux_up || c->state == CONN_DEAD)
+		return NULL;
+	if ((st = yamux_find(&c->mux, sid)) == NULL || st->app == NULL)
+		return NULL;
+	if (((struct sapp *)st->app)->proto != SP_COORD)
+		return NULL;
+	return st->app;
+}
+
+int
+conn_ack(struct conn *c, uint32_t sid, const uint8_t *intent)
+{
+	struct sapp *sa;
+	struct buf tmp = BUF_INIT;
+
+	if ((sa = coord_stream(c, sid)) == NULL)
+		return -1;
+	coord_put_ack(&tmp, intent);
+	sapp_write(c, sa, buf_data(&tmp), buf_len(&tmp));
+	buf_free(&tmp);
+	c->acks_out++;
+	return 0;
+}
+
+int
+conn_reject(struct conn *c, uint32_t sid, const uint8_t *intent, int reason)
+{
+	struct sapp *sa;
+	struct buf tmp = BUF_INIT;
+
+	if ((sa = coord_stream(c, sid)) == NULL)
+		return -1;
+	coord_put_reject(&tmp, intent, reason);
+	sapp_write(c, sa, buf_data(&tmp), buf_len(&tmp));
+	buf_free(&tmp);
+	return 0;
+}
+
+int
+conn_ping(struct conn *c)
+{
+	struct yamux_stream *st;
+
+	if (c->state != CONN_OPEN || (st = yamux_open(&c->mux)) == NULL)
+		return -1;
+	sapp_new(c, st, 1, ping_protos, 1);
+	return 0;
+}

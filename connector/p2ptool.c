@@ -1,0 +1,411 @@
+/*
+ * p2ptool: a small libp2p node for interop tests and benchmarks.  It
+ * listens or dials with a given identity, accepts only the listed peers,
+ * sends N messages on /serai/coordinator/1.0.0 and some pings, acknowledges
+ * what it receives, and prints one line per event on stdout:
+ *
+ *	listening MULTIADDR
+ *	connected PEERID in|out
+ *	recv PEERID INTENT LEN TEXT
+ *	ack PEERID INTENT
+ *	reject PEERID INTENT REASON
+ *	pong PEERID RTT_MS
+ *	closed PEERID|ADDR REASON
+ *	done
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "sig.h"
+#include "connector/host.h"
+
+#define MAXPEERS	64
+#define MAXDIALS	8
+
+struct tool {
+	struct host	 host;
+	struct p2p_identity id;
+	long		 nsend;		/* messages to send per peer */
+	size_t		 size;		/* message size, 0: short text */
+	long		 npings;
+	long		 nexpect;	/* messages to receive before done */
+	int		 exit_when_done;
+	int		 dialled;
+	long		 sent, acked, pongs, recvd, rejected, pings_sent;
+	struct conn	*target;	/* where we send: the first peer */
+	int		 lost;
+	int		 quiet;
+	uint64_t	 t_first, t_last;
+};
+
+static void	usage(void) __attribute__((noreturn));
+static void	t_ready(void *, struct conn *);
+static void	t_msg(void *, struct conn *, uint32_t, const uint8_t *,
+		    const uint8_t *, size_t);
+static void	t_oversize(void *, struct conn *, uint32_t, const uint8_t *,
+		    uint64_t);
+static void	t_ack(void *, struct conn *, const uint8_t *);
+static void	t_reject(void *, struct conn *, const uint8_t *, int);
+static void	t_pong(void *, struct conn *, uint32_t);
+static void	t_closed(void *, struct conn *);
+static void	t_work(struct tool *);
+static int	t_done(const struct tool *);
+static int	keygen(const char *);
+static void	hex(const uint8_t *, size_t, char *);
+
+static const struct conn_cb tool_cb = {
+	NULL, t_ready, t_msg, t_oversize, t_ack, t_reject, t_pong
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: p2ptool -k keyfile [-l multiaddr] [-c multiaddr]... "
+	    "[-a peerid]...\n"
+	    "               [-n count] [-s size] [-p pings] [-r expect] "
+	    "[-m max] [-t secs] [-x] [-vq]\n"
+	    "       p2ptool -g keyfile\n"
+	    "       p2ptool -P -k keyfile\n");
+	exit(EX_PERM);
+}
+
+static void
+hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+keygen(const char *path)
+{
+	struct p2p_identity id;
+	uint8_t	 seed[32];
+	char	 h[65];
+	int	 fd;
+
+	randombytes_buf(seed, sizeof(seed));
+	hex(seed, 32, h);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
+		fatal(EX_PERM, "%s", path);
+	if (write(fd, h, 64) != 64 || write(fd, "\n", 1) != 1)
+		fatal(EX_TEMP, "write %s", path);
+	close(fd);
+	p2p_identity_from_seed(seed, &id);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(h, sizeof(h));
+	printf("%s\n", id.idstr);
+	return 0;
+}
+
+static void
+t_ready(void *arg, struct conn *c)
+{
+	struct tool *t = arg;
+
+	printf("connected %s %s\n", c->remote_str, c->initiator ? "out" : "in");
+	if (t->target == NULL)
+		t->target = c;
+}
+
+static void
+t_msg(void *arg, struct conn *c, uint32_t sid, const uint8_t *intent,
+    const uint8_t *data, size_t len)
+{
+	struct tool *t = arg;
+	char	 ih[65], text[61];
+	size_t	 i;
+
+	hex(intent, 32, ih);
+	for (i = 0; i < len && i < 60; i++)
+		text[i] = data[i] >= 0x20 && data[i] < 0x7f ? (char)data[i] :
+		    '.';
+	text[i] = '\0';
+	if (!t->quiet)
+		printf("recv %s %s %zu %s\n", c->remote_str, ih, len, text);
+	t->recvd++;
+	/* Printing it is our "durable produce": acknowledge. */
+	conn_ack(c, sid, intent);
+}
+
+static void
+t_oversize(void *arg, struct conn *c, uint32_t sid, const uint8_t *intent,
+    uint64_t len)
+{
+	char	 ih[65];
+
+	(void)arg;
+	(void)sid;
+	hex(intent, 32, ih);
+	printf("oversize %s %s %llu\n", c->remote_str, ih,
+	    (unsigned long long)len);
+}
+
+static void
+t_ack(void *arg, struct conn *c, const uint8_t *intent)
+{
+	struct tool *t = arg;
+	char	 ih[65];
+
+	hex(intent, 32, ih);
+	if (!t->quiet)
+		printf("ack %s %s\n", c->remote_str, ih);
+	t->acked++;
+	t->t_last = yamux_now_ms();
+}
+
+static void
+t_reject(void *arg, struct conn *c, const uint8_t *intent, int reason)
+{
+	struct tool *t = arg;
+	char	 ih[65];
+
+	hex(intent, 32, ih);
+	printf("reject %s %s %d\n", c->remote_str, ih, reason);
+	t->rejected++;
+}
+
+static void
+t_pong(void *arg, struct conn *c, uint32_t rtt)
+{
+	struct tool *t = arg;
+
+	printf("pong %s %u\n", c->remote_str, rtt);
+	t->pongs++;
+}
+
+static void
+t_closed(void *arg, struct conn *c)
+{
+	struct tool *t = arg;
+
+	printf("closed %s %s\n", c->authenticated ? c->remote_str : c->name,
+	    c->reason[0] != '\0' ? c->reason : "-");
+	if (c == t->target) {
+		t->target = NULL;
+		if (!t_done(t))
+			t->lost = 1;
+	}
+	if (t->dialled && host_nconns(&t->host) <= 1 && !t_done(t))
+		t->lost = 1;
+}
+
+/* Send what is left to send, as far as the queue takes it. */
+static void
+t_work(struct tool *t)
+{
+	uint8_t	*msg, intent[32];
+	size_t	 len;
+	int	 n;
+
+	if (t->target == NULL || t->target->state != CONN_OPEN)
+		return;
+	while (t->pings_sent < t->npings && conn_ping(t->target) == 0)
+		t->pings_sent++;
+	if ((msg = malloc(t->size > 0 ? t->size : 128)) == NULL)
+		fatal(EX_TEMP, "malloc");
+	while (t->sent < t->nsend) {
+		len = t->size > 0 ? t->size : 128;
+		memset(msg, 'x', len);
+		n = snprintf((char *)msg, len, "message %ld from %s", t->sent,
+		    t->id.idstr);
+		if (t->size == 0)
+			len = (size_t)n < len ? (size_t)n : len - 1;
+		crypto_hash_sha256(intent, msg, len);
+		if (conn_send(t->target, intent, msg, len) == -1)
+			break;
+		if (t->sent == 0)
+			t->t_first = yamux_now_ms();
+		t->sent++;
+	}
+	free(msg);
+}
+
+static int
+t_done(const struct tool *t)
+{
+	return t->acked + t->rejected >= t->nsend && t->pongs >= t->npings &&
+	    t->recvd >= t->nexpect;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct tool t;
+	struct multiaddr lma, dma[MAXDIALS];
+	struct peerid pid;
+	struct pollfd pfd[HOST_MAXCONNS + 4];
+	const char *keyfile = NULL, *listen_at = NULL, *gen = NULL;
+	char	 err[512], mas[MA_STRMAX];
+	size_t	 n, ndial = 0, i, max = 1024 * 1024;
+	long	 timeout = 0;
+	uint64_t start, done_at = 0;
+	int	 ch, print_id = 0, verbose = 0, quiet = 0;
+
+	log_init("p2ptool", LOG_LVL_INFO);
+	if (sodium_init() == -1)
+		fatalx(EX_TEMP, "sodium_init failed");
+	memset(&t, 0, sizeof(t));
+	host_init(&t.host, &t.id, &tool_cb, t_closed, &t);
+	while ((ch = getopt(argc, argv, "a:c:g:hk:l:m:n:p:Pqr:s:t:vx")) != -1) {
+		switch (ch) {
+		case 'a':
+			if (peerid_parse(optarg, &pid, err, sizeof(err)) == -1)
+				fatalx(EX_PERM, "-a: %s", err);
+			host_allow(&t.host, &pid);
+			break;
+		case 'c':
+			if (ndial == MAXDIALS)
+				fatalx(EX_PERM, "too many -c");
+			if (multiaddr_parse(optarg, &dma[ndial], err,
+			    sizeof(err)) == -1)
+				fatalx(EX_PERM, "-c: %s", err);
+			ndial++;
+			break;
+		case 'g':
+			gen = optarg;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 'm':
+			max = strtoul(optarg, NULL, 10);
+			break;
+		case 'n':
+			t.nsend = strtol(optarg, NULL, 10);
+			break;
+		case 'p':
+			t.npings = strtol(optarg, NULL, 10);
+			break;
+		case 'P':
+			print_id = 1;
+			break;
+		case 'q':
+			quiet++;
+			break;
+		case 'r':
+			t.nexpect = strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			t.size = strtoul(optarg, NULL, 10);
+			break;
+		case 't':
+			timeout = strtol(optarg, NULL, 10);
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'x':
+			t.exit_when_done = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_setlevel(LOG_LVL_INFO + verbose - (quiet > 0));
+	t.quiet = quiet > 1;
+	if (gen != NULL)
+		return keygen(gen);
+	if (keyfile == NULL)
+		usage();
+	if (p2p_identity_load(keyfile, &t.id, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	if (print_id) {
+		printf("%s\n", t.id.idstr);
+		return 0;
+	}
+	if (listen_at == NULL && ndial == 0)
+		usage();
+	if (t.host.nallowed == 0)
+		fatalx(EX_PERM, "no peer allowed: give -a PEERID");
+	t.host.max_msg = max;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sig_setup(0);
+
+	if (listen_at != NULL) {
+		if (multiaddr_parse(listen_at, &lma, err, sizeof(err)) == -1)
+			fatalx(EX_PERM, "-l: %s", err);
+		if (host_listen(&t.host, &lma, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+		lma.port = t.host.listen_port;
+		lma.has_peer = 1;
+		lma.peer = t.id.id;
+		printf("listening %s\n", multiaddr_str(&lma, mas, sizeof(mas)));
+	}
+	for (i = 0; i < ndial; i++) {
+		if (host_dial(&t.host, &dma[i], err, sizeof(err)) == NULL)
+			fatalx(EX_TEMP, "%s", err);
+		t.dialled = 1;
+	}
+
+	start = yamux_now_ms();
+	for (;;) {
+		n = host_pollfds(&t.host, pfd, HOST_MAXCONNS + 2);
+		pfd[n].fd = sig_fd();
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		if (poll(pfd, n + 1, 50) == -1 && errno != EINTR)
+			fatal(EX_TEMP, "poll");
+		if (pfd[n].revents & POLLIN)
+			sig_drain();
+		if (sig_term) {
+			log_info("terminating");
+			break;
+		}
+		host_events(&t.host, pfd, n);
+		t_work(&t);
+		host_tick(&t.host);
+		if (t.lost) {
+			host_free(&t.host);
+			fatalx(EX_TEMP, "connection lost before the work was "
+			    "done (sent %ld, acked %ld, pongs %ld, received "
+			    "%ld)", t.sent, t.acked, t.pongs, t.recvd);
+		}
+		if (t.exit_when_done && t_done(&t) && t.target != NULL) {
+			if (done_at == 0) {
+				done_at = yamux_now_ms();
+				if (t.nsend > 0 && t.t_last > t.t_first)
+					log_info("%ld messages acknowledged in "
+					    "%llu ms", t.acked,
+					    (unsigned long long)(t.t_last -
+					    t.t_first));
+				printf("done\n");
+				host_shutdown(&t.host);
+			}
+		}
+		if (done_at != 0 && (host_nconns(&t.host) == 0 ||
+		    yamux_now_ms() - done_at > 3000))
+			break;
+		if (timeout > 0 &&
+		    yamux_now_ms() - start > (uint64_t)timeout * 1000) {
+			host_free(&t.host);
+			fatalx(EX_TEMP, "timed out after %ld s (sent %ld, acked "
+			    "%ld, pongs %ld, received %ld)", timeout, t.sent,
+			    t.acked, t.pongs, t.recvd);
+		}
+	}
+	host_free(&t.host);
+	return 0;
+}
