@@ -12,21 +12,4 @@ connector/p2ptool: $(p2ptool_OBJS)
 EXTRA_OBJS += $(p2ptool_OBJS)
 CLEANFILES += connector/p2ptool
 
-UNIT_TESTS += t/unit/p2p-mss.test t/unit/p2p-noise.test \
-	t/unit/p2p-yamux.test t/unit/p2p-peerid.test t/unit/p2p-conn.test
-p2p-mss_TEST_OBJS := $(P2P_OBJS)
-p2p-noise_TEST_OBJS := $(P2P_OBJS)
-p2p-yamux_TEST_OBJS := $(P2P_OBJS)
-p2p-peerid_TEST_OBJS := $(P2P_OBJS)
-p2p-conn_TEST_OBJS := $(P2P_OBJS)
-t/unit/p2p-mss.test: $(P2P_OBJS)
-t/unit/p2p-noise.test: $(P2P_OBJS)
-t/unit/p2p-yamux.test: $(P2P_OBJS)
-t/unit/p2p-peerid.test: $(P2P_OBJS)
-t/unit/p2p-conn.test: $(P2P_OBJS)
-
-FUZZERS += t/fuzz/mss t/fuzz/noise t/fuzz/yamux
-t/fuzz/mss_SRCS := connector/mss.c connector/buf.c connector/varint.c
-t/fuzz/noise_SRCS := connector/noise.c connector/buf.c connector/varint.c \
-	connector/peerid.c
-t/fuzz/yamux_SRCS := connector/yamux.c connector/buf.c
+# (unit tests and fuzz targets: next commit)
