@@ -454,6 +454,12 @@ bus_eof(const struct bus *b)
 	return b->eof;
 }
 
+int
+bus_out_closed(const struct bus *b)
+{
+	return b->out_closed;
+}
+
 /* ------------------------------------------------------------ consuming */
 
 void
@@ -552,6 +558,23 @@ bus_done(struct bus *b, const struct bus_msg *m)
 		/* After a rebalance took the partition: redelivered elsewhere. */
 		log_warnx("kafka: storing offset %s[%d]@%lld: %s", m->topic,
 		    m->partition, (long long)m->offset, rd_kafka_err2str(kerr));
+		return -1;
+	}
+	return 0;
+}
+
+int
+bus_commit(struct bus *b, char *err, size_t errlen)
+{
+	rd_kafka_resp_err_t kerr;
+
+	if (b->cons == NULL || b->opts.txn_id != NULL)
+		return 0;
+	kerr = rd_kafka_commit(b->cons, NULL, 0);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    kerr != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+		snprintf(err, errlen, "commit offsets: %s",
+		    rd_kafka_err2str(kerr));
 		return -1;
 	}
 	return 0;

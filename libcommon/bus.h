@@ -79,10 +79,16 @@ int		 bus_is_kafka_out(const struct bus *);
  */
 int		 bus_poll(struct bus *, struct bus_msg *, int, char *, size_t);
 int		 bus_eof(const struct bus *);
+/* The stdio output was closed by the reader: a filter ends quietly. */
+int		 bus_out_closed(const struct bus *);
 void		 bus_release(struct bus *, struct bus_msg *);
 /* The record was handled: store its offset (or, in a transaction, note
  * it for bus_txn_commit). */
 int		 bus_done(struct bus *, const struct bus_msg *);
+
+/* Commit the stored offsets now (they are also committed every
+ * auto.commit.interval.ms and at close). */
+int		 bus_commit(struct bus *, char *, size_t);
 
 /*
  * Produce one record (asynchronously; key may be NULL).  Serves delivery

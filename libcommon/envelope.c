@@ -70,6 +70,7 @@ env_key_generate(const char *path, unsigned char *pk, char *err,
     size_t errlen)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES], sk[ENV_SKLEN];
+	unsigned char newpk[ENV_PKLEN];
 	char hex[2 * sizeof(seed) + 2];
 	ssize_t n;
 	int fd;
@@ -79,7 +80,7 @@ env_key_generate(const char *path, unsigned char *pk, char *err,
 		return -1;
 	}
 	randombytes_buf(seed, sizeof(seed));
-	crypto_sign_seed_keypair(pk, sk, seed);
+	crypto_sign_seed_keypair(newpk, sk, seed);
 	env_hex(seed, sizeof(seed), hex);
 	strcat(hex, "\n");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -95,6 +96,7 @@ env_key_generate(const char *path, unsigned char *pk, char *err,
 		goto fail;
 	}
 	close(fd);
+	memcpy(pk, newpk, ENV_PKLEN);
 	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(hex, sizeof(hex));

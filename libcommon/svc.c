@@ -106,7 +106,13 @@ svc_open(struct svc *s, struct app *app, const struct bus_opts *o, int *perm,
 		    "%s/%s.prom", mdir, s->id);
 	cur_opts = *o;
 	cur_opts.app = app;
-	cur_opts.produce = 1;		/* dead letters, heartbeats */
+	/*
+	 * Dead letters and heartbeats need a producer, unless the process
+	 * only reads a stream and writes nothing (the end of a pipe): then
+	 * a dead letter is the log line alone.
+	 */
+	cur_opts.produce = o->produce || app->in == NULL || app->out != NULL;
+	s->no_output = !cur_opts.produce;
 	*perm = 0;
 	if ((s->bus = bus_open(&cur_opts, err, errlen)) == NULL)
 		return -1;
@@ -200,11 +206,11 @@ svc_done(struct svc *s, struct bus_msg *m, Coord__Envelope *e)
 }
 
 int
-svc_send_raw(struct svc *s, enum bus_topic t, const uint8_t *buf, size_t len,
-    char *err, size_t errlen)
+svc_send_raw(struct svc *s, enum bus_topic t, const char *key,
+    const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-	if (bus_send(s->bus, bus_topic(s->bus, t), NULL, 0, buf, len, err,
-	    errlen) == -1)
+	if (bus_send(s->bus, bus_topic(s->bus, t), key,
+	    key != NULL ? strlen(key) : 0, buf, len, err, errlen) == -1)
 		return -1;
 	s->n_out++;
 	return 0;
@@ -226,6 +232,7 @@ send_env(struct svc *s, enum bus_topic t, uint32_t type,
 	Coord__Envelope e = COORD__ENVELOPE__INIT;
 	uint8_t *bb = NULL, *buf;
 	size_t bn = 0, len;
+	char key[300];
 	int rc;
 
 	if (body != NULL) {
@@ -248,13 +255,15 @@ send_env(struct svc *s, enum bus_topic t, uint32_t type,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* One partition per (from, to): FIFO per pair, as Serai's queue. */
+	snprintf(key, sizeof(key), "%s>%s", s->id, e.to);
 	if (direct) {
-		rc = bus_send_direct(s->bus, bus_topic(s->bus, t), NULL, 0, buf,
-		    len, err, errlen);
+		rc = bus_send_direct(s->bus, bus_topic(s->bus, t), key,
+		    strlen(key), buf, len, err, errlen);
 		if (rc == 0)
 			s->n_out++;
 	} else
-		rc = svc_send_raw(s, t, buf, len, err, errlen);
+		rc = svc_send_raw(s, t, key, buf, len, err, errlen);
 	free(buf);
 	return rc;
 }
@@ -270,6 +279,8 @@ svc_dlq(struct svc *s, const struct bus_msg *m, const char *reason)
 	s->n_dlq++;
 	log_warnx("rejected record %s[%d]@%lld (%zu bytes): %s", m->topic,
 	    m->partition, (long long)m->offset, m->len, reason);
+	if (s->no_output)
+		return 0;
 	dl.reason = (char *)(uintptr_t)reason;
 	dl.service = s->id;
 	dl.topic = (char *)(uintptr_t)(m->topic != NULL ? m->topic : "");

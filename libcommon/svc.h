@@ -33,6 +33,7 @@ struct svc {
 	struct dedupe		*seen;
 	struct bus		*bus;
 	size_t			 max_size;
+	int			 no_output;	/* stdio in, nothing out */
 	uint64_t		 started_ms;
 	uint64_t		 hb_interval_ms;
 	uint64_t		 hb_next_ms;
@@ -75,9 +76,13 @@ int	svc_done(struct svc *, struct bus_msg *, Coord__Envelope *);
 /* Build, sign and produce one envelope. */
 int	svc_send(struct svc *, enum bus_topic, uint32_t, const uint8_t *,
 	    const char *, const ProtobufCMessage *, char *, size_t);
-/* Produce an already sealed envelope (relays). */
-int	svc_send_raw(struct svc *, enum bus_topic, const uint8_t *, size_t,
-	    char *, size_t);
+/*
+ * Produce an already sealed envelope (relays) with a record key (NULL for
+ * none).  svc_send keys records "from>to", so each (sender, recipient)
+ * pair stays on one partition, in order.
+ */
+int	svc_send_raw(struct svc *, enum bus_topic, const char *,
+	    const uint8_t *, size_t, char *, size_t);
 
 /* The record goes to coordinator-dlq, whole, with the reason. */
 int	svc_dlq(struct svc *, const struct bus_msg *, const char *);

@@ -1,0 +1,5 @@
+# t/busprobe/module.mk: busprobe, a small svc client for the bus tests.
+EXTRA_BINS += t/busprobe/busprobe
+busprobe_OBJS := t/busprobe/busprobe.o
+t/busprobe/busprobe: $(busprobe_OBJS)
+EXTRA_OBJS += $(busprobe_OBJS)
