@@ -463,7 +463,7 @@ backup_read_fd(int fd, const struct keyring *kr, store_rec_cb *rcb,
 	uint8_t *ct = NULL, *pt = NULL, tag, extra;
 	unsigned long long ptlen;
 	char hex[2 * REC_KEYID_LEN + 1], e[512];
-	size_t clen, nchunk = 0;
+	size_t clen, nchunk = 0, cap = 0;
 	int rc = -1, got;
 
 	memset(&b, 0, sizeof(b));
@@ -505,11 +505,6 @@ backup_read_fd(int fd, const struct keyring *kr, store_rec_cb *rcb,
 		return -1;
 	}
 	sodium_memzero(bk, sizeof(bk));
-	if ((ct = malloc(BK_CHUNK_MAX + BK_ABYTES)) == NULL ||
-	    (pt = malloc(BK_CHUNK_MAX)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
 	for (;; nchunk++) {
 		if ((got = read_full(fd, lenb, 4)) == -1) {
 			snprintf(err, errlen, "read: %s", strerror(errno));
@@ -525,6 +520,25 @@ backup_read_fd(int fd, const struct keyring *kr, store_rec_cb *rcb,
 			snprintf(err, errlen, "corrupted: chunk %zu has a bad "
 			    "length (%zu)", nchunk, clen);
 			goto out;
+		}
+		if (clen > cap) {
+			uint8_t *nct, *npt;
+
+			if (pt != NULL)
+				sodium_memzero(pt, cap - BK_ABYTES);
+			free(pt);
+			pt = NULL;
+			if ((nct = realloc(ct, clen)) == NULL ||
+			    (npt = malloc(clen - BK_ABYTES + 1)) == NULL) {
+				if (nct != NULL)
+					ct = nct;
+				cap = 0;
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			ct = nct;
+			pt = npt;
+			cap = clen;
 		}
 		if ((got = read_full(fd, ct, clen)) == -1) {
 			snprintf(err, errlen, "read: %s", strerror(errno));
@@ -582,7 +596,7 @@ backup_read_fd(int fd, const struct keyring *kr, store_rec_cb *rcb,
  out:
 	free(ct);
 	if (pt != NULL)
-		sodium_memzero(pt, BK_CHUNK_MAX);
+		sodium_memzero(pt, cap - BK_ABYTES);
 	free(pt);
 	sodium_memzero(&st, sizeof(st));
 	return rc;

@@ -172,6 +172,7 @@ main(int argc, char **argv)
 		if (key_generate(app.argv[0], err, sizeof(err)) == -1)
 			fatalx(EX_PERM, "keygen: %s", err);
 		log_info("new data key in %s", app.argv[0]);
+		cfg_free(app.cfg);
 		return 0;
 	}
 
@@ -220,6 +221,7 @@ main(int argc, char **argv)
 		    (unsigned long long)m.nrec, (unsigned long long)m.nkv);
 		print_manifest("verified", app.argv[0], &m, 1);
 		keyring_free(ar.kr);
+		cfg_free(app.cfg);
 		return 0;
 	}
 
@@ -306,6 +308,7 @@ main(int argc, char **argv)
 	}
 	store_close(ar.st);
 	keyring_free(ar.kr);
+	cfg_free(app.cfg);
 	if (fflush(stdout) == EOF && errno != EPIPE)
 		log_warn("stdout");
 	return rc;

@@ -11,3 +11,12 @@ MAN += archiver/archiver.8
 
 FUZZERS += t/fuzz/backup
 t/fuzz/backup_SRCS := $(ARCHIVER_LIB_OBJS:.o=.c)
+
+UNIT_TESTS += t/unit/arch_rec.test t/unit/arch_fstore.test \
+	t/unit/arch_backup.test
+arch_rec_TEST_OBJS := $(ARCHIVER_LIB_OBJS)
+t/unit/arch_rec.test: $(arch_rec_TEST_OBJS)
+arch_fstore_TEST_OBJS := $(ARCHIVER_LIB_OBJS)
+t/unit/arch_fstore.test: $(arch_fstore_TEST_OBJS)
+arch_backup_TEST_OBJS := $(ARCHIVER_LIB_OBJS)
+t/unit/arch_backup.test: $(arch_backup_TEST_OBJS)
