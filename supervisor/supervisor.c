@@ -55,8 +55,8 @@ static const char *statenames[] = {
 #define NCLIENTS	8
 #define ORPHAN_WAIT	5000	/* ms for leftover processes at exit */
 
-struct svc {
-	TAILQ_ENTRY(svc) entry;
+struct service {
+	TAILQ_ENTRY(service) entry;
 	struct rf_svc	*def;
 	enum state	 state;
 	int		 want;		/* should be running */
@@ -77,7 +77,7 @@ struct svc {
 	size_t		 dcap;
 	int		 status;	/* last wait status, -1: none */
 };
-TAILQ_HEAD(svclist, svc);
+TAILQ_HEAD(servicelist, service);
 
 struct client {
 	int	 fd;
@@ -85,7 +85,7 @@ struct client {
 	char	 buf[256];
 };
 
-static struct svclist	 svcs = TAILQ_HEAD_INITIALIZER(svcs);
+static struct servicelist	 svcs = TAILQ_HEAD_INITIALIZER(svcs);
 static struct app	 app;
 static const char	*runpath;
 static const char	*rundir;
@@ -102,21 +102,21 @@ static struct client	 clients[NCLIENTS];
 static int	 opt(struct app *, int, const char *);
 static long long now_ms(void);
 static void	 fmt_status(int, char *, size_t);
-static struct svc *svc_find(const char *);
-static void	 svc_remove(struct svc *);
-static int	 deps_ok(const struct svc *);
-static int	 stopping_dependant(const struct svc *);
-static void	 svc_signal(const struct svc *, int);
-static void	 svc_spawn(struct svc *, long long);
-static void	 child(const struct svc *, int) __attribute__((noreturn));
-static void	 svc_stop(struct svc *, long long);
-static void	 svc_fail(struct svc *, int, const char *, ...)
+static struct service *sv_find(const char *);
+static void	 sv_remove(struct service *);
+static int	 deps_ok(const struct service *);
+static int	 stopping_dependant(const struct service *);
+static void	 sv_signal(const struct service *, int);
+static void	 sv_spawn(struct service *, long long);
+static void	 child(const struct service *, int) __attribute__((noreturn));
+static void	 sv_stop(struct service *, long long);
+static void	 sv_fail(struct service *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static int	 crash_loop(struct svc *, long long);
+static int	 crash_loop(struct service *, long long);
 static long long backoff(const struct rf_svc *, unsigned);
-static void	 svc_exited(struct svc *, int, long long);
-static void	 svc_notify(struct svc *, long long);
-static void	 svc_log(struct svc *);
+static void	 sv_exited(struct service *, int, long long);
+static void	 sv_notify(struct service *, long long);
+static void	 sv_log(struct service *);
 static void	 reap(long long);
 static void	 schedule(long long);
 static int	 next_timeout(long long);
@@ -172,10 +172,10 @@ fmt_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "status:%d", st);
 }
 
-static struct svc *
-svc_find(const char *name)
+static struct service *
+sv_find(const char *name)
 {
-	struct svc *s;
+	struct service *s;
 
 	TAILQ_FOREACH(s, &svcs, entry)
 		if (strcmp(s->def->name, name) == 0)
@@ -184,7 +184,7 @@ svc_find(const char *name)
 }
 
 static void
-svc_remove(struct svc *s)
+sv_remove(struct service *s)
 {
 	TAILQ_REMOVE(&svcs, s, entry);
 	if (s->nfd != -1)
@@ -201,13 +201,13 @@ svc_remove(struct svc *s)
 
 /* Every "after" service is up and ready, or finished with exit 0. */
 static int
-deps_ok(const struct svc *s)
+deps_ok(const struct service *s)
 {
-	const struct svc *d;
+	const struct service *d;
 	size_t i;
 
 	for (i = 0; i < s->def->nafter; i++) {
-		d = svc_find(s->def->after[i]);
+		d = sv_find(s->def->after[i]);
 		if (d == NULL || (d->state != S_UP && d->state != S_FINISHED))
 			return 0;
 	}
@@ -217,9 +217,9 @@ deps_ok(const struct svc *s)
 /* A running service, also being stopped, that runs after s: it goes
  * first (stops are in reverse start order). */
 static int
-stopping_dependant(const struct svc *s)
+stopping_dependant(const struct service *s)
 {
-	const struct svc *t;
+	const struct service *t;
 	size_t i;
 
 	TAILQ_FOREACH(t, &svcs, entry) {
@@ -234,14 +234,14 @@ stopping_dependant(const struct svc *s)
 
 /* To the process group; to the process if it has not made it yet. */
 static void
-svc_signal(const struct svc *s, int sig)
+sv_signal(const struct service *s, int sig)
 {
 	if (kill(-s->pid, sig) == -1 && errno == ESRCH)
 		(void)kill(s->pid, sig);
 }
 
 static void
-child(const struct svc *s, int nw)
+child(const struct service *s, int nw)
 {
 	const struct rf_svc *d = s->def;
 	struct passwd *pw;
@@ -293,7 +293,7 @@ child(const struct svc *s, int nw)
 }
 
 static void
-svc_spawn(struct svc *s, long long now)
+sv_spawn(struct service *s, long long now)
 {
 	struct rf_svc *d = s->def;
 	sigset_t all, old;
@@ -352,18 +352,18 @@ fail:
 }
 
 static void
-svc_stop(struct svc *s, long long now)
+sv_stop(struct service *s, long long now)
 {
 	log_info("%s: stopping pid %d with SIG%s", s->def->name, (int)s->pid,
 	    rf_signame(s->def->stop_signal));
-	svc_signal(s, s->def->stop_signal);
-	svc_signal(s, SIGCONT);
+	sv_signal(s, s->def->stop_signal);
+	sv_signal(s, SIGCONT);
 	s->state = S_STOPPING;
 	s->deadline = now + s->def->stop_timeout;
 }
 
 static void
-svc_fail(struct svc *s, int code, const char *fmt, ...)
+sv_fail(struct service *s, int code, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -382,7 +382,7 @@ svc_fail(struct svc *s, int code, const char *fmt, ...)
 
 /* Records a death; true when crash_limit of them fell in crash_window. */
 static int
-crash_loop(struct svc *s, long long now)
+crash_loop(struct service *s, long long now)
 {
 	size_t lim = (size_t)s->def->crash_limit;
 
@@ -418,7 +418,7 @@ backoff(const struct rf_svc *d, unsigned attempt)
 }
 
 static void
-svc_exited(struct svc *s, int st, long long now)
+sv_exited(struct service *s, int st, long long now)
 {
 	const struct rf_svc *d = s->def;
 	char how[64];
@@ -446,7 +446,7 @@ svc_exited(struct svc *s, int st, long long now)
 	if (now - s->started >= d->stable_after)
 		s->attempt = 0;
 	if (code == EX_PERM)
-		svc_fail(s, EX_PERM, "exit 100: permanent, not restarting");
+		sv_fail(s, EX_PERM, "exit 100: permanent, not restarting");
 	else if (d->restart == RF_NEVER ||
 	    (d->restart == RF_ONFAILURE && code == 0)) {
 		if (code == 0) {
@@ -454,12 +454,12 @@ svc_exited(struct svc *s, int st, long long now)
 			s->state = S_FINISHED;
 			s->ready = 1;
 		} else
-			svc_fail(s, EX_TEMP, "%s, not restarting", how);
+			sv_fail(s, EX_TEMP, "%s, not restarting", how);
 	} else if (crash_loop(s, now)) {
 		char w[32];
 
 		rf_fmt_dur(d->crash_window, w, sizeof(w));
-		svc_fail(s, EX_TEMP, "%s; crash loop: %lld deaths within %s",
+		sv_fail(s, EX_TEMP, "%s; crash loop: %lld deaths within %s",
 		    how, d->crash_limit, w);
 	} else {
 		delay = backoff(d, s->attempt++);
@@ -472,7 +472,7 @@ svc_exited(struct svc *s, int st, long long now)
 
 /* A newline on the notify fd: readiness first, heartbeats after. */
 static void
-svc_notify(struct svc *s, long long now)
+sv_notify(struct service *s, long long now)
 {
 	char buf[256];
 	ssize_t n;
@@ -486,7 +486,7 @@ svc_notify(struct svc *s, long long now)
 		if (s->state == S_STARTING)
 			log_warnx("%s: closed fd %d before it was ready",
 			    s->def->name, s->def->readyfd);
-		else if (s->def->watchdog > 0)
+		else if (s->def->watchdog > 0 && s->state != S_STOPPING)
 			log_warnx("%s: closed its notify fd: the watchdog "
 			    "will fire", s->def->name);
 		return;
@@ -503,7 +503,7 @@ svc_notify(struct svc *s, long long now)
 
 /* log = prefix: each line the service writes, as "name: line". */
 static void
-svc_log(struct svc *s)
+sv_log(struct service *s)
 {
 	struct iovec iov[4];
 	ssize_t n;
@@ -538,7 +538,7 @@ svc_log(struct svc *s)
 static void
 reap(long long now)
 {
-	struct svc *s;
+	struct service *s;
 	pid_t pid;
 	int st;
 
@@ -547,7 +547,7 @@ reap(long long now)
 			if (s->pid == pid)
 				break;
 		if (s != NULL)
-			svc_exited(s, st, now);
+			sv_exited(s, st, now);
 		else
 			log_debug("reaped orphan %d", (int)pid);
 	}
@@ -557,7 +557,7 @@ reap(long long now)
 static void
 schedule(long long now)
 {
-	struct svc *s, *t;
+	struct service *s, *t;
 	int changed;
 
 	do {
@@ -572,11 +572,11 @@ schedule(long long now)
 				}
 				if (!s->want && (s->flags & SF_REMOVE)) {
 					log_info("%s: removed", s->def->name);
-					svc_remove(s);
+					sv_remove(s);
 					changed = 1;
 				} else if (s->want && !shutting &&
 				    s->state == S_DOWN && deps_ok(s)) {
-					svc_spawn(s, now);
+					sv_spawn(s, now);
 					changed = 1;
 				}
 			} else if (s->state == S_STOPPING) {
@@ -585,12 +585,12 @@ schedule(long long now)
 					log_warnx("%s: pid %d still there after "
 					    "stop_timeout: SIGKILL",
 					    s->def->name, (int)s->pid);
-					svc_signal(s, SIGKILL);
+					sv_signal(s, SIGKILL);
 					s->flags |= SF_KILLED;
 				}
 			} else if (!s->want) {
 				if (!stopping_dependant(s)) {
-					svc_stop(s, now);
+					sv_stop(s, now);
 					changed = 1;
 				}
 			} else if (s->def->watchdog > 0 &&
@@ -598,7 +598,7 @@ schedule(long long now)
 				log_warnx("%s: watchdog: no heartbeat for "
 				    "%lld ms: killing pid %d", s->def->name,
 				    now - s->beat, (int)s->pid);
-				svc_stop(s, now);
+				sv_stop(s, now);
 				s->flags |= SF_FAILED;
 				changed = 1;
 			}
@@ -610,7 +610,7 @@ schedule(long long now)
 static int
 next_timeout(long long now)
 {
-	const struct svc *s;
+	const struct service *s;
 	long long t = LLONG_MAX;
 
 	TAILQ_FOREACH(s, &svcs, entry) {
@@ -637,15 +637,15 @@ next_timeout(long long now)
 static void
 adopt(struct runfile *rf, int initial)
 {
-	struct svclist order = TAILQ_HEAD_INITIALIZER(order);
+	struct servicelist order = TAILQ_HEAD_INITIALIZER(order);
 	struct rf_svc *d;
-	struct svc *s;
+	struct service *s;
 	size_t i;
 
 	for (i = 0; i < rf->nsvc; i++) {
 		d = rf->svc[i];
 		rf->svc[i] = NULL;
-		if ((s = svc_find(d->name)) == NULL) {
+		if ((s = sv_find(d->name)) == NULL) {
 			if ((s = calloc(1, sizeof(*s))) == NULL)
 				abort();
 			s->nfd = s->lfd[0] = s->lfd[1] = -1;
@@ -661,7 +661,7 @@ adopt(struct runfile *rf, int initial)
 				log_info("%s: changed", d->name);
 				if (s->pid != 0) {
 					if (s->state != S_STOPPING)
-						svc_stop(s, now_ms());
+						sv_stop(s, now_ms());
 					s->flags |= SF_RESPAWN;
 				} else if (s->state != S_DOWN)
 					s->state = S_DOWN;
@@ -704,7 +704,7 @@ reload(void)
 static void
 shutdown_begin(int code)
 {
-	struct svc *s;
+	struct service *s;
 
 	shutting = 1;
 	exitcode = code;
@@ -716,7 +716,7 @@ shutdown_begin(int code)
 static void
 check_ready(void)
 {
-	const struct svc *s;
+	const struct service *s;
 
 	if (allready || shutting)
 		return;
@@ -811,7 +811,7 @@ ctl_read(struct client *c, long long now)
 static void
 ctl_do(int fd, char *req, long long now)
 {
-	struct svc *s;
+	struct service *s;
 	char last[64], up[32], pid[16], *name;
 	FILE *fp;
 	int cfd;
@@ -836,7 +836,7 @@ ctl_do(int fd, char *req, long long now)
 		}
 	} else if ((name = strchr(req, ' ')) == NULL)
 		fprintf(fp, "error: bad request\n");
-	else if ((*name++ = '\0', s = svc_find(name)) == NULL ||
+	else if ((*name++ = '\0', s = sv_find(name)) == NULL ||
 	    (s->flags & SF_REMOVE))
 		fprintf(fp, "error: no service %s\n", name);
 	else if (shutting)
@@ -854,7 +854,7 @@ ctl_do(int fd, char *req, long long now)
 			s->state = S_DOWN;
 		else if (strcmp(req, "restart") == 0 &&
 		    s->state != S_STOPPING) {
-			svc_stop(s, now);
+			sv_stop(s, now);
 			s->flags |= SF_RESPAWN;
 		}
 		fprintf(fp, "ok\n");
@@ -959,7 +959,7 @@ loop(void)
 	enum { W_SIG, W_LISTEN, W_CLIENT, W_NOTIFY, W_LOG } *kind = NULL;
 	struct pollfd *pfd = NULL;
 	void **who = NULL;
-	struct svc *s;
+	struct service *s;
 	size_t cap = 0, n, i, nsvc;
 	long long now;
 	int c;
@@ -1042,11 +1042,11 @@ loop(void)
 				ctl_read(who[i], now);
 				break;
 			case W_NOTIFY:
-				if (((struct svc *)who[i])->nfd == pfd[i].fd)
-					svc_notify(who[i], now);
+				if (((struct service *)who[i])->nfd == pfd[i].fd)
+					sv_notify(who[i], now);
 				break;
 			case W_LOG:
-				svc_log(who[i]);
+				sv_log(who[i]);
 				break;
 			}
 		}
@@ -1075,7 +1075,7 @@ main(int argc, char *argv[])
 		.want_chld = 1,
 	};
 	struct runfile *rf;
-	struct svc *s;
+	struct service *s;
 	char err[2048], req[256];
 	int i;
 
@@ -1145,7 +1145,7 @@ main(int argc, char *argv[])
 		unlink(sockpath);
 	}
 	while ((s = TAILQ_FIRST(&svcs)) != NULL)
-		svc_remove(s);
+		sv_remove(s);
 	cfg_free(app.cfg);
 	log_info("exiting %d", exitcode);
 	return exitcode;

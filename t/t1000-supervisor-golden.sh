@@ -1,0 +1,44 @@
+#!/bin/sh
+# supervisor: usage, -n output and runfile errors (file:line) pinned by
+# golden files in t/golden/supervisor/; exit codes 0 and 100.
+. t/lib.sh
+. t/golden/supervisor/lib.sh
+G=t/golden/supervisor
+
+"$SV" -h >"$T/out" 2>"$T/err"
+is "$?" 0 "-h exits 0"
+cmp -s "$T/out" "$G/usage.out"
+ok $? "-h prints the usage (golden usage.out)"
+is "$(cat "$T/err")" "" "-h writes nothing on stderr"
+
+"$SV" >"$T/out" 2>"$T/err"
+is "$?" 100 "no runfile: exit 100"
+cmp -s "$T/err" "$G/noargs.err"
+ok $? "no runfile: message and usage on stderr (golden noargs.err)"
+
+"$SV" -c reboot foo >"$T/out" 2>"$T/err"
+is "$?" 100 "-c with an unknown command: exit 100"
+
+"$SV" -n "$G/good.run" >"$T/out" 2>"$T/err"
+is "$?" 0 "-n good.run exits 0"
+cmp -s "$T/out" "$G/good.out"
+ok $? "-n prints every service resolved, in start order (golden good.out)"
+cmp -s "$T/err" "$G/good.err"
+ok $? "-n reports the runfile ok on stderr (golden good.err)"
+
+"$SV" -n "$G/nosuch.run" >"$T/out" 2>"$T/err"
+is "$?" 100 "-n on a missing file: exit 100"
+like "$(cat "$T/err")" "nosuch.run: No such file" "missing file named"
+
+for f in "$G"/bad-*.run; do
+	b=${f%.run}
+	"$SV" -n "$f" >"$T/out" 2>"$T/err"
+	is "$?" 100 "$(basename "$f"): exit 100"
+	cmp -s "$T/err" "$b.err"
+	ok $? "$(basename "$f"): error names file:line (golden $(basename "$b").err)" ||
+		diag "$(cat "$T/err")"
+	[ ! -s "$T/out" ]
+	ok $? "$(basename "$f"): nothing on stdout"
+done
+
+done_testing
