@@ -1,0 +1,5 @@
+# observer/module.mk: the observer's chain-facing half (SCALE codec,
+# metadata-driven event decoder, Serai event extraction).  The observer
+# binary itself comes in a later phase.
+OBSERVER_CHAIN_OBJS := observer/scale.o observer/meta.o
+EXTRA_OBJS += $(OBSERVER_CHAIN_OBJS)
