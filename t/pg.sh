@@ -8,7 +8,7 @@
 #   t/pg.sh kill DIR      SIGKILL the postmaster (a crash)
 #
 # Sourced (. t/pg.sh) it defines pg_start, pg_stop, pg_restart, pg_kill,
-# pg_available, pg_psql DIR SQL.  The server listens only on a Unix socket
+# pg_available, pg_psql DIR [-d DB] ARGS.  The server listens only on a Unix socket
 # in DIR/s (or a private directory under /tmp when that path would be too
 # long for a socket), port 5432 there, trust authentication, user and
 # database postgres.  As root, initdb and the server run as the postgres
@@ -115,11 +115,16 @@ pg_kill() {
 	while kill -0 "$_p" 2>/dev/null; do sleep 0.05; done
 }
 
-# pg_psql DIR SQL...: run SQL through psql, unaligned, tuples only.
+# pg_psql DIR [-d DB] ARGS...: psql, unaligned, tuples only, stop on error.
 pg_psql() {
 	_c=$(cat "$1/conninfo")
 	shift
-	psql -X -q -A -t -v ON_ERROR_STOP=1 "$_c" "$@"
+	if [ "${1:-}" = -d ]; then
+		_c=$(printf '%s' "$_c" | sed "s/dbname=[^ ]*/dbname=$2/")
+		shift 2
+	fi
+	PGOPTIONS="-c client_min_messages=warning" \
+		psql -X -q -A -t -v ON_ERROR_STOP=1 "$_c" "$@"
 }
 
 case "$0" in
