@@ -12,4 +12,8 @@ connector/p2ptool: $(p2ptool_OBJS)
 EXTRA_OBJS += $(p2ptool_OBJS)
 CLEANFILES += connector/p2ptool
 
-# (unit tests and fuzz targets: next commit)
+UNIT_TESTS += t/unit/p2p-peerid.test t/unit/p2p-noise.test
+p2p-peerid_TEST_OBJS := $(P2P_OBJS)
+t/unit/p2p-peerid.test: $(P2P_OBJS)
+p2p-noise_TEST_OBJS := $(P2P_OBJS)
+t/unit/p2p-noise.test: $(P2P_OBJS)

@@ -29,6 +29,7 @@ const MSG = 1
 const ACK = 2
 const REJECT = 3
 
+const out = (s) => process.stdout.write(s + '\n')
 const opt = { send: 0, ping: 0, expect: 0, size: 0, timeout: 30 }
 const argv = process.argv.slice(2)
 for (let i = 0; i < argv.length; i++) {
@@ -45,17 +46,24 @@ for (let i = 0; i < argv.length; i++) {
     case '--timeout': opt.timeout = Number(v()); break
     case '--exit': opt.exit = true; break
     case '--quiet': opt.quiet = true; break
+    case '--print-id': opt.printId = true; break
     default:
       console.error(`peer.mjs: unknown option ${a}`)
       process.exit(100)
   }
+}
+if (opt.seed && opt.printId) {
+  const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+  const key = await generateKeyPairFromSeed('Ed25519',
+    Uint8Array.from(Buffer.from(opt.seed, 'hex')))
+  out(peerIdFromPrivateKey(key).toString())
+  process.exit(0)
 }
 if (!opt.seed || (!opt.listen && !opt.dial)) {
   console.error('peer.mjs: need --seed and --listen or --dial')
   process.exit(100)
 }
 
-const out = (s) => process.stdout.write(s + '\n')
 const hex = (b) => Buffer.from(b).toString('hex')
 const stats = { acked: 0, pongs: 0, recvd: 0 }
 let finished = false
@@ -162,19 +170,25 @@ if (opt.dial) {
     process.exit(111)
   }
   const peer = conn.remotePeer.toString()
-  if (opt.send > 0) {
-    const stream = await conn.newStream(PROTO)
-    const outq = openStream(stream, peer)
-    for (let i = 0; i < opt.send; i++) {
-      let body = Buffer.from(`message ${i} from js ${node.peerId}`)
-      if (opt.size > body.length) {
-        const b = Buffer.alloc(opt.size, 'x')
-        body.copy(b)
-        body = b
+  try {
+    if (opt.send > 0) {
+      const stream = await conn.newStream(PROTO)
+      const outq = openStream(stream, peer)
+      for (let i = 0; i < opt.send; i++) {
+        let body = Buffer.from(`message ${i} from js ${node.peerId}`)
+        if (opt.size > body.length) {
+          const b = Buffer.alloc(opt.size, 'x')
+          body.copy(b)
+          body = b
+        }
+        const intent = createHash('sha256').update(body).digest()
+        outq.push(frame(MSG, intent, body))
       }
-      const intent = createHash('sha256').update(body).digest()
-      outq.push(frame(MSG, intent, body))
     }
+  } catch (err) {
+    out(`stream-error ${peer} ${err.message}`)
+    await node.stop()
+    process.exit(111)
   }
   for (let i = 0; i < opt.ping; i++) {
     try {
