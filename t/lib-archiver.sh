@@ -97,3 +97,8 @@ if first == 0:
                          separators=(",", ":")))
 PYEOF
 }
+
+# oneline CMD...: CMD's stderr on one line, then " rc=STATUS" (stdout dropped).
+oneline() {
+	{ "$@" 2>&1 >/dev/null; echo " rc=$?"; } | tr '\n' ' '
+}
