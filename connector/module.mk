@@ -12,7 +12,12 @@ connector/p2ptool: $(p2ptool_OBJS)
 EXTRA_OBJS += $(p2ptool_OBJS)
 CLEANFILES += connector/p2ptool
 
-UNIT_TESTS += t/unit/p2p-peerid.test t/unit/p2p-noise.test
+UNIT_TESTS += t/unit/p2p-peerid.test t/unit/p2p-noise.test \
+	t/unit/p2p-mss.test t/unit/p2p-yamux.test
+p2p-mss_TEST_OBJS := $(P2P_OBJS)
+t/unit/p2p-mss.test: $(P2P_OBJS)
+p2p-yamux_TEST_OBJS := $(P2P_OBJS)
+t/unit/p2p-yamux.test: $(P2P_OBJS)
 p2p-peerid_TEST_OBJS := $(P2P_OBJS)
 t/unit/p2p-peerid.test: $(P2P_OBJS)
 p2p-noise_TEST_OBJS := $(P2P_OBJS)
