@@ -408,6 +408,8 @@ process(struct conn *c)
 			if (c->state == CONN_DEAD)
 				goto out;
 		}
+		if (c->mux.local_goaway == 2)		/* failed: ignore */
+			buf_reset(&c->pin);
 		if (buf_len(&c->pin) > 0) {
 			if (yamux_input(&c->mux, buf_data(&c->pin),
 			    buf_len(&c->pin), err, sizeof(err)) == -1) {

@@ -13,7 +13,9 @@ EXTRA_OBJS += $(p2ptool_OBJS)
 CLEANFILES += connector/p2ptool
 
 UNIT_TESTS += t/unit/p2p-peerid.test t/unit/p2p-noise.test \
-	t/unit/p2p-mss.test t/unit/p2p-yamux.test
+	t/unit/p2p-mss.test t/unit/p2p-yamux.test t/unit/p2p-conn.test
+p2p-conn_TEST_OBJS := $(P2P_OBJS)
+t/unit/p2p-conn.test: $(P2P_OBJS)
 p2p-mss_TEST_OBJS := $(P2P_OBJS)
 t/unit/p2p-mss.test: $(P2P_OBJS)
 p2p-yamux_TEST_OBJS := $(P2P_OBJS)
