@@ -1,0 +1,487 @@
+/*
+ * signer: deterministic signing parties and protocol message routing.
+ *
+ *	signer [-nqvsJ] [-f file] [-d fd] [-X prop=val] [-i in] [-o out]
+ *
+ * Start: the transactional producer fences any older instance of us, the
+ * decision log ([signing] state_topic) is read back, then the loop runs:
+ * each turn opens a Kafka transaction, handles up to [signing] batch_max
+ * messages and the timers, and commits the records produced (routed
+ * messages, parties, completions, decisions) together with the consumer
+ * offsets.  A failed commit exits 111: the restart resumes from the last
+ * commit.  See signer.8.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "envelope.h"
+#include "log.h"
+#include "sig.h"
+#include "signer.h"
+#include "statelog.h"
+
+#define REBUILD_TIMEOUT_MS	60000
+
+static struct signer	 sg;
+static int		 status_mode;
+
+static int	 opt(struct app *, int, const char *);
+static int	 load_config(struct signer *, char *, size_t);
+static int	 parse_key(const char *, uint8_t *);
+static int	 rebuild_cb(void *, const char *, size_t, const uint8_t *,
+		    size_t, int64_t);
+static int	 load_trust(struct signer *, char *, size_t);
+static void	 status(struct signer *);
+static void	 run(struct signer *);
+static void	 gauges(struct signer *);
+
+static const struct app_spec spec = {
+	.prog = "signer",
+	.operands = "",
+	.opts = "s",
+	.optusage = "  -s         print the decision log (sets and sessions) "
+	    "and exit\n",
+	.opt = opt,
+};
+
+static int
+opt(struct app *app, int ch, const char *arg)
+{
+	(void)app;
+	(void)arg;
+	if (ch != 's')
+		return -1;
+	status_mode = 1;
+	return 0;
+}
+
+/* 64 hex digits, an optional 0x before them. */
+static int
+parse_key(const char *s, uint8_t *out)
+{
+	if (strncmp(s, "0x", 2) == 0)
+		s += 2;
+	if (strlen(s) != 2 * PARTY_KEYLEN)
+		return -1;
+	return cfg_parse_hex(s, out, PARTY_KEYLEN);
+}
+
+static int
+load_config(struct signer *g, char *err, size_t errlen)
+{
+	const struct cfg *cfg = g->app.cfg;
+	const struct cfg_sect *s = NULL;
+	struct cfgval *v;
+	long long n;
+	size_t i;
+	int ours = 0;
+
+	g->name = cfg_str(cfg, "general", "name");
+	n = cfg_int(cfg, "signing", "threshold");
+	if (n < 0) {
+		snprintf(err, errlen, "%s: threshold must be 0 (the default, "
+		    "floor(2n/3)+1) or positive",
+		    cfg_where(cfg, "signing", "threshold"));
+		return -1;
+	}
+	g->threshold = (uint64_t)n;
+	g->pre_ms = cfg_ms(cfg, "signing", "preprocess_timeout");
+	g->share_ms = cfg_ms(cfg, "signing", "share_timeout");
+	if (g->pre_ms == 0 || g->share_ms == 0) {
+		snprintf(err, errlen, "%s: stage timeouts must be positive",
+		    cfg_where(cfg, "signing", g->pre_ms == 0 ?
+		    "preprocess_timeout" : "share_timeout"));
+		return -1;
+	}
+	g->max_attempts = cfg_int(cfg, "signing", "max_attempts");
+	n = cfg_int(cfg, "signing", "early_window");
+	if (g->max_attempts < 0 || n < 0 ||
+	    cfg_int(cfg, "signing", "batch_max") < 1) {
+		snprintf(err, errlen, "%s: max_attempts and early_window must "
+		    "not be negative, batch_max must be positive",
+		    cfg->path != NULL ? cfg->path : "defaults");
+		return -1;
+	}
+	g->early_window = (size_t)n;
+	g->early_ttl_ms = cfg_ms(cfg, "signing", "early_ttl");
+	g->state_topic = cfg_str(cfg, "signing", "state_topic");
+	if (g->state_topic[0] == '\0') {
+		snprintf(err, errlen, "%s: state_topic is empty",
+		    cfg_where(cfg, "signing", "state_topic"));
+		return -1;
+	}
+	while ((s = cfg_next(cfg, "validator", s)) != NULL) {
+		const char *pk = cfg_sect_str(s, "public_key");
+
+		v = reallocarray(g->val, g->nval + 1, sizeof(*g->val));
+		if (v == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		g->val = v;
+		v = &g->val[g->nval];
+		memset(v, 0, sizeof(*v));
+		if (pk == NULL || parse_key(pk, v->key) == -1) {
+			snprintf(err, errlen, "%s:%d: [validator %s] needs "
+			    "public_key = 64 hex digits (the validator's key "
+			    "in its set)", cfg->path, s->line, s->name);
+			return -1;
+		}
+		n = cfg_sect_int(s, "weight");
+		if (n < 0) {
+			snprintf(err, errlen, "%s:%d: [validator %s] weight "
+			    "must not be negative", cfg->path, s->line,
+			    s->name);
+			return -1;
+		}
+		v->weight = (uint64_t)n;
+		v->name = s->name;
+		v->endpoint = cfg_sect_str(s, "endpoint");
+		for (i = 0; i < g->nval; i++)
+			if (memcmp(g->val[i].key, v->key, PARTY_KEYLEN) == 0) {
+				snprintf(err, errlen, "%s:%d: [validator %s] "
+				    "has the public_key of [validator %s]",
+				    cfg->path, s->line, s->name,
+				    g->val[i].name);
+				return -1;
+			}
+		if (strcmp(s->name, g->name) == 0) {
+			memcpy(g->our_key, v->key, PARTY_KEYLEN);
+			ours = 1;
+		}
+		g->nval++;
+	}
+	if (!ours) {
+		snprintf(err, errlen, "%s: no [validator %s] section: the "
+		    "signer needs the local validator's public_key ([general] "
+		    "name is \"%s\")", cfg->path != NULL ? cfg->path :
+		    "defaults", g->name, g->name);
+		return -1;
+	}
+	if (g->threshold > 0) {
+		uint64_t total = 0;
+
+		for (i = 0; i < g->nval; i++)
+			total += g->val[i].weight;
+		if (g->threshold > total)
+			log_warnx("%s: threshold %llu exceeds the %llu key "
+			    "shares of the [validator] list; sets where it "
+			    "does use the default",
+			    cfg_where(cfg, "signing", "threshold"),
+			    (unsigned long long)g->threshold,
+			    (unsigned long long)total);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the log */
+
+int
+signer_persist(struct signer *g, const char *key, const Coord__SignState *ss,
+    char *err, size_t errlen)
+{
+	Coord__Envelope e = COORD__ENVELOPE__INIT;
+	struct env_intent in;
+	uint8_t intent[ENV_INTENTLEN], *body, *buf;
+	size_t blen, len;
+	int rc;
+
+	if (!g->persist)
+		return 0;
+	if (ss == NULL)			/* deletion: a tombstone */
+		return bus_send(g->svc.bus, g->state_topic, key, strlen(key),
+		    NULL, 0, err, errlen);
+	blen = coord__sign_state__get_packed_size(ss);
+	if ((body = malloc(blen + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	coord__sign_state__pack(ss, body);
+	env_intent_init(&in, COORD__MSG_TYPE__SIGN_STATE);
+	env_intent_str(&in, key);
+	env_intent_add(&in, body, blen);
+	env_intent_final(&in, intent);
+	e.type = COORD__MSG_TYPE__SIGN_STATE;
+	e.intent.data = intent;
+	e.intent.len = ENV_INTENTLEN;
+	e.to = g->svc.id;
+	e.body.data = body;
+	e.body.len = blen;
+	buf = env_seal(&e, &g->svc.key, &len);
+	free(body);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = bus_send(g->svc.bus, g->state_topic, key, strlen(key), buf, len,
+	    err, errlen);
+	free(buf);
+	return rc;
+}
+
+static int
+rebuild_cb(void *arg, const char *key, size_t keylen, const uint8_t *val,
+    size_t len, int64_t off)
+{
+	struct signer *g = arg;
+	Coord__Envelope *e;
+	Coord__SignState *ss;
+	char why[512];
+	int rc;
+
+	if (len == 0)
+		return state_apply(&g->st, key, keylen, NULL, why,
+		    sizeof(why)) == -1 ? (log_warnx("state record at %lld: %s",
+		    (long long)off, why), 0) : 0;
+	if ((e = env_open(val, len, &g->svc.trust, why, sizeof(why))) ==
+	    NULL) {
+		log_warnx("state record at %lld skipped: %s", (long long)off,
+		    why);
+		return 0;
+	}
+	if (e->type != COORD__MSG_TYPE__SIGN_STATE ||
+	    strcmp(e->from, g->svc.id) != 0) {
+		log_warnx("state record at %lld skipped: %s from %s, not ours",
+		    (long long)off, env_type_name(e->type) != NULL ?
+		    env_type_name(e->type) : "?", e->from);
+		env_free(e);
+		return 0;
+	}
+	ss = coord__sign_state__unpack(NULL, e->body.len, e->body.data);
+	env_free(e);
+	if (ss == NULL) {
+		log_warnx("state record at %lld skipped: bad SignState",
+		    (long long)off);
+		return 0;
+	}
+	rc = state_apply(&g->st, key, keylen, ss, why, sizeof(why));
+	coord__sign_state__free_unpacked(ss, NULL);
+	if (rc == -1) {
+		if (strcmp(why, "out of memory") == 0)
+			return -1;
+		log_warnx("state record at %lld skipped: %s", (long long)off,
+		    why);
+	}
+	return 0;
+}
+
+/* -s: our key and [trust], as svc_open loads them, to verify the log. */
+static int
+load_trust(struct signer *g, char *err, size_t errlen)
+{
+	char path[PATH_MAX], kerr[512];
+
+	snprintf(g->svc.id, sizeof(g->svc.id), "%s", app_service_id(&g->app));
+	snprintf(path, sizeof(path), "%s/signer.key",
+	    cfg_str(g->app.cfg, "general", "key_dir"));
+	if (env_key_load(path, g->svc.id, &g->svc.key, kerr,
+	    sizeof(kerr)) == -1) {
+		snprintf(err, errlen, "service key: %s", kerr);
+		return -1;
+	}
+	if (env_trust_load(g->app.cfg, &g->svc.trust, err, errlen) == -1)
+		return -1;
+	if (env_trust_find(&g->svc.trust, g->svc.id) == NULL)
+		(void)env_trust_add(&g->svc.trust, g->svc.id, g->svc.key.pk);
+	return 0;
+}
+
+static void
+status(struct signer *g)
+{
+	struct ssess *s = NULL;
+	const struct sset *set;
+	char err[1024], hex[2 * PARTY_HASHLEN + 1];
+	size_t i, j, cur = 0;
+
+	if (load_trust(g, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	if (statelog_read(&g->app, g->state_topic, rebuild_cb, g,
+	    REBUILD_TIMEOUT_MS, err, sizeof(err)) == -1)
+		fatalx(EX_TEMP, "%s", err);
+	route_after_rebuild(g);
+	for (i = 0; i < g->st.nset; i++) {
+		set = g->st.set[i];
+		printf("set %u/%u validators=%zu shares=%llu%s%s names=",
+		    set->network, set->session, set->n,
+		    (unsigned long long)set->total,
+		    set->from_config ? " config" : "",
+		    set->retired ? " retired" : "");
+		for (j = 0; j < set->n; j++)
+			printf("%s%s", j ? "," : "", set->names[j]);
+		printf("\n");
+	}
+	while ((s = state_sess_next(&g->st, &cur, s)) != NULL) {
+		set = state_set_find(&g->st, s->network, s->session);
+		env_hex(s->sign_id, PARTY_HASHLEN, hex);
+		printf("session %s kind=%s set=%u/%u attempt=%u stage=%s "
+		    "member=%s threshold=%llu party=", hex,
+		    state_kind_name(s->kind), s->network, s->session,
+		    s->attempt, state_stage_name(s->stage),
+		    s->member ? "yes" : "no",
+		    (unsigned long long)s->threshold);
+		for (j = 0; j < s->nparty; j++)
+			printf("%s%s", j ? "," : "", set != NULL &&
+			    s->party[j] < set->n ? set->names[s->party[j]] :
+			    "?");
+		if (s->completed)
+			printf(" state=completed attempt_done=%u by=%s\n",
+			    s->completed_attempt, s->completed_by != NULL ?
+			    s->completed_by : "?");
+		else
+			printf(" state=%s\n", s->failed ? "failed" :
+			    "pending");
+	}
+	printf("early %zu\n", g->st.nearly);
+	if (fflush(stdout) == EOF)
+		fatal(EX_TEMP, "stdout");
+	exit(0);
+}
+
+/* ------------------------------------------------------------ loop */
+
+static void
+gauges(struct signer *g)
+{
+	struct svc *s = &g->svc;
+
+	svc_gauge(s, "signer_sessions", "Signing sessions known.",
+	    (double)g->st.nsess);
+	svc_gauge(s, "signer_sessions_completed", "Sessions completed.",
+	    (double)g->n_completed);
+	svc_gauge(s, "signer_parties_formed", "Parties formed (attempts).",
+	    (double)g->n_formed);
+	svc_gauge(s, "signer_reattempts", "Re-attempts after a timeout.",
+	    (double)g->n_reattempts);
+	svc_gauge(s, "signer_routed_out", "Processor messages sent to "
+	    "party members.", (double)g->n_routed_out);
+	svc_gauge(s, "signer_routed_in", "Members' messages delivered to "
+	    "the processor.", (double)g->n_routed_in);
+	svc_gauge(s, "signer_rejected", "Messages rejected (dead letters).",
+	    (double)g->n_rejected);
+	svc_gauge(s, "signer_early_held", "Early messages held.",
+	    (double)g->st.nearly);
+}
+
+static void
+run(struct signer *g)
+{
+	struct bus *b = g->svc.bus;
+	struct bus_msg m;
+	Coord__Envelope *e;
+	uint64_t now;
+	long long batch = cfg_int(g->app.cfg, "signing", "batch_max");
+	char err[1024];
+	int r, timeout, ready = 0, eof = 0;
+	long long n;
+
+	while (!sig_term && !eof) {
+		now = env_now_ms();
+		timeout = 1000;
+		if (g->next_deadline <= now)
+			timeout = 0;
+		else if (g->next_deadline - now < 1000)
+			timeout = (int)(g->next_deadline - now);
+		if (!ready)
+			timeout = 0;
+		if (bus_txn_begin(b, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+		for (n = 0; n < batch; n++) {
+			r = svc_recv(&g->svc, &m, &e, n == 0 ? timeout : 0,
+			    err, sizeof(err));
+			if (r == 0)
+				break;
+			if (r == -1) {
+				if (!bus_eof(b))
+					fatalx(EX_TEMP, "%s", err);
+				eof = 1;
+				break;
+			}
+			if (route_message(g, &m, e, err, sizeof(err)) == -1)
+				fatalx(EX_TEMP, "%s", err);
+			svc_done(&g->svc, &m, e);
+			env_free(e);
+			bus_release(b, &m);
+		}
+		if (route_timers(g, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+		if (bus_txn_commit(b, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s: exiting; a restart resumes from "
+			    "the last committed transaction", err);
+		gauges(g);
+		if (!ready) {
+			log_info("ready: %zu set(s), %zu session(s), %zu early "
+			    "message(s) from the log", g->st.nset, g->st.nsess,
+			    g->st.nearly);
+			ready_notify(g->app.readyfd);
+			ready = 1;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const enum bus_topic topics[] = {
+		TOPIC_SERAI_OBSERVATION, TOPIC_CHAIN_OBSERVATION,
+		TOPIC_SIGNING, TOPIC_P2P_INBOUND
+	};
+	struct bus_opts o;
+	const char *txn;
+	char err[1024];
+	int perm;
+
+	app_init(&sg.app, &spec, argc, argv);
+	if (load_config(&sg, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	if (sg.app.check) {
+		if (svc_check(&sg.app, err, sizeof(err)) == -1)
+			fatalx(EX_PERM, "%s", err);
+		app_check_ok(&sg.app);
+	}
+	if (status_mode)
+		status(&sg);
+
+	memset(&o, 0, sizeof(o));
+	o.app = &sg.app;
+	o.topics = topics;
+	o.ntopics = sizeof(topics) / sizeof(topics[0]);
+	txn = cfg_str(sg.app.cfg, "signing", "transactional_id");
+	o.txn_id = txn[0] != '\0' ? txn : app_service_id(&sg.app);
+	o.produce = 1;
+	o.from_start = 1;
+	state_init(&sg.st);
+	if ((sg.inner = dedupe_new(cfg_int(sg.app.cfg, "general",
+	    "dedupe_window"))) == NULL)
+		fatalx(EX_TEMP, "out of memory");
+	if (svc_open(&sg.svc, &sg.app, &o, &perm, err, sizeof(err)) == -1)
+		fatalx(perm ? EX_PERM : EX_TEMP, "%s", err);
+	sg.svc.hb_network = "serai";
+	sg.persist = bus_is_kafka_out(sg.svc.bus);
+	if (sg.persist) {
+		/* The producer has fenced older instances of us: what the
+		 * log holds now is every decision ever committed. */
+		if (statelog_create(&sg.app, sg.state_topic, err,
+		    sizeof(err)) == -1)
+			log_warnx("%s (reading it anyway)", err);
+		if (statelog_read(&sg.app, sg.state_topic, rebuild_cb, &sg,
+		    REBUILD_TIMEOUT_MS, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+	} else
+		log_info("output is not Kafka: decisions are not logged");
+	route_after_rebuild(&sg);
+
+	run(&sg);
+
+	log_info("stopping: %zu session(s), %llu completed", sg.st.nsess,
+	    (unsigned long long)sg.n_completed);
+	if (svc_close(&sg.svc) == -1)
+		log_warnx("not every record was delivered at exit");
+	dedupe_free(sg.inner);
+	state_free(&sg.st);
+	free(sg.val);
+	return 0;
+}

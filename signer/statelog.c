@@ -1,0 +1,259 @@
+/* statelog: see statelog.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "app.h"
+#include "cfg.h"
+#include "log.h"
+#include "statelog.h"
+
+#define DEFAULT_BOOTSTRAP	"127.0.0.1:9092"
+
+static rd_kafka_t	*client_new(const struct app *, rd_kafka_type_t,
+			    char *, size_t);
+static int		 conf_set(rd_kafka_conf_t *, const char *,
+			    const char *, char *, size_t);
+static uint64_t		 now_ms(void);
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
+    size_t errlen)
+{
+	char kerr[256];
+
+	if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) !=
+	    RD_KAFKA_CONF_OK) {
+		snprintf(err, errlen, "%s: %s", k, kerr);
+		return -1;
+	}
+	return 0;
+}
+
+/* A client with the same properties as the bus: [kafka], then -X. */
+static rd_kafka_t *
+client_new(const struct app *app, rd_kafka_type_t type, char *err,
+    size_t errlen)
+{
+	const struct cfg_sect *s;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
+	char key[256], cid[300], ebuf[256];
+	const char *eq;
+	size_t i;
+
+	conf = rd_kafka_conf_new();
+	snprintf(cid, sizeof(cid), "%s-state", app_service_id(app));
+	if (conf_set(conf, "bootstrap.servers", DEFAULT_BOOTSTRAP, err,
+	    errlen) == -1 || conf_set(conf, "client.id", cid, err, errlen) == -1)
+		goto fail;
+	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL)
+		for (i = 0; i < s->nkv; i++)
+			if (conf_set(conf, s->kv[i].key, s->kv[i].val, err,
+			    errlen) == -1)
+				goto fail;
+	for (i = 0; i < app->nxprop; i++) {
+		eq = strchr(app->xprop[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - app->xprop[i]),
+		    app->xprop[i]);
+		if (conf_set(conf, key, eq + 1, err, errlen) == -1)
+			goto fail;
+	}
+	if (type == RD_KAFKA_CONSUMER &&
+	    (conf_set(conf, "group.id", cid, err, errlen) == -1 ||
+	    conf_set(conf, "enable.auto.commit", "false", err, errlen) == -1 ||
+	    conf_set(conf, "auto.offset.reset", "earliest", err, errlen) ==
+	    -1 ||
+	    conf_set(conf, "isolation.level", "read_committed", err,
+	    errlen) == -1 ||
+	    conf_set(conf, "enable.partition.eof", "true", err, errlen) == -1))
+		goto fail;
+	if ((rk = rd_kafka_new(type, conf, ebuf, sizeof(ebuf))) == NULL) {
+		snprintf(err, errlen, "kafka: %s", ebuf);
+		goto fail;
+	}
+	return rk;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+int
+statelog_create(const struct app *app, const char *topic, char *err,
+    size_t errlen)
+{
+	const rd_kafka_CreateTopics_result_t *res;
+	const rd_kafka_topic_result_t **tr;
+	rd_kafka_NewTopic_t *nt;
+	rd_kafka_queue_t *q;
+	rd_kafka_event_t *ev;
+	rd_kafka_resp_err_t e;
+	rd_kafka_t *rk;
+	char ebuf[256];
+	size_t n;
+	int rc = 0;
+
+	if ((rk = client_new(app, RD_KAFKA_PRODUCER, err, errlen)) == NULL)
+		return -1;
+	nt = rd_kafka_NewTopic_new(topic, 1, -1, ebuf, sizeof(ebuf));
+	if (nt == NULL) {
+		snprintf(err, errlen, "topic %s: %s", topic, ebuf);
+		rd_kafka_destroy(rk);
+		return -1;
+	}
+	(void)rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+	q = rd_kafka_queue_new(rk);
+	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
+	ev = rd_kafka_queue_poll(q, 30000);
+	if (ev == NULL) {
+		snprintf(err, errlen, "create topic %s: no answer in 30 s",
+		    topic);
+		rc = -1;
+	} else if (rd_kafka_event_error(ev) != 0) {
+		snprintf(err, errlen, "create topic %s: %s", topic,
+		    rd_kafka_event_error_string(ev));
+		rc = -1;
+	} else {
+		res = rd_kafka_event_CreateTopics_result(ev);
+		tr = rd_kafka_CreateTopics_result_topics(res, &n);
+		if (n == 1) {
+			e = rd_kafka_topic_result_error(tr[0]);
+			if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+				log_info("created the state topic %s", topic);
+			else if (e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+				snprintf(err, errlen, "create topic %s: %s",
+				    topic, rd_kafka_topic_result_error_string(
+				    tr[0]));
+				rc = -1;
+			}
+		}
+	}
+	if (ev != NULL)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
+int
+statelog_read(const struct app *app, const char *topic, statelog_fn *fn,
+    void *arg, int timeout_ms, char *err, size_t errlen)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	rd_kafka_topic_t *rkt = NULL;
+	rd_kafka_message_t *m;
+	rd_kafka_resp_err_t kerr;
+	rd_kafka_t *rk;
+	int64_t lo, hi;
+	uint64_t deadline = now_ms() + timeout_ms;
+	int i, npart = 0, neof = 0, rc = -1;
+	long long nrec = 0;
+	char kbuf[1];
+
+	(void)kbuf;
+	if ((rk = client_new(app, RD_KAFKA_CONSUMER, err, errlen)) == NULL)
+		return -1;
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	for (;;) {
+		kerr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+		if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+		    md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    md->topics[0].partition_cnt > 0)
+			break;
+		if (md != NULL) {
+			if (md->topic_cnt == 1)
+				kerr = md->topics[0].err;
+			rd_kafka_metadata_destroy(md);
+			md = NULL;
+		}
+		if (now_ms() >= deadline) {
+			snprintf(err, errlen, "state topic %s: %s", topic,
+			    rd_kafka_err2str(kerr));
+			goto out;
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (i = 0; i < md->topics[0].partition_cnt; i++) {
+		kerr = rd_kafka_query_watermark_offsets(rk, topic,
+		    md->topics[0].partitions[i].id, &lo, &hi, 10000);
+		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			snprintf(err, errlen, "state topic %s[%d]: "
+			    "watermarks: %s", topic,
+			    md->topics[0].partitions[i].id,
+			    rd_kafka_err2str(kerr));
+			goto out;
+		}
+		if (hi > lo) {
+			rd_kafka_topic_partition_list_add(parts, topic,
+			    md->topics[0].partitions[i].id)->offset =
+			    RD_KAFKA_OFFSET_BEGINNING;
+			npart++;
+		}
+	}
+	if (npart == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((kerr = rd_kafka_assign(rk, parts)) != 0) {
+		snprintf(err, errlen, "state topic %s: assign: %s", topic,
+		    rd_kafka_err2str(kerr));
+		goto out;
+	}
+	while (neof < npart) {
+		if (now_ms() >= deadline) {
+			snprintf(err, errlen, "state topic %s: not read to its "
+			    "end in %d ms", topic, timeout_ms);
+			goto out;
+		}
+		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			neof++;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			log_warnx("state topic %s: %s", topic,
+			    rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		nrec++;
+		if (fn(arg, m->key != NULL ? m->key : "", m->key_len,
+		    m->payload, m->len, m->offset) == -1) {
+			snprintf(err, errlen, "state topic %s: bad record at "
+			    "offset %lld", topic, (long long)m->offset);
+			rd_kafka_message_destroy(m);
+			goto out;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	log_info("state topic %s: %lld record(s) replayed", topic, nrec);
+	rc = 0;
+out:
+	if (parts != NULL)
+		rd_kafka_topic_partition_list_destroy(parts);
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	if (rkt != NULL)
+		rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return rc;
+}
