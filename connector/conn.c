@@ -206,9 +206,12 @@ conn_eof(struct conn *c)
 	if (buf_len(&c->in) > 0)
 		conn_fail(c, "connection closed in the middle of a frame "
 		    "(%zu bytes of a truncated frame)", buf_len(&c->in));
-	else if (c->mux_up && c->mux.remote_goaway) {
-		snprintf(c->reason, sizeof(c->reason), "peer went away");
-		log_info("%s: connection closed after go-away", c->name);
+	else if (c->state == CONN_OPEN) {
+		/* At a frame boundary: an orderly close. */
+		snprintf(c->reason, sizeof(c->reason), "%s",
+		    c->mux.remote_goaway ? "peer went away" :
+		    "connection closed by the peer");
+		log_info("%s: %s", c->name, c->reason);
 		c->state = CONN_DEAD;
 	} else
 		conn_fail(c, "connection closed by the peer%s",
