@@ -54,6 +54,7 @@ struct bus {
 	uint8_t			*ibuf;
 	size_t			 ilen, icap, ioff;
 	int			 eof;
+	int			 broken;	/* input stream unusable */
 	int			 out_closed;
 	uint8_t			*rec;		/* current stdio record */
 	char			*rec_topic;
@@ -164,6 +165,12 @@ static void
 klog_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
 	(void)rk;
+	/* [kafka] and -X apply to producer and consumer alike: a property
+	 * of the other role is expected, not worth a warning. */
+	if (strcmp(fac, "CONFWARN") == 0 &&
+	    (strstr(buf, "will be ignored by this producer") != NULL ||
+	    strstr(buf, "will be ignored by this consumer") != NULL))
+		level = 7;
 	if (level <= 4)
 		log_warnx("kafka: %s: %s", fac, buf);
 	else
@@ -451,7 +458,7 @@ bus_fd(const struct bus *b)
 int
 bus_eof(const struct bus *b)
 {
-	return b->eof;
+	return b->eof && !b->broken && b->ioff == b->ilen;
 }
 
 int
@@ -1018,6 +1025,7 @@ stdio_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 				snprintf(err, errlen, "input: bad record "
 				    "length (not a length-delimited stream; "
 				    "use -J for JSON Lines)");
+				b->broken = 1;
 				return -1;
 			}
 			if (i < avail && avail - i - 1 >= len) {
@@ -1036,6 +1044,7 @@ stdio_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 				    "record at end of input (%zu bytes)",
 				    avail);
 				b->ioff = b->ilen;
+				b->broken = 1;
 				return -1;
 			}
 			snprintf(err, errlen, "end of input");
