@@ -123,9 +123,21 @@ bench: deps-check build
 demo: deps-check build
 	sh conf/demo.sh
 
-# Fuzz targets are built with clang's libFuzzer; each runs FUZZ_SECONDS.
-fuzz: deps-check
-	sh t/fuzz/run.sh $(FUZZ_SECONDS)
+# Fuzz targets (FUZZERS, t/fuzz/NAME.c plus t/fuzz/NAME_SRCS) are built
+# with clang's libFuzzer from source, libcommon included, so the whole
+# decoder is instrumented; each runs FUZZ_SECONDS.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined
+LIBCOMMON_SRCS = $(LIBCOMMON_OBJS:.o=.c)
+.SECONDEXPANSION:
+$(FUZZERS): %: %.c $$($$@_SRCS) $$(LIBCOMMON_SRCS) $(PROTO_C) | $(PROTO_H)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ \
+		$(filter %.c,$^) $(LIBS)
+
+fuzz-build: deps-check $(FUZZERS)
+
+fuzz: fuzz-build
+	sh t/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 # ---------------------------------------------------------------- packages
 deps:
@@ -149,10 +161,10 @@ uninstall:
 clean:
 	rm -f $(LIBCOMMON) $(BINS) $(EXTRA_BINS) $(UNIT_TESTS) $(OBJS) $(DEPS) \
 		$(PROTO_C) $(PROTO_H) $(PROTO_OBJS) t/tap.o t/tap.d $(FLAGS_STAMP) \
-		$(CLEANFILES)
+		$(CLEANFILES) $(FUZZERS)
 	rm -rf t/tmp
 
-.PHONY: all build check test bench demo fuzz deps deps-check install \
+.PHONY: all build check test bench demo fuzz fuzz-build deps deps-check install \
 	uninstall clean FORCE
 
 -include $(DEPS)

@@ -2,3 +2,4 @@
 EXTRA_OBJS += t/tap.o
 UNIT_TESTS += t/unit/cfg.test t/unit/dedupe.test t/unit/envelope.test
 CLEANFILES += t/bench/results.json
+FUZZERS += t/fuzz/envelope t/fuzz/envjson t/fuzz/config

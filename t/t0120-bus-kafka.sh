@@ -9,12 +9,14 @@
 kafka_require
 
 C=$(coord_conf "$T/v" alice busprobe)
-# A killed member holds its partitions until its session times out: keep
-# that short (the brokers' minimum is 6 s) so the restarted consumer gets
-# them back within the test's wait.
+# A killed member holds its partitions until its session times out, and a
+# rebalance waits up to max.poll.interval.ms for members to rejoin: keep
+# both short (the brokers' minimum session is 6 s) so a restarted consumer
+# gets its partitions back within the wait (-w 60, for loaded machines).
 probe() {
-	"$BUSPROBE" -f "$C" -X "bootstrap.servers=$BOOTSTRAP" \
-	    -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 "$@"
+	"$BUSPROBE" -f "$C" -X "bootstrap.servers=$BOOTSTRAP" -w 60 \
+	    -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+	    -X max.poll.interval.ms=10000 "$@"
 }
 nofilter="mock 2.0.2 sends no aborted-transaction list in Fetch"
 # check KIND GOT WANT NAME MOCKGAP: see t0054.
