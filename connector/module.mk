@@ -24,3 +24,10 @@ p2p-peerid_TEST_OBJS := $(P2P_OBJS)
 t/unit/p2p-peerid.test: $(P2P_OBJS)
 p2p-noise_TEST_OBJS := $(P2P_OBJS)
 t/unit/p2p-noise.test: $(P2P_OBJS)
+
+FUZZERS += t/fuzz/mss t/fuzz/noise t/fuzz/yamux
+t/fuzz/mss_SRCS := connector/mss.c connector/buf.c connector/varint.c
+t/fuzz/noise_SRCS := connector/noise.c connector/buf.c connector/varint.c \
+	connector/peerid.c
+t/fuzz/yamux_SRCS := connector/yamux.c connector/buf.c
+CLEANFILES += t/fuzz/mss t/fuzz/noise t/fuzz/yamux
