@@ -12,6 +12,9 @@
  *	pong PEERID RTT_MS
  *	closed PEERID|ADDR REASON
  *	done
+ *
+ * Messages and pings go to one peer at a time, the first connected; when
+ * it goes, the next one to connect gets its own N messages and pings.
  */
 #include <sys/stat.h>
 
@@ -121,8 +124,12 @@ t_ready(void *arg, struct conn *c)
 	struct tool *t = arg;
 
 	printf("connected %s %s\n", c->remote_str, c->initiator ? "out" : "in");
-	if (t->target == NULL)
+	if (t->target == NULL) {
+		/* A new peer to work with: its own count of everything. */
 		t->target = c;
+		t->sent = t->acked = t->rejected = t->pongs = 0;
+		t->pings_sent = 0;
+	}
 }
 
 static void
