@@ -56,6 +56,7 @@ static void	 storage_map(struct scale_writer *, const char *, uint8_t,
 /* scale-info's TypeDefPrimitive indexes */
 #define P_BOOL	0
 #define P_U8	3
+#define P_U16	4
 #define P_U32	5
 #define P_U64	6
 #define P_U128	7
@@ -300,6 +301,7 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 
 	boolt = prim(&b, P_BOOL);
 	u8 = prim(&b, P_U8);
+	(void)prim(&b, P_U16);	/* polkadot-js maps well-known keys to it */
 	u32 = prim(&b, P_U32);
 	u64 = prim(&b, P_U64);
 	u128 = prim(&b, P_U128);
