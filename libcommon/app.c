@@ -166,3 +166,10 @@ app_service_id(const struct app *app)
 	    cfg_str(app->cfg, "general", "name"), app->prog);
 	return id;
 }
+
+void
+app_free(struct app *app)
+{
+	cfg_free(app->cfg);
+	app->cfg = NULL;
+}

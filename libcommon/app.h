@@ -60,6 +60,9 @@ void	app_check_ok(const struct app *) __attribute__((noreturn));
 /* Print the usage to stderr and exit 100. */
 void	app_usage(void) __attribute__((noreturn));
 
+/* Release what app_init allocated (the configuration). */
+void	app_free(struct app *);
+
 /* This process's service id: "<general.name>.<prog>". */
 const char *app_service_id(const struct app *);
 

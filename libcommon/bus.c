@@ -280,6 +280,7 @@ static int
 kafka_open(struct bus *b, char *err, size_t errlen)
 {
 	rd_kafka_topic_partition_list_t *subs;
+	rd_kafka_queue_t *cq;
 	rd_kafka_conf_t *conf;
 	rd_kafka_error_t *kerr;
 	char ebuf[512];
@@ -346,8 +347,9 @@ kafka_open(struct bus *b, char *err, size_t errlen)
 			snprintf(err, errlen, "pipe: %s", strerror(errno));
 			return -1;
 		}
-		rd_kafka_queue_io_event_enable(
-		    rd_kafka_queue_get_consumer(b->cons), b->iopipe[1], "1", 1);
+		cq = rd_kafka_queue_get_consumer(b->cons);
+		rd_kafka_queue_io_event_enable(cq, b->iopipe[1], "1", 1);
+		rd_kafka_queue_destroy(cq);	/* our reference only */
 	}
 	if (b->opts.txn_id != NULL)
 		b->txn_offsets = rd_kafka_topic_partition_list_new(8);

@@ -274,5 +274,6 @@ main(int argc, char **argv)
 		rc = do_recv(&s, strcmp(cmd, "relay") == 0);
 	if (svc_close(&s) == -1)
 		rc = EX_TEMP;
+	app_free(&app);
 	return rc;
 }
