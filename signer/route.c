@@ -31,7 +31,8 @@
 static int	 reject(struct signer *, const struct bus_msg *, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
 static int	 send_body(struct signer *, enum bus_topic, uint32_t,
-		    const uint8_t *, const ProtobufCMessage *, char *, size_t);
+		    const uint8_t *, const uint8_t *, const ProtobufCMessage *,
+		    char *, size_t);
 static int	 persist_set(struct signer *, const struct sset *, char *,
 		    size_t);
 static int	 persist_sess(struct signer *, const struct ssess *, char *,
@@ -101,12 +102,44 @@ reject(struct signer *sg, const struct bus_msg *m, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * Sign and produce, keyed by the sign id when there is one: on a topic of
+ * several partitions, a session's records stay in order.
+ */
 static int
 send_body(struct signer *sg, enum bus_topic t, uint32_t type,
-    const uint8_t *intent, const ProtobufCMessage *body, char *err,
-    size_t errlen)
+    const uint8_t *intent, const uint8_t *key, const ProtobufCMessage *body,
+    char *err, size_t errlen)
 {
-	return svc_send(&sg->svc, t, type, intent, "", body, err, errlen);
+	Coord__Envelope e = COORD__ENVELOPE__INIT;
+	uint8_t *bb, *buf;
+	size_t bn, len;
+	int rc;
+
+	bn = protobuf_c_message_get_packed_size(body);
+	if ((bb = malloc(bn + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	protobuf_c_message_pack(body, bb);
+	e.type = type;
+	e.intent.data = (uint8_t *)(uintptr_t)intent;
+	e.intent.len = ENV_INTENTLEN;
+	e.to = (char *)"";
+	e.body.data = bb;
+	e.body.len = bn;
+	buf = env_seal(&e, &sg->svc.key, &len);
+	free(bb);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = bus_send(sg->svc.bus, bus_topic(sg->svc.bus, t), key,
+	    key != NULL ? PARTY_HASHLEN : 0, buf, len, err, errlen);
+	free(buf);
+	if (rc == 0)
+		sg->svc.n_out++;
+	return rc;
 }
 
 static int
@@ -565,7 +598,7 @@ connect_request(struct signer *sg, const struct sset *s, char *err,
 	env_intent_u64(&in, s->session);
 	env_intent_final(&in, intent);
 	rc = send_body(sg, TOPIC_P2P_OUTBOUND, COORD__MSG_TYPE__CONNECT_REQUEST,
-	    intent, &cr.base, err, errlen);
+	    intent, NULL, &cr.base, err, errlen);
 	free(va);
 	free(vp);
 	return rc;
@@ -838,7 +871,7 @@ party_formed(struct signer *sg, const struct ssess *s, const struct sset *set,
 	env_intent_u64(&in, s->attempt);
 	env_intent_final(&in, intent);
 	rc = send_body(sg, TOPIC_SIGNING, COORD__MSG_TYPE__PARTY_FORMED, intent,
-	    &pf.base, err, errlen);
+	    s->sign_id, &pf.base, err, errlen);
 	free(pm);
 	free(pp);
 	return rc;
@@ -899,7 +932,7 @@ complete(struct signer *sg, struct ssess *s, const char *by, uint32_t attempt,
 	env_intent_add(&in, s->sign_id, PARTY_HASHLEN);
 	env_intent_final(&in, intent);
 	return send_body(sg, TOPIC_SIGNING, COORD__MSG_TYPE__SIGN_COMPLETED,
-	    intent, &sc.base, err, errlen);
+	    intent, s->sign_id, &sc.base, err, errlen);
 }
 
 int
@@ -1081,7 +1114,7 @@ on_processor(struct signer *sg, const struct bus_msg *m,
 		env_intent_add(&in, iintent, ENV_INTENTLEN);
 		env_intent_final(&in, ointent);
 		if (send_body(sg, TOPIC_P2P_OUTBOUND, COORD__MSG_TYPE__P2P_SEND,
-		    ointent, &ps.base, err, errlen) == -1) {
+		    ointent, s->sign_id, &ps.base, err, errlen) == -1) {
 			rc = -1;
 			goto out;
 		}
@@ -1238,7 +1271,7 @@ peer_sign(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 		env_intent_add(&in, iintent, ENV_INTENTLEN);
 		env_intent_final(&in, intent);
 		if (send_body(sg, TOPIC_SIGNING, COORD__MSG_TYPE__SIGN_MESSAGE,
-		    intent, &sm->base, err, errlen) == -1)
+		    intent, s->sign_id, &sm->base, err, errlen) == -1)
 			return -1;
 		sg->n_routed_in++;
 		log_debug("session %s attempt %u: %s of %s to our processor",

@@ -1,0 +1,10 @@
+# t/procsim/module.mk: the signer's test doubles: procsim (a processor),
+# chainsim (the observer's messages), p2prelay (the connectors' bus side).
+EXTRA_BINS += t/procsim/procsim t/procsim/chainsim t/procsim/p2prelay
+procsim_OBJS := t/procsim/procsim.o signer/statelog.o
+t/procsim/procsim: $(procsim_OBJS)
+chainsim_OBJS := t/procsim/chainsim.o
+t/procsim/chainsim: $(chainsim_OBJS)
+p2prelay_OBJS := t/procsim/p2prelay.o
+t/procsim/p2prelay: $(p2prelay_OBJS)
+EXTRA_OBJS += t/procsim/procsim.o $(chainsim_OBJS) $(p2prelay_OBJS)
