@@ -102,7 +102,8 @@ noise_encrypt(struct noise_cipher *cs, const uint8_t *ad, size_t adlen,
 	unsigned long long clen;
 
 	if (!cs->has_k) {
-		memmove(out, pt, len);
+		if (len > 0)
+			memmove(out, pt, len);
 		return 0;
 	}
 	if (cs->n == UINT64_MAX)
@@ -122,7 +123,8 @@ noise_decrypt(struct noise_cipher *cs, const uint8_t *ad, size_t adlen,
 	unsigned long long plen;
 
 	if (!cs->has_k) {
-		memmove(out, ct, len);
+		if (len > 0)
+			memmove(out, ct, len);
 		return 0;
 	}
 	if (len < NOISE_TAGLEN || cs->n == UINT64_MAX)
