@@ -87,6 +87,7 @@ static uint64_t		 next_block;
 static uint8_t		 key_events[32], key_number[32], key_now[32],
 			 key_evcount[32];
 static unsigned long	 nrequests, ncalls;
+static int		 dev_only;	/* the request called dev_* only */
 
 static void	 usage(void) __attribute__((noreturn));
 static uint64_t	 now_ms(void);
@@ -394,7 +395,7 @@ queue(struct conn *c, int status, const char *reason, const char *body)
 	c->outlen += (size_t)n;
 	memcpy(c->out + c->outlen, body, blen);
 	c->outlen += blen;
-	if (faults.delay_ms > 0 && faults.delay_count != 0) {
+	if (faults.delay_ms > 0 && faults.delay_count != 0 && !dev_only) {
 		c->send_at = now_ms() + faults.delay_ms;
 		if (faults.delay_count > 0)
 			faults.delay_count--;
@@ -515,6 +516,7 @@ conn_process(struct conn *c)
 			body[blen] = '\0';
 			req = cJSON_ParseWithLength(body, blen);
 			body[blen] = save;
+			dev_only = req != NULL;
 			if (req == NULL)
 				resp = rpc_error(NULL, -32700, "Parse error",
 				    NULL);
@@ -524,6 +526,7 @@ conn_process(struct conn *c)
 			text = resp ? cJSON_PrintUnformatted(resp) : NULL;
 			cJSON_Delete(resp);
 			queue(c, 200, "OK", text ? text : "");
+			dev_only = 0;
 			free(text);
 		}
 		memmove(c->in, c->in + total, c->inlen - total);
@@ -759,6 +762,8 @@ rpc_call(cJSON *req)
 		return rpc_error(id, -32602, "Invalid params", NULL);
 	p0 = cJSON_IsArray(params) ? cJSON_GetArrayItem(params, 0) : NULL;
 	ncalls++;
+	if (strncmp(method, "dev_", 4) != 0)
+		dev_only = 0;
 	log_debug("call %s", method);
 	if (id == NULL)
 		return NULL;		/* a notification: no answer */
