@@ -1,0 +1,229 @@
+/*
+ * signer_state: the signer's memory and its decision-log form
+ * (signer/state.c): every object survives SignState pack/unpack/apply,
+ * deletions, the session table under growth.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "signer/state.h"
+#include "t/tap.h"
+
+static Coord__SignState *roundtrip(Coord__SignState *);
+static void	 fill(uint8_t *, int);
+static struct ssess *new_sess(int);
+
+static void
+fill(uint8_t *p, int seed)
+{
+	crypto_generichash(p, 32, (const uint8_t *)&seed, sizeof(seed), NULL,
+	    0);
+}
+
+/* Pack a SignState built by state_*_pb, unpack it (what the log gives). */
+static Coord__SignState *
+roundtrip(Coord__SignState *ss)
+{
+	Coord__SignState *out;
+	uint8_t *buf;
+	size_t n;
+
+	n = coord__sign_state__get_packed_size(ss);
+	buf = malloc(n + 1);
+	coord__sign_state__pack(ss, buf);
+	state_pb_clear(ss);
+	out = coord__sign_state__unpack(NULL, n, buf);
+	free(buf);
+	return out;
+}
+
+static struct ssess *
+new_sess(int seed)
+{
+	struct ssess *s = calloc(1, sizeof(*s));
+
+	fill(s->sign_id, seed);
+	fill(s->block_hash, seed + 1000);
+	s->network = 1;
+	s->session = 7;
+	s->kind = COORD__SIGN_KIND__SIGN_BATCH;
+	s->attempt = (uint32_t)seed % 5;
+	s->stage = COORD__SIGN_STAGE__SIGN_SHARE;
+	return s;
+}
+
+int
+main(void)
+{
+	struct sstate st, back;
+	struct sset *set;
+	struct ssess *s, *t;
+	struct searly e;
+	Coord__SignState ss, *u;
+	char key[STATE_KEYLEN], err[256];
+	size_t i, cur, n;
+	int rc;
+
+	if (sodium_init() < 0)
+		return 1;
+	state_init(&st);
+	state_init(&back);
+
+	/* A set. */
+	set = calloc(1, sizeof(*set));
+	set->network = 2;
+	set->session = 9;
+	set->n = 3;
+	set->v = calloc(3, sizeof(*set->v));
+	set->names = calloc(3, sizeof(*set->names));
+	for (i = 0; i < 3; i++) {
+		fill(set->v[i].key, (int)i);
+		set->v[i].weight = i + 1;
+		set->total += i + 1;
+		set->names[i] = strdup(i == 0 ? "alice" : i == 1 ? "bob" :
+		    "carol");
+	}
+	set->from_config = 1;
+	fill(set->block_hash, 77);
+	set->our = 1;
+	ok(state_set_put(&st, set) == 0, "set stored");
+	ok(state_set_find(&st, 2, 9) == set, "found by network/session");
+	ok(state_set_find(&st, 2, 8) == NULL, "other session not found");
+	is_int(state_set_pos(set, "carol"), 2, "position by name");
+	is_int(state_set_pos(set, "mallory"), -1, "unknown name");
+	state_key_set(key, 2, 9);
+	is_str(key, "set/2/9", "set key");
+	state_set_pb(set, &ss);
+	u = roundtrip(&ss);
+	ok(u != NULL && u->state_case == COORD__SIGN_STATE__STATE_SET,
+	    "set record unpacks");
+	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
+	ok(rc == 0, "set record applies: %s", rc ? err : "ok");
+	coord__sign_state__free_unpacked(u, NULL);
+	set = state_set_find(&back, 2, 9);
+	ok(set != NULL && set->n == 3 && set->total == 6 &&
+	    set->from_config && !set->retired &&
+	    strcmp(set->names[1], "bob") == 0 && set->v[2].weight == 3,
+	    "set survives the log");
+	ok(set != NULL && set->our == -1,
+	    "our position is the reader's to set");
+
+	/* A session. */
+	s = new_sess(1);
+	state_sess_mark(s, 4);
+	state_sess_mark(s, 1);
+	is_int(state_sess_mark(s, 4), 0, "marking twice counts once");
+	ok(s->nseen == 2 && s->seen[0] == 1 && s->seen[1] == 4,
+	    "seen kept sorted");
+	s->party = calloc(3, sizeof(*s->party));
+	s->party[0] = 0;
+	s->party[1] = 2;
+	s->party[2] = 5;
+	s->nparty = 3;
+	ok(state_sess_in_party(s, 2) && !state_sess_in_party(s, 1),
+	    "party membership");
+	s->payload = malloc(5);
+	memcpy(s->payload, "hello", 5);
+	s->payloadlen = 5;
+	s->completed = 1;
+	s->completed_attempt = 3;
+	s->completed_by = strdup("carol");
+	s->threshold = 4;
+	s->member = 1;
+	s->deadline_ms = 123456789;
+	ok(state_sess_put(&st, s) == 0, "session stored");
+	state_key_sess(key, s->sign_id);
+	ok(strncmp(key, "sess/", 5) == 0 && strlen(key) == 5 + 64,
+	    "session key: %s", key);
+	state_sess_pb(s, &ss);
+	u = roundtrip(&ss);
+	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
+	ok(rc == 0, "session record applies: %s", rc ? err : "ok");
+	coord__sign_state__free_unpacked(u, NULL);
+	t = state_sess_find(&back, s->sign_id);
+	ok(t != NULL, "session found after replay");
+	ok(t != NULL && t->attempt == s->attempt && t->stage == s->stage &&
+	    t->member && t->deadline_ms == 123456789 && t->threshold == 4 &&
+	    t->completed && t->completed_attempt == 3 &&
+	    strcmp(t->completed_by, "carol") == 0 && t->payloadlen == 5 &&
+	    memcmp(t->payload, "hello", 5) == 0 && t->nseen == 2 &&
+	    t->seen[1] == 4 && t->nparty == 3 && t->party[2] == 5 &&
+	    memcmp(t->block_hash, s->block_hash, 32) == 0,
+	    "session survives the log, field by field");
+
+	/* The newer record of a key replaces the older. */
+	s->attempt = 9;
+	state_sess_pb(s, &ss);
+	u = roundtrip(&ss);
+	state_apply(&back, key, strlen(key), u, err, sizeof(err));
+	coord__sign_state__free_unpacked(u, NULL);
+	t = state_sess_find(&back, s->sign_id);
+	ok(t != NULL && t->attempt == 9 && back.nsess == 1,
+	    "last record per key wins");
+
+	/* A tombstone deletes. */
+	state_apply(&back, key, strlen(key), NULL, err, sizeof(err));
+	ok(state_sess_find(&back, s->sign_id) == NULL && back.nsess == 0,
+	    "tombstone deletes the session");
+
+	/* Early messages. */
+	memset(&e, 0, sizeof(e));
+	fill(e.intent, 50);
+	fill(e.sign_id, 51);
+	e.attempt = 2;
+	e.rec = malloc(4);
+	memcpy(e.rec, "abcd", 4);
+	e.len = 4;
+	e.topic = strdup("p2p-inbound");
+	e.partition = 3;
+	e.offset = 99;
+	e.received_ms = 5000;
+	ok(state_early_add(&st, &e) == 0 && st.nearly == 1, "early held");
+	state_key_early(key, st.early[0].intent);
+	state_early_pb(&st.early[0], &ss);
+	u = roundtrip(&ss);
+	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
+	coord__sign_state__free_unpacked(u, NULL);
+	ok(rc == 0 && back.nearly == 1 && back.early[0].len == 4 &&
+	    memcmp(back.early[0].rec, "abcd", 4) == 0 &&
+	    back.early[0].offset == 99 && back.early[0].partition == 3 &&
+	    back.early[0].attempt == 2 &&
+	    strcmp(back.early[0].topic, "p2p-inbound") == 0 &&
+	    memcmp(back.early[0].intent, st.early[0].intent, 32) == 0,
+	    "early message survives the log");
+	state_apply(&back, key, strlen(key), NULL, err, sizeof(err));
+	is_int((long long)back.nearly, 0, "tombstone drops the early message");
+	ok(state_apply(&back, "bogus", 5, NULL, err, sizeof(err)) == -1,
+	    "unknown key refused: %s", err);
+
+	/* Many sessions: the table grows, iteration sees each once. */
+	for (i = 0; i < 1000; i++)
+		state_sess_put(&st, new_sess((int)i + 10));
+	cur = 0;
+	n = 0;
+	for (t = state_sess_next(&st, &cur, NULL); t != NULL;
+	    t = state_sess_next(&st, &cur, t))
+		n++;
+	is_int((long long)n, 1001, "iteration after growth sees all");
+	for (i = 0; i < 1000; i += 2) {
+		uint8_t id[32];
+
+		fill(id, (int)i + 10);
+		state_sess_del(&st, id);
+	}
+	is_int((long long)st.nsess, 501, "deletions counted");
+	for (i = 0, n = 0; i < 1000; i++) {
+		uint8_t id[32];
+
+		fill(id, (int)i + 10);
+		n += state_sess_find(&st, id) != NULL;
+	}
+	is_int((long long)n, 500, "the others are still found");
+
+	state_free(&st);
+	state_free(&back);
+	return done_testing();
+}
