@@ -15,6 +15,9 @@
 #define COMMON_OPTS	"f:nvqd:X:i:o:JhV"
 
 static const struct app_spec *spec;
+/* The configuration lives as long as the process; kept here, it stays
+ * reachable (not a leak) whichever way the process exits. */
+static struct cfg *cfg_root;
 
 static void
 print_usage(FILE *fp)
@@ -140,6 +143,7 @@ app_init(struct app *app, const struct app_spec *sp, int argc, char **argv)
 
 	if ((app->cfg = cfg_load(app->cfgfile, err, sizeof(err))) == NULL)
 		fatalx(EX_PERM, "%s", err);
+	cfg_root = app->cfg;
 	lvl = cfg_str(app->cfg, "general", "log_level");
 	if ((level = log_level_parse(lvl)) == -1)
 		fatalx(EX_PERM, "%s: log_level: expected error, warning, "
@@ -170,6 +174,8 @@ app_service_id(const struct app *app)
 void
 app_free(struct app *app)
 {
+	if (cfg_root == app->cfg)
+		cfg_root = NULL;
 	cfg_free(app->cfg);
 	app->cfg = NULL;
 }

@@ -11,6 +11,8 @@
 static const char *prog = "?";
 static int level = LOG_LVL_INFO;
 
+static void	append(char *, size_t, size_t *, const char *);
+
 void
 log_init(const char *name, int lvl)
 {
@@ -60,35 +62,46 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* Append s to buf (of size len, holding *n bytes), truncating. */
+static void
+append(char *buf, size_t len, size_t *n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (*n + 1 >= len)
+		return;
+	if (k > len - 1 - *n)
+		k = len - 1 - *n;
+	memcpy(buf + *n, s, k);
+	*n += k;
+	buf[*n] = '\0';
+}
+
 void
 log_vlog(int lvl, const char *word, int errnum, const char *fmt, va_list ap)
 {
-	char buf[4096];
-	int n, m;
+	char buf[4096], msg[4000];
+	size_t n = 0, i;
 
 	if (lvl > level)
 		return;
-	n = snprintf(buf, sizeof(buf), "%s: %s: ", prog, word);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return;
-	m = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	if (m < 0)
-		return;
-	n += m;
-	if ((size_t)n >= sizeof(buf) - 1)
-		n = sizeof(buf) - 2;
+	buf[0] = '\0';
+	append(buf, sizeof(buf) - 1, &n, prog);
+	append(buf, sizeof(buf) - 1, &n, ": ");
+	append(buf, sizeof(buf) - 1, &n, word);
+	append(buf, sizeof(buf) - 1, &n, ": ");
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	append(buf, sizeof(buf) - 1, &n, msg);
 	if (errnum != 0) {
-		m = snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(errnum));
-		if (m > 0)
-			n += m;
-		if ((size_t)n >= sizeof(buf) - 1)
-			n = sizeof(buf) - 2;
+		append(buf, sizeof(buf) - 1, &n, ": ");
+		append(buf, sizeof(buf) - 1, &n, strerror(errnum));
 	}
 	/* One line, one write: drop embedded newlines. */
-	for (m = 0; m < n; m++)
-		if (buf[m] == '\n' || buf[m] == '\r')
-			buf[m] = ' ';
-	buf[n++] = '\n';
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			buf[i] = ' ';
+	buf[n++] = '\n';	/* room was kept: sizeof(buf) - 1 above */
 	(void)!write(STDERR_FILENO, buf, n);
 }
 
