@@ -699,6 +699,7 @@ meta_parse(struct meta *m, const uint8_t *buf, size_t len, char *err,
 	if (check_types(m, err, errlen) == -1 || derive(m, err, errlen) == -1)
 		goto fail;
 	find_events(m);
+	m->max_values = META_MAX_VALUES;
 	return 0;
 bad:
 	/* reader offsets are relative to after the magic */
@@ -1459,8 +1460,8 @@ d_value(struct decoder *d, uint32_t id, cJSON **out)
 	if (d->depth >= META_MAX_DEPTH)
 		return d_fail(d, id, "nested deeper than %u", META_MAX_DEPTH);
 	if (d->budget == 0)
-		return d_fail(d, id, "more than %u values",
-		    (unsigned)META_MAX_VALUES);
+		return d_fail(d, id, "more than %zu values",
+		    d->m->max_values);
 	d->budget--;
 	d->depth++;
 	switch (t->def) {
@@ -1573,7 +1574,7 @@ meta_decode_value(const struct meta *m, uint32_t id, struct scale_reader *r,
 	memset(&d, 0, sizeof(d));
 	d.m = m;
 	d.r = r;
-	d.budget = META_MAX_VALUES;
+	d.budget = m->max_values;
 	if (d_value(&d, id, out != NULL ? &v : NULL) == -1) {
 		cJSON_Delete(v);
 		snprintf(err, errlen, "%s", d.err);
@@ -1694,7 +1695,7 @@ meta_decode_events(const struct meta *m, const uint8_t *buf, size_t len,
 	memset(&d, 0, sizeof(d));
 	d.m = m;
 	d.r = &r;
-	d.budget = META_MAX_VALUES;
+	d.budget = m->max_values;
 	/* an event record takes at least 3 bytes */
 	if (scale_read_len(&r, 3, &n) == -1) {
 		snprintf(err, errlen, "events: %s", r.err);

@@ -176,6 +176,7 @@ struct meta {
 	/* System.Events: Vec<EventRecord>, EventRecord and RuntimeEvent. */
 	int			 has_events;
 	uint32_t		 events_type, record_type, event_enum;
+	size_t			 max_values;	/* META_MAX_VALUES unless set */
 	struct meta_arena	*arena;
 };
 

@@ -16,3 +16,10 @@ UNIT_TESTS += t/unit/meta_serai.test
 meta_serai_TEST_OBJS := observer/scale.o observer/meta.o observer/serai.o \
 	t/devnode/devmeta.o
 t/unit/meta_serai.test: $(meta_serai_TEST_OBJS)
+
+FUZZERS += t/fuzz/scale t/fuzz/meta t/fuzz/events
+t/fuzz/scale_SRCS := observer/scale.c
+t/fuzz/meta_SRCS := observer/scale.c observer/meta.c
+t/fuzz/events_SRCS := observer/scale.c observer/meta.c observer/serai.c \
+	t/devnode/devmeta.c
+CLEANFILES += t/fuzz/scale t/fuzz/meta t/fuzz/events
