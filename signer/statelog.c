@@ -18,6 +18,20 @@ static rd_kafka_t	*client_new(const struct app *, rd_kafka_type_t,
 static int		 conf_set(rd_kafka_conf_t *, const char *,
 			    const char *, char *, size_t);
 static uint64_t		 now_ms(void);
+static void		 klog(const rd_kafka_t *, int, const char *,
+			    const char *);
+
+/* Errors as warnings; the rest (CONFWARN for -X consumer properties on a
+ * producer, ...) only with -v. */
+static void
+klog(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3)
+		log_warnx("kafka: %s: %s", fac, buf);
+	else
+		log_debug("kafka: %s: %s", fac, buf);
+}
 
 static uint64_t
 now_ms(void)
@@ -55,6 +69,7 @@ client_new(const struct app *app, rd_kafka_type_t type, char *err,
 	size_t i;
 
 	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(conf, klog);
 	snprintf(cid, sizeof(cid), "%s-state", app_service_id(app));
 	if (conf_set(conf, "bootstrap.servers", DEFAULT_BOOTSTRAP, err,
 	    errlen) == -1 || conf_set(conf, "client.id", cid, err, errlen) == -1)

@@ -172,3 +172,54 @@ sg_field() {
 }
 
 hex32() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# sg_pyparty DIR SESSION BLOCK SIGNID ATTEMPT EVERYONE NAME[:WEIGHT]...:
+# the party by the independent Python implementation (t/vectors/party.py),
+# names in set order, comma separated
+sg_pyparty() {
+	python3 - "$@" <<'PY'
+import sys
+sys.path.insert(0, "t/vectors")
+import party
+d, ses, block, sid, att, every = sys.argv[1:7]
+vals = []
+for a in sys.argv[7:]:
+    n, _, w = a.partition(":")
+    key = bytes.fromhex(open("%s/%s.pub" % (d, n)).read().strip())
+    vals.append((key, int(w) if w else 1, n))
+vals.sort()
+p, t = party.form([v[0] for v in vals], [v[1] for v in vals], 0,
+                  bytes.fromhex(block), int(ses), bytes.fromhex(sid),
+                  int(att), every == "1")
+print(",".join(vals[i][2] for i in p))
+PY
+}
+
+# sg_signid KIND NET N: the sign id the signer derives for a key generation
+# (N = session) or a batch (N = batch id), computed independently
+sg_signid() {
+	python3 -c 'import hashlib, struct, sys
+k, net, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+h = hashlib.blake2b(digest_size=32)
+h.update(b"serai-coordinator/sign-id/%s/v1\x00" % k.encode())
+h.update(struct.pack("<II", net, n))
+print(h.hexdigest())' "$@"
+}
+
+# sg_completed DIR NAME ID16: NAME's processor saw ID completed, verified
+sg_completed() {
+	grep -q "^completed $3 .*verified=yes" "$1/$2/procsim.out"
+}
+
+# sg_count_type DIR NAME TOPIC TYPE SIGNID_B64: records of TYPE for the
+# sign id on NAME's topic (read whole, from the start)
+sg_count_type() {
+	sg_dump "$1" "$2" "$3" | jq -r --arg t "$4" --arg id "$5" \
+	    'select(.type == $t and .body.sign_id == $id) | .type' | wc -l |
+	    tr -d ' '
+}
+
+hex2b64() {
+	python3 -c 'import base64, sys
+print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"
+}

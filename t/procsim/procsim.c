@@ -4,6 +4,11 @@
  *	procsim [options]				run (see below)
  *	procsim [options] -R NET SESSION SIGNID BLOCK [PAYLOAD]
  *		post one SignRequest on chain-observation and exit
+ *	procsim [options] -F -k KEYFILE -I ID NET SESSION SIGNID ATTEMPT STAGE
+ *	    VALIDATOR [TO...]
+ *		put on p2p-outbound a P2pSend (to TO..., or everyone) of a
+ *		SignMessage claiming to be VALIDATOR's, sealed with KEYFILE as
+ *		service ID: what a faulty or hostile peer could send (tests)
  *	procsim [options] -C
  *		create the configuration's topics (one partition each), exit
  *	procsim [options] -D TOPIC
@@ -47,6 +52,7 @@
 #include "cfg.h"
 #include "envelope.h"
 #include "log.h"
+#include "proto/p2p.pb-c.h"
 #include "proto/signing.pb-c.h"
 #include "sig.h"
 #include "signer/statelog.h"
@@ -83,7 +89,8 @@ struct psess {
 static struct app	 app;
 static struct svc	 svc;
 static struct psess	*sessions;
-static int		 silent, request_mode, echo, create_mode;
+static int		 silent, request_mode, echo, create_mode, forge_mode;
+static const char	*forge_key, *forge_id;
 static const char	*dump_topic;
 static long long	 network, bench_n;
 static uint8_t		*pending[MAXPENDING];	/* packed SignMessage */
@@ -107,17 +114,19 @@ static void	 bench_next(struct psess *);
 static void	 add_pending(const Coord__SignMessage *);
 static void	 retry_pending(void);
 static int	 do_request(void);
+static int	 do_forge(void);
 static int	 dump_cb(void *, const char *, size_t, const uint8_t *, size_t,
 		    int64_t);
 static void	 put32(uint8_t *, uint32_t);
 static int	 send_keyed(enum bus_topic, uint32_t, const uint8_t *,
 		    const uint8_t *, const ProtobufCMessage *, char *, size_t);
 static int	 create_topics(void);
+static void	 quiet(const rd_kafka_t *, int, const char *, const char *);
 
 static const struct app_spec spec = {
 	.prog = "procsim",
 	.operands = "[-R NET SESSION SIGNID BLOCK [PAYLOAD] | -D TOPIC]",
-	.opts = "sN:b:eRD:C",
+	.opts = "sN:b:eRD:CFk:I:",
 	.optusage = "  -s         silent: never answer\n"
 	    "  -N net     the network served\n"
 	    "  -b n       bench: n timed round trips\n"
@@ -125,7 +134,9 @@ static const struct app_spec spec = {
 	    "  -R         post one SignRequest and exit\n"
 	    "  -D topic   print a topic's records as JSON Lines and exit\n"
 	    "  -C         create the configuration's topics (1 partition) "
-	    "and exit\n",
+	    "and exit\n"
+	    "  -F         forge a peer's SignMessage (with -k key -I id) and "
+	    "exit\n",
 	.opt = opt,
 };
 
@@ -152,6 +163,15 @@ opt(struct app *a, int ch, const char *arg)
 		return 0;
 	case 'C':
 		create_mode = 1;
+		return 0;
+	case 'F':
+		forge_mode = 1;
+		return 0;
+	case 'k':
+		forge_key = arg;
+		return 0;
+	case 'I':
+		forge_id = arg;
 		return 0;
 	default:
 		return -1;
@@ -265,6 +285,14 @@ send_keyed(enum bus_topic t, uint32_t type, const uint8_t *intent,
 	return rc;
 }
 
+static void
+quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3)
+		log_warnx("kafka: %s: %s", fac, buf);
+}
+
 /*
  * -C: every topic of the configuration, by asking a producer for their
  * metadata: the broker creates missing ones with its defaults (the mock
@@ -284,6 +312,7 @@ create_topics(void)
 	int k, tries, bad = 0;
 
 	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(conf, quiet);
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:9092", e,
 	    sizeof(e)) != RD_KAFKA_CONF_OK)
 		fatalx(EX_PERM, "%s", e);
@@ -704,6 +733,74 @@ do_request(void)
 }
 
 static int
+do_forge(void)
+{
+	Coord__Envelope inner = COORD__ENVELOPE__INIT;
+	Coord__SignMessage sm = COORD__SIGN_MESSAGE__INIT;
+	Coord__ValidatorSet vs = COORD__VALIDATOR_SET__INIT;
+	Coord__P2pSend ps = COORD__P2P_SEND__INIT;
+	struct env_intent in;
+	struct env_key k;
+	uint8_t intent[ENV_INTENTLEN], id[32], nonce[8], *body, *sealed;
+	long long net, ses, att, stage;
+	size_t blen, slen;
+	char err[512];
+
+	if (forge_key == NULL || forge_id == NULL || app.argc < 6 ||
+	    cfg_parse_int(app.argv[0], &net) == -1 ||
+	    cfg_parse_int(app.argv[1], &ses) == -1 ||
+	    strlen(app.argv[2]) != 64 ||
+	    cfg_parse_hex(app.argv[2], id, 32) == -1 ||
+	    cfg_parse_int(app.argv[3], &att) == -1 ||
+	    cfg_parse_int(app.argv[4], &stage) == -1)
+		app_usage();
+	if (env_key_load(forge_key, forge_id, &k, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	randombytes_buf(nonce, sizeof(nonce));
+	vs.network = (uint32_t)net;
+	vs.session = (uint32_t)ses;
+	sm.set = &vs;
+	sm.sign_id.data = id;
+	sm.sign_id.len = 32;
+	sm.attempt = (uint32_t)att;
+	sm.stage = (int)stage;
+	sm.validator = app.argv[5];
+	sm.payload.data = nonce;
+	sm.payload.len = sizeof(nonce);
+	blen = coord__sign_message__get_packed_size(&sm);
+	if ((body = malloc(blen + 1)) == NULL)
+		fatalx(EX_TEMP, "out of memory");
+	coord__sign_message__pack(&sm, body);
+	env_intent_init(&in, COORD__MSG_TYPE__SIGN_MESSAGE);
+	env_intent_str(&in, "forged");
+	env_intent_add(&in, nonce, sizeof(nonce));
+	env_intent_final(&in, intent);
+	inner.type = COORD__MSG_TYPE__SIGN_MESSAGE;
+	inner.intent.data = intent;
+	inner.intent.len = ENV_INTENTLEN;
+	inner.to = (char *)"";
+	inner.body.data = body;
+	inner.body.len = blen;
+	if ((sealed = env_seal(&inner, &k, &slen)) == NULL)
+		fatalx(EX_TEMP, "out of memory");
+	ps.validators = app.argv + 6;
+	ps.n_validators = app.argc - 6;
+	ps.envelope.data = sealed;
+	ps.envelope.len = slen;
+	env_intent_init(&in, COORD__MSG_TYPE__P2P_SEND);
+	env_intent_add(&in, intent, ENV_INTENTLEN);
+	env_intent_final(&in, intent);
+	if (send_keyed(TOPIC_P2P_OUTBOUND, COORD__MSG_TYPE__P2P_SEND, intent,
+	    id, &ps.base, err, sizeof(err)) == -1 ||
+	    bus_sync(svc.bus, 30000, err, sizeof(err)) == -1)
+		fatalx(EX_TEMP, "%s", err);
+	free(body);
+	free(sealed);
+	env_key_wipe(&k);
+	return 0;
+}
+
+static int
 dump_cb(void *arg, const char *key, size_t keylen, const uint8_t *val,
     size_t len, int64_t off)
 {
@@ -758,7 +855,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.app = &app;
 	o.produce = 1;
-	if (!request_mode && !create_mode) {
+	if (!request_mode && !create_mode && !forge_mode) {
 		o.topics = topics;
 		o.ntopics = 1;
 		o.from_start = 1;
@@ -768,6 +865,11 @@ main(int argc, char **argv)
 	if (create_mode) {
 		svc_close(&svc);
 		return create_topics();
+	}
+	if (forge_mode) {
+		r = do_forge();
+		svc_close(&svc);
+		return r;
 	}
 	if (request_mode) {
 		r = do_request();
