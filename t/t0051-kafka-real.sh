@@ -18,6 +18,20 @@ JAVA=no-such-java "$TOP/t/kafka.sh" start "$T/nojava" 2>"$T/nojava.err"
 is $? 100 "a missing java is reported (exit 100)"
 like "$(cat "$T/nojava.err")" 'no-such-java not found' "and named"
 
+# A complete cache needs no Maven and no network.
+MVN=no-such-mvn "$TOP/t/kafka.sh" fetch 2>"$T/offline"
+is $? 0 "fetch with a complete cache runs no mvn"
+KAFKA_CACHE=$T/cache-nomvn MVN=no-such-mvn "$TOP/t/kafka.sh" fetch \
+    2>"$T/nomvn"
+is $? 100 "an empty cache and no mvn: exit 100"
+like "$(cat "$T/nomvn")" '^kafka.sh: fatal: no-such-mvn not found' \
+    "and says mvn is missing"
+KAFKA_CACHE=$T/cache-fail MVN=false "$TOP/t/kafka.sh" fetch 2>"$T/mvnfail"
+is $? 111 "a failing fetch is a temporary failure (exit 111)"
+like "$(tail -n 1 "$T/mvnfail")" 'mvn could not fetch Kafka' "and says so"
+[ ! -e "$T/cache-fail" ]
+ok $? "a failed fetch leaves no half cache"
+
 kafka_start real
 dir=$T/kafka-real
 like "$BOOTSTRAP" '^127\.0\.0\.1:[0-9]+$' "bootstrap address $BOOTSTRAP"
