@@ -976,7 +976,8 @@ stdio_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 	for (tries = 0; tries < 2; tries++) {
 		avail = b->ilen - b->ioff;
 		if (b->json) {
-			nl = memchr(b->ibuf + b->ioff, '\n', avail);
+			nl = avail > 0 ? memchr(b->ibuf + b->ioff, '\n',
+			    avail) : NULL;
 			if (nl == NULL && b->eof && avail > 0)
 				nl = b->ibuf + b->ilen;	/* last line */
 			if (nl != NULL) {
