@@ -6,3 +6,11 @@ supervisor/supervisor: $(supervisor_OBJS)
 # supervised service is a goal of the supervisor).
 supervisor/supervisor: LDFLAGS += -Wl,--as-needed
 MAN += supervisor/supervisor.8 supervisor/runfile.5
+
+# The benchmark's programs (t/bench/supervisor.sh), libc only.
+EXTRA_BINS += t/bench/supervisor/stamp t/bench/supervisor/restart
+svbench_OBJS := t/bench/supervisor/stamp.o t/bench/supervisor/restart.o
+EXTRA_OBJS += $(svbench_OBJS)
+t/bench/supervisor/stamp: t/bench/supervisor/stamp.o
+t/bench/supervisor/restart: t/bench/supervisor/restart.o
+t/bench/supervisor/stamp t/bench/supervisor/restart: LDFLAGS += -Wl,--as-needed

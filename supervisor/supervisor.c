@@ -107,8 +107,11 @@ static void	 sv_remove(struct service *);
 static int	 deps_ok(const struct service *);
 static int	 stopping_dependant(const struct service *);
 static void	 sv_signal(const struct service *, int);
+static pid_t	 sv_fork(const struct service *, int, char **);
 static void	 sv_spawn(struct service *, long long);
-static void	 child(const struct service *, int) __attribute__((noreturn));
+static char	**mkenv(char **);
+static void	 child(const struct service *, int, char **)
+		    __attribute__((noreturn));
 static void	 sv_stop(struct service *, long long);
 static void	 sv_fail(struct service *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -240,18 +243,50 @@ sv_signal(const struct service *s, int sig)
 		(void)kill(s->pid, sig);
 }
 
+/* The environment with env's NAME=value words added or replacing. */
+static char **
+mkenv(char **add)
+{
+	char **e;
+	size_t n, m, i, j, k = 0;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	for (m = 0; add[m] != NULL; m++)
+		;
+	if ((e = calloc(n + m + 1, sizeof(*e))) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < m; j++)
+			if (strncmp(environ[i], add[j],
+			    strcspn(add[j], "=") + 1) == 0)
+				break;
+		if (j == m)
+			e[k++] = environ[i];
+	}
+	for (j = 0; j < m; j++)
+		e[k++] = add[j];
+	return e;
+}
+
+/*
+ * In the child, between fork (or vfork: then no malloc, no change to
+ * memory, only system calls on our own process) and exec.
+ */
 static void
-child(const struct service *s, int nw)
+child(const struct service *s, int nw, char **envp)
 {
 	const struct rf_svc *d = s->def;
+	struct sigaction sa;
 	struct passwd *pw;
 	sigset_t none;
-	size_t i;
 	int sig;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
+			(void)sigaction(sig, &sa, NULL);
 	setsid();
 	if (devnull != -1)
 		dup2(devnull, 0);
@@ -271,9 +306,7 @@ child(const struct service *s, int nw)
 		log_warn("%s: unable to chdir to %s", d->name, d->cwd);
 		_exit(EX_TEMP);
 	}
-	for (i = 0; d->env != NULL && d->env[i] != NULL; i++)
-		putenv(d->env[i]);
-	if (d->user != NULL) {
+	if (d->user != NULL) {	/* fork, not vfork: getpwnam may malloc */
 		if ((pw = getpwnam(d->user)) == NULL) {
 			log_warnx("%s: unknown user %s", d->name, d->user);
 			_exit(EX_TEMP);
@@ -287,9 +320,19 @@ child(const struct service *s, int nw)
 	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(d->argv[0], d->argv);
+	execvpe(d->argv[0], d->argv, envp);
 	log_warn("%s: unable to run %s", d->name, d->argv[0]);
 	_exit(EX_TEMP);
+}
+
+static pid_t
+sv_fork(const struct service *s, int nw, char **envp)
+{
+	pid_t pid;
+
+	if ((pid = s->def->user != NULL ? fork() : vfork()) == 0)
+		child(s, nw, envp);
+	return pid;
 }
 
 static void
@@ -297,6 +340,7 @@ sv_spawn(struct service *s, long long now)
 {
 	struct rf_svc *d = s->def;
 	sigset_t all, old;
+	char **envp;
 	int np[2] = { -1, -1 };
 	pid_t pid;
 
@@ -316,12 +360,18 @@ sv_spawn(struct service *s, long long now)
 		free(s->lbuf);
 		s->lbuf = NULL;
 	}
-	/* Signals wait until the child has reset their handlers. */
+	envp = d->env != NULL ? mkenv(d->env) : environ;
+	/*
+	 * vfork: the child runs at once, on our time slice, and we wait
+	 * for its exec; that is most of a fast restart on a busy machine.
+	 * Signals wait until the child has reset their handlers.
+	 */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	if ((pid = fork()) == 0)
-		child(s, np[1]);
+	pid = sv_fork(s, np[1], envp);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (envp != environ)
+		free(envp);
 	if (pid == -1)
 		goto fail;
 	if (np[1] != -1) {

@@ -13,7 +13,7 @@
 #   lines FILE                     number of lines in FILE (0 if none)
 #   lines_ge FILE N                FILE has at least N lines
 #   alive PID                      the process exists and is no zombie
-SV=$TOP/supervisor/supervisor
+SV=${SUPERVISOR:-$TOP/supervisor/supervisor}
 [ -x "$SV" ] || skip_all "supervisor/supervisor not built (make)"
 
 sv_start() {
