@@ -2,5 +2,5 @@
 LIBCOMMON_OBJS += libcommon/log.o libcommon/sig.o libcommon/cfg.o \
 	libcommon/cfgschema.o libcommon/app.o libcommon/envelope.o \
 	libcommon/msgtypes.o libcommon/dedupe.o libcommon/bus.o \
-	libcommon/envjson.o libcommon/svc.o libcommon/pbjson.o
-LIBCOMMON_OBJS += libcommon/pbjson.o libcommon/rpc.o
+	libcommon/envjson.o libcommon/svc.o libcommon/pbjson.o \
+	libcommon/rpc.o
