@@ -5,12 +5,24 @@ P2P_OBJS := connector/buf.o connector/varint.o connector/peerid.o \
 	connector/multiaddr.o connector/mss.o connector/noise.o \
 	connector/yamux.o connector/coord.o connector/conn.o connector/host.o
 
+# connector: the binary.
+BINS += connector/connector
+connector_OBJS := connector/main.o $(P2P_OBJS)
+connector/connector: $(connector_OBJS)
+
 # p2ptool: a libp2p node for the interop tests and benchmarks.
 EXTRA_BINS += connector/p2ptool
 p2ptool_OBJS := connector/p2ptool.o $(P2P_OBJS)
 connector/p2ptool: $(p2ptool_OBJS)
 EXTRA_OBJS += $(p2ptool_OBJS)
 CLEANFILES += connector/p2ptool
+
+# mkp2p: P2pSend records for the connector's tests.
+EXTRA_BINS += t/p2p/mkp2p
+mkp2p_OBJS := t/p2p/mkp2p.o
+t/p2p/mkp2p: $(mkp2p_OBJS)
+EXTRA_OBJS += $(mkp2p_OBJS)
+CLEANFILES += t/p2p/mkp2p
 
 UNIT_TESTS += t/unit/p2p-peerid.test t/unit/p2p-noise.test \
 	t/unit/p2p-mss.test t/unit/p2p-yamux.test t/unit/p2p-conn.test

@@ -61,6 +61,10 @@ const struct cfg_keydef cfg_keydefs[] = {
 	/* connector */
 	{ "connection", "listen",		CFG_STR,  "/ip4/127.0.0.1/tcp/30333" },
 	{ "connection", "identity_key",		CFG_STR,  "" },
+	{ "connection", "max_queue",		CFG_INT,  "10000" },
+	{ "connection", "dial_backoff",		CFG_DUR,  "500ms" },
+	{ "connection", "dial_backoff_max",	CFG_DUR,  "30s" },
+	{ "connection", "connect_timeout",	CFG_DUR,  "10s" },
 
 	/* [validator NAME] */
 	{ "validator", "public_key",		CFG_STR,  NULL },

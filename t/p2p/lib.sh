@@ -76,3 +76,41 @@ show() {
 		sed 's/^/#   /' "$_f" | head -40
 	done
 }
+
+# free_port: a TCP port nobody listens on right now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# conn_setup NAME PORT: keys (connector, signer, p2p) and a base config in
+# $T/NAME; prints nothing.  Sets NAME's p2p public key in $T/NAME/p2p.pub.
+conn_setup() {
+	mkdir -p "$T/$1/keys" "$T/$1/run"
+	printf '[general]\nname = %s\nkey_dir = %s\nrun_dir = %s\n' \
+	    "$1" "$T/$1/keys" "$T/$1/run" >"$T/$1/base.ini"
+	"$TOP/keygen/coord-keygen" -q -f "$T/$1/base.ini" connector signer p2p \
+	    >"$T/$1/keys.txt"
+	awk '$1 == "'"$1"'.p2p" {print $3}' "$T/$1/keys.txt" >"$T/$1/p2p.pub"
+	echo "$2" >"$T/$1/port"
+}
+
+# conn_config NAME PEER...: $T/NAME/c.ini, listening on its port, with a
+# [validator] for itself and each PEER, trusting its own services.
+conn_config() {
+	_n=$1
+	shift
+	{
+		cat "$T/$_n/base.ini"
+		printf '[connection]\nlisten = /ip4/127.0.0.1/tcp/%s\n' \
+		    "$(cat "$T/$_n/port")"
+		printf 'dial_backoff = 100ms\ndial_backoff_max = 1s\n'
+		for _v in "$_n" "$@"; do
+			printf '[validator %s]\npublic_key = %s\n' "$_v" \
+			    "$(cat "$T/$_v/p2p.pub")"
+			printf 'endpoint = /ip4/127.0.0.1/tcp/%s\n' \
+			    "$(cat "$T/$_v/port")"
+		done
+		printf '[trust]\n'
+		grep -v '\.p2p = ' "$T/$_n/keys.txt"
+	} >"$T/$_n/c.ini"
+}

@@ -1,0 +1,128 @@
+/*
+ * mkp2p: P2pSend records for the connector's tests, length-delimited on
+ * stdout (the bus's stdio form): each carries an inner TestMessage
+ * envelope; both are sealed by the key file given, as service id ID.
+ *
+ *	mkp2p -k KEYFILE -i ID [-n N] [-s SIZE] [-f FIRST] [-t VALIDATOR]...
+ *
+ * seq runs FIRST..FIRST+N-1; text "message SEQ from ID"; payload SIZE
+ * bytes; the inner intent is over (ID, seq), so the same seq is the same
+ * message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "proto/common.pb-c.h"
+#include "proto/p2p.pb-c.h"
+
+static void
+put(const uint8_t *b, size_t n)
+{
+	uint8_t	 v[10];
+	size_t	 k = 0;
+	uint64_t x = n;
+
+	while (x >= 0x80) {
+		v[k++] = (uint8_t)(x | 0x80);
+		x >>= 7;
+	}
+	v[k++] = (uint8_t)x;
+	fwrite(v, 1, k, stdout);
+	fwrite(b, 1, n, stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	Coord__Envelope in = COORD__ENVELOPE__INIT, out = COORD__ENVELOPE__INIT;
+	Coord__TestMessage tm = COORD__TEST_MESSAGE__INIT;
+	Coord__P2pSend ps = COORD__P2P_SEND__INIT;
+	struct env_key key;
+	struct env_intent it;
+	const char *keyfile = NULL, *id = NULL;
+	char	*to[64], text[256], err[512];
+	uint8_t	 intent[ENV_INTENTLEN], intent2[ENV_INTENTLEN], *body, *inner;
+	uint8_t	*rec, *payload;
+	size_t	 nto = 0, blen, ilen, rlen, size = 0;
+	long	 n = 1, first = 1, i;
+	int	 ch;
+
+	log_init("mkp2p", LOG_LVL_INFO);
+	while ((ch = getopt(argc, argv, "f:i:k:n:s:t:")) != -1) {
+		switch (ch) {
+		case 'f': first = atol(optarg); break;
+		case 'i': id = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'n': n = atol(optarg); break;
+		case 's': size = (size_t)atol(optarg); break;
+		case 't':
+			if (nto < 64)
+				to[nto++] = optarg;
+			break;
+		default:
+			fatalx(EX_PERM, "usage: mkp2p -k key -i id [-n N] "
+			    "[-s size] [-f first] [-t validator]...");
+		}
+	}
+	if (keyfile == NULL || id == NULL)
+		fatalx(EX_PERM, "need -k and -i");
+	if (env_key_load(keyfile, id, &key, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	if ((payload = calloc(1, size + 1)) == NULL)
+		fatalx(EX_TEMP, "calloc");
+	memset(payload, 'p', size);
+	for (i = first; i < first + n; i++) {
+		snprintf(text, sizeof(text), "message %ld from %s", i, id);
+		tm.seq = (uint64_t)i;
+		tm.text = text;
+		tm.payload.data = payload;
+		tm.payload.len = size;
+		blen = coord__test_message__get_packed_size(&tm);
+		body = malloc(blen + 1);
+		coord__test_message__pack(&tm, body);
+		env_intent_init(&it, COORD__MSG_TYPE__TEST_MESSAGE);
+		env_intent_str(&it, id);
+		env_intent_u64(&it, (uint64_t)i);
+		env_intent_final(&it, intent);
+		in.type = COORD__MSG_TYPE__TEST_MESSAGE;
+		in.intent.data = intent;
+		in.intent.len = ENV_INTENTLEN;
+		in.to = (char *)"";
+		in.body.data = body;
+		in.body.len = blen;
+		in.created_ms = 0;
+		if ((inner = env_seal(&in, &key, &ilen)) == NULL)
+			fatalx(EX_TEMP, "env_seal");
+		ps.validators = to;
+		ps.n_validators = nto;
+		ps.envelope.data = inner;
+		ps.envelope.len = ilen;
+		free(body);
+		blen = coord__p2p_send__get_packed_size(&ps);
+		body = malloc(blen + 1);
+		coord__p2p_send__pack(&ps, body);
+		env_intent_init(&it, COORD__MSG_TYPE__P2P_SEND);
+		env_intent_add(&it, intent, ENV_INTENTLEN);
+		env_intent_final(&it, intent2);
+		out.type = COORD__MSG_TYPE__P2P_SEND;
+		out.intent.data = intent2;
+		out.intent.len = ENV_INTENTLEN;
+		out.to = (char *)"";
+		out.body.data = body;
+		out.body.len = blen;
+		out.created_ms = 0;
+		if ((rec = env_seal(&out, &key, &rlen)) == NULL)
+			fatalx(EX_TEMP, "env_seal");
+		put(rec, rlen);
+		free(rec);
+		free(body);
+		free(inner);
+	}
+	free(payload);
+	env_key_wipe(&key);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
