@@ -162,7 +162,7 @@ prepare() {
 			die 111 "formatting a KRaft log dir failed"
 		fi
 		# Another start may have made one meanwhile: keep either.
-		mv "$tdir/data" "$cache/template" 2>/dev/null
+		mv -T "$tdir/data" "$cache/template" 2>/dev/null
 		rm -rf "$tdir"
 		[ -d "$cache/template" ] || die 111 "no $cache/template"
 	fi
