@@ -16,7 +16,7 @@
 #include "t/proto/pbtest2.pb-c.h"
 #include "t/tap.h"
 
-#define RANDOM_ITERATIONS	2000
+#define RANDOM_ITERATIONS	1000
 #define RANDOM_DEPTH		2
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
