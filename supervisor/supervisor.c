@@ -46,10 +46,9 @@ static const char *statenames[] = {
 	"down", "starting", "up", "stopping", "backoff", "finished", "failed"
 };
 
-#define SF_RESPAWN	0x01	/* start again once stopped */
-#define SF_REMOVE	0x02	/* gone from the runfile: forget once stopped */
-#define SF_FAILED	0x04	/* killed by the watchdog: a failure */
-#define SF_KILLED	0x08	/* SIGKILL sent */
+#define SF_REMOVE	0x01	/* gone from the runfile: forget once stopped */
+#define SF_FAILED	0x02	/* killed by the watchdog: a failure */
+#define SF_KILLED	0x04	/* SIGKILL sent */
 
 #define LBUFSZ		1024	/* log = prefix: longest line */
 #define NCLIENTS	8
@@ -489,10 +488,10 @@ sv_exited(struct service *s, int st, long long now)
 	if (s->state == S_STOPPING && !(s->flags & SF_FAILED)) {
 		log_info("%s: stopped (%s)", d->name, how);
 		s->state = S_DOWN;
-		s->flags &= ~(SF_RESPAWN | SF_KILLED);
+		s->flags &= ~SF_KILLED;
 		return;
 	}
-	s->flags &= ~(SF_RESPAWN | SF_KILLED | SF_FAILED);
+	s->flags &= ~(SF_KILLED | SF_FAILED);
 	if (now - s->started >= d->stable_after)
 		s->attempt = 0;
 	if (code == EX_PERM)
@@ -709,13 +708,11 @@ adopt(struct runfile *rf, int initial)
 			if ((s->flags & SF_REMOVE) ||
 			    !rf_same_exec(s->def, d)) {
 				log_info("%s: changed", d->name);
-				if (s->pid != 0) {
-					if (s->state != S_STOPPING)
-						sv_stop(s, now_ms());
-					s->flags |= SF_RESPAWN;
-				} else if (s->state != S_DOWN)
+				if (s->pid != 0 && s->state != S_STOPPING)
+					sv_stop(s, now_ms());
+				else if (s->pid == 0)
 					s->state = S_DOWN;
-				s->flags &= ~SF_REMOVE;
+				s->flags &= ~(SF_REMOVE | SF_FAILED);
 				s->want = 1;
 				s->attempt = 0;
 				s->ndeaths = 0;
@@ -898,15 +895,14 @@ ctl_do(int fd, char *req, long long now)
 	} else if (strcmp(req, "start") == 0 || strcmp(req, "restart") == 0) {
 		log_info("%s: %s requested", name, req);
 		s->want = 1;
+		s->flags &= ~SF_FAILED;
 		s->attempt = 0;
 		s->ndeaths = 0;
 		if (s->pid == 0)
 			s->state = S_DOWN;
 		else if (strcmp(req, "restart") == 0 &&
-		    s->state != S_STOPPING) {
+		    s->state != S_STOPPING)
 			sv_stop(s, now);
-			s->flags |= SF_RESPAWN;
-		}
 		fprintf(fp, "ok\n");
 	} else
 		fprintf(fp, "error: bad request: %s\n", req);

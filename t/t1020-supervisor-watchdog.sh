@@ -22,7 +22,7 @@ watchdog = 500ms
 command = sh -c 'echo \$\$ >> beat.pids; while :; do echo >&3; echo . >> beats; sleep 0.1; done'
 cwd = $T
 ready = fd 3
-watchdog = 1s
+watchdog = 2s
 EOF2
 sv_start "$T/run.ini"
 wait_for 10 logged "all services ready"
@@ -37,8 +37,8 @@ alive "$(head -1 "$T/hung.pids")"
 ok $((!$?)) "hung: the first process is gone"
 like "$(sv_field hung 6)" "signal:TERM" "hung: stopped with its stop signal"
 
-# beat: 25 heartbeats at 100 ms cover 2.5 watchdog intervals: not killed
-wait_for 20 lines_ge "$T/beats" 25
+# beat: 50 heartbeats at 100 ms cover 2.5 watchdog intervals: not killed
+wait_for 30 lines_ge "$T/beats" 50
 ok $? "beat: beating"
 is "$(lines "$T/beat.pids")" 1 "beat: not killed while it beats"
 logged "beat: watchdog"

@@ -51,13 +51,15 @@ crash_limit = 3
 crash_window = 10s
 
 [other]
-command = sh -c 'echo \$\$ > other.pid; exec sleep 1000'
+command = sh -c 'echo \$\$ > other.pid; echo >&3; exec sleep 1000'
 cwd = $T
+ready = fd 3
 
 [core]
 command = sh -c 'echo run >> core.runs; exit 1'
 cwd = $T
 critical = yes
+after = other
 EOF2
 rm -f "$T/core.runs"
 sv_start "$T/run2.ini"
