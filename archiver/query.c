@@ -453,7 +453,7 @@ query_import(struct archiver *ar, FILE *fp, const char *name, char *err,
 			snprintf(err, errlen, "%s: %s", name, strerror(errno));
 			goto out;
 		}
-		if (len == -1 || sig_term || n == ar->batch) {
+		if (len == -1 || sig_term) {
 			if (n > 0 && store_put_retry(ar->st, batch, n, &added,
 			    err, errlen) == -1)
 				goto out;
@@ -475,6 +475,14 @@ query_import(struct archiver *ar, FILE *fp, const char *name, char *err,
 		if (isrec) {
 			n++;
 			total++;
+		}
+		if (n == ar->batch) {
+			if (store_put_retry(ar->st, batch, n, &added, err,
+			    errlen) == -1)
+				goto out;
+			stored += added;
+			while (n > 0)
+				rec_clear(&batch[--n]);
 		}
 	}
 	log_info("%s: %zu records read, %zu new", name, total, stored);

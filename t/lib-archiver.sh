@@ -102,3 +102,19 @@ PYEOF
 oneline() {
 	{ "$@" 2>&1 >/dev/null; echo " rc=$?"; } | tr '\n' ' '
 }
+
+# arch_pg_start_again, arch_pg_restart: the server back up, its new
+# postmaster tracked for the cleanup at exit.
+arch_pg_start_again() {
+	pg_start "$T/pg" >/dev/null || return 1
+	track_pid "$(head -n 1 "$T/pg/data/postmaster.pid")"
+}
+
+arch_pg_restart() {
+	pg_stop "$T/pg" && arch_pg_start_again
+}
+
+# arch_count NAME: the number of records, as a bare number.
+arch_count() {
+	arch "$1" -x count | jq .records
+}

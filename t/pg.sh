@@ -84,7 +84,7 @@ pg_start() {
 		return 1
 	}
 	_i=0
-	until "$PG_BIN/pg_isready" -q -h "$_sock" -p 5432; do
+	until "$PG_BIN/pg_isready" -q -h "$_sock" -p 5432 -U postgres; do
 		_i=$((_i + 1))
 		[ $_i -gt 600 ] && { echo "pg.sh: server not ready" >&2
 			return 1; }
