@@ -4,6 +4,10 @@
  * envelope; both are sealed by the key file given, as service id ID.
  *
  *	mkp2p -k KEYFILE -i ID [-n N] [-s SIZE] [-f FIRST] [-t VALIDATOR]...
+ *	      [-b BOOTSTRAP -T TOPIC]
+ *
+ * With -b and -T the records go to that Kafka topic instead (acks=all,
+ * waited for).
  *
  * seq runs FIRST..FIRST+N-1; text "message SEQ from ID"; payload SIZE
  * bytes; the inner intent is over (ID, seq), so the same seq is the same
@@ -14,10 +18,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "envelope.h"
 #include "log.h"
 #include "proto/common.pb-c.h"
 #include "proto/p2p.pb-c.h"
+
+static rd_kafka_t *rk;
+static const char *topic;
 
 static void
 put(const uint8_t *b, size_t n)
@@ -31,6 +40,14 @@ put(const uint8_t *b, size_t n)
 		x >>= 7;
 	}
 	v[k++] = (uint8_t)x;
+	if (rk != NULL) {
+		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+		    RD_KAFKA_V_VALUE((void *)(uintptr_t)b, n),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
+		    RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			rd_kafka_poll(rk, 100);
+		return;
+	}
 	fwrite(v, 1, k, stdout);
 	fwrite(b, 1, n, stdout);
 }
@@ -43,7 +60,8 @@ main(int argc, char **argv)
 	Coord__P2pSend ps = COORD__P2P_SEND__INIT;
 	struct env_key key;
 	struct env_intent it;
-	const char *keyfile = NULL, *id = NULL;
+	const char *keyfile = NULL, *id = NULL, *bootstrap = NULL;
+	rd_kafka_conf_t *conf;
 	char	*to[64], text[256], err[512];
 	uint8_t	 intent[ENV_INTENTLEN], intent2[ENV_INTENTLEN], *body, *inner;
 	uint8_t	*rec, *payload;
@@ -52,8 +70,10 @@ main(int argc, char **argv)
 	int	 ch;
 
 	log_init("mkp2p", LOG_LVL_INFO);
-	while ((ch = getopt(argc, argv, "f:i:k:n:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:f:i:k:n:s:t:T:")) != -1) {
 		switch (ch) {
+		case 'b': bootstrap = optarg; break;
+		case 'T': topic = optarg; break;
 		case 'f': first = atol(optarg); break;
 		case 'i': id = optarg; break;
 		case 'k': keyfile = optarg; break;
@@ -72,6 +92,17 @@ main(int argc, char **argv)
 		fatalx(EX_PERM, "need -k and -i");
 	if (env_key_load(keyfile, id, &key, err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "%s", err);
+	if (bootstrap != NULL && topic != NULL) {
+		conf = rd_kafka_conf_new();
+		if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
+		    sizeof(err)) != RD_KAFKA_CONF_OK ||
+		    rd_kafka_conf_set(conf, "acks", "all", err, sizeof(err)) !=
+		    RD_KAFKA_CONF_OK)
+			fatalx(EX_PERM, "%s", err);
+		if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err,
+		    sizeof(err))) == NULL)
+			fatalx(EX_TEMP, "%s", err);
+	}
 	if ((payload = calloc(1, size + 1)) == NULL)
 		fatalx(EX_TEMP, "calloc");
 	memset(payload, 'p', size);
@@ -124,5 +155,11 @@ main(int argc, char **argv)
 	}
 	free(payload);
 	env_key_wipe(&key);
+	if (rk != NULL) {
+		if (rd_kafka_flush(rk, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			fatalx(EX_TEMP, "flush to %s timed out", topic);
+		rd_kafka_destroy(rk);
+		return 0;
+	}
 	return fflush(stdout) == 0 ? 0 : 1;
 }
