@@ -9,6 +9,7 @@ P2P_OBJS := connector/buf.o connector/varint.o connector/peerid.o \
 BINS += connector/connector
 connector_OBJS := connector/main.o $(P2P_OBJS)
 connector/connector: $(connector_OBJS)
+MAN += connector/connector.8
 
 # p2ptool: a libp2p node for the interop tests and benchmarks.
 EXTRA_BINS += connector/p2ptool
