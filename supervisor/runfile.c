@@ -4,25 +4,22 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <ini.h>
-
 #include "cfg.h"
 #include "runfile.h"
 
-#define RF_MAXLINE	4096
 
 struct parse {
 	struct runfile	*rf;
 	struct rf_svc	 global;	/* [supervisor] */
 	FILE		*fp;
 	int		 lineno;
-	char		 line[RF_MAXLINE];
+	char		*line;		/* the current line, as read */
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
@@ -66,8 +63,10 @@ static const struct {
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS }, { NULL, 0 }
 };
 
-static char	*reader(char *, int, void *);
-static int	 handler(void *, const char *, const char *, const char *);
+static char	*trim(char *);
+static void	 parse_lines(struct parse *);
+static int	 handler(struct parse *, const char *, const char *,
+		    const char *);
 static int	 perr(struct parse *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static struct rf_svc *svc_get(struct parse *, const char *);
@@ -99,7 +98,8 @@ xstrdup(const char *s)
 static int
 perr(struct parse *p, int line, const char *fmt, ...)
 {
-	char text[RF_MAXLINE], msg[1024];
+	char msg[1024], *text = NULL;
+	size_t cap = 0;
 	va_list ap;
 	FILE *fp;
 	int n;
@@ -110,17 +110,16 @@ perr(struct parse *p, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	text[0] = '\0';
-	if (line == p->lineno && p->fp != NULL)
-		snprintf(text, sizeof(text), "%s", p->line);
-	else if ((fp = fopen(p->rf->path, "r")) != NULL) {
-		for (n = 0; n < line && fgets(text, sizeof(text), fp); n++)
+	if (p->fp == NULL && (fp = fopen(p->rf->path, "r")) != NULL) {
+		for (n = 0; n < line && getline(&text, &cap, fp) != -1; n++)
 			;
-		text[strcspn(text, "\r\n")] = '\0';
 		fclose(fp);
+		if (n == line)
+			text[strcspn(text, "\r\n")] = '\0';
 	}
 	snprintf(p->err, p->errlen, "%s:%d: %s: \"%s\"", p->rf->path, line,
-	    msg, text);
+	    msg, text != NULL ? text : p->line != NULL ? p->line : "");
+	free(text);
 	return 0;
 }
 
@@ -208,35 +207,64 @@ dup_section(struct parse *p, const char *name)
 	return 1;
 }
 
-/* Counts lines and keeps the text; creates a service at its header so a
- * section without keys is still seen (and refused for lack of command). */
 static char *
-reader(char *str, int num, void *stream)
+trim(char *s)
 {
-	struct parse *p = stream;
-	char *s, *e, name[256];
-	size_t n;
+	char *e;
 
-	if (p->failed || fgets(str, num, p->fp) == NULL)
-		return NULL;
-	p->lineno++;
-	n = strcspn(str, "\r\n");
-	if (n >= sizeof(p->line))
-		n = sizeof(p->line) - 1;
-	memcpy(p->line, str, n);
-	p->line[n] = '\0';
-	if (str[n] == '\0' && !feof(p->fp)) {
-		perr(p, p->lineno, "line too long (max %d)", num - 2);
-		return NULL;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t'); )
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * The INI syntax, by hand rather than with inih: its lines are limited to
+ * 198 characters, too few for commands with absolute paths.  A section
+ * header creates its service, so one without keys is still seen (and
+ * refused for lack of a command).
+ */
+static void
+parse_lines(struct parse *p)
+{
+	char section[256] = "", *copy = NULL, *s, *e;
+	size_t cap = 0, ccap = 0;
+
+	while (!p->failed && getline(&p->line, &cap, p->fp) != -1) {
+		p->lineno++;
+		p->line[strcspn(p->line, "\r\n")] = '\0';
+		if (ccap < cap) {
+			ccap = cap;
+			if ((copy = realloc(copy, ccap)) == NULL)
+				abort();
+		}
+		strcpy(copy, p->line);
+		s = trim(copy);
+		if (p->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3;		/* UTF-8 byte order mark */
+		if (*s == '\0' || *s == ';' || *s == '#')
+			continue;
+		if (*s == '[') {
+			if ((e = strchr(s, ']')) == NULL || e[1] != '\0' ||
+			    e - s - 1 >= (ptrdiff_t)sizeof(section))
+				break;
+			*e = '\0';
+			if (dup_section(p, s + 1) || svc_get(p, s + 1) == NULL)
+				break;
+			strcpy(section, s + 1);
+			continue;
+		}
+		if ((e = strchr(s, '=')) == NULL || e == s)
+			break;
+		*e = '\0';
+		if (!handler(p, section, trim(s), trim(e + 1)))
+			break;
 	}
-	for (s = p->line; *s == ' ' || *s == '\t'; s++)
-		;
-	if (*s == '[' && (e = strchr(s, ']')) != NULL) {
-		snprintf(name, sizeof(name), "%.*s", (int)(e - s - 1), s + 1);
-		if (dup_section(p, name) || svc_get(p, name) == NULL)
-			return NULL;
-	}
-	return str;
+	if (!p->failed && !feof(p->fp))
+		perr(p, p->lineno, "syntax error (expected [service] or "
+		    "key = value)");
+	free(copy);
 }
 
 int
@@ -502,9 +530,9 @@ setkey(struct rf_svc *s, int k, const char *val, char *err, size_t errlen)
 }
 
 static int
-handler(void *user, const char *section, const char *key, const char *val)
+handler(struct parse *p, const char *section, const char *key,
+    const char *val)
 {
-	struct parse *p = user;
 	struct rf_svc *s;
 	char ebuf[512];
 	int k;
@@ -663,8 +691,6 @@ rf_load(const char *path, char *err, size_t errlen)
 {
 	struct parse p;
 	struct runfile *rf;
-	bool ml = ini_allow_multiline, ic = ini_allow_inline_comments;
-	int r;
 
 	if ((rf = calloc(1, sizeof(*rf))) == NULL)
 		abort();
@@ -679,17 +705,11 @@ rf_load(const char *path, char *err, size_t errlen)
 		rf_free(rf);
 		return NULL;
 	}
-	/* Values are taken whole: "sh -c 'a ; b'" keeps its ';'. */
-	ini_allow_multiline = false;
-	ini_allow_inline_comments = false;
-	r = ini_parse_stream(reader, &p, handler, &p);
-	ini_allow_multiline = ml;
-	ini_allow_inline_comments = ic;
-	if (!p.failed && r != 0)
-		perr(&p, r > 0 ? r : p.lineno, "syntax error (expected "
-		    "[service] or key = value)");
+	parse_lines(&p);
 	fclose(p.fp);
 	p.fp = NULL;
+	free(p.line);
+	p.line = NULL;
 	if (!p.failed && finish(&p) == -1)
 		p.failed = 1;
 	if (p.failed) {

@@ -30,6 +30,13 @@ ok $? "-n reports the runfile ok on stderr (golden good.err)"
 is "$?" 100 "-n on a missing file: exit 100"
 like "$(cat "$T/err")" "nosuch.run: No such file" "missing file named"
 
+# lines of any length (inih, used for the shared config, stops at 198)
+long=$(printf '%0600d' 0)
+printf '[long]\ncommand = echo %s\n' "$long" >"$T/long.run"
+"$SV" -n "$T/long.run" >"$T/out" 2>/dev/null
+is "$?" 0 "-n: a 615-character line is fine"
+is "$(cut -d"'" -f4 "$T/out")" "$long" "and its 600-character word is whole"
+
 for f in "$G"/bad-*.run; do
 	b=${f%.run}
 	"$SV" -n "$f" >"$T/out" 2>"$T/err"
