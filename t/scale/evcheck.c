@@ -3,12 +3,17 @@
  * field by field with what polkadot-js decoded (gen-events.mjs output).
  *
  *   evcheck [-v] [-m SEED] FILE
+ *   evcheck -c FILE
  *
  * FILE holds JSON lines: one "metadata" line (the metadata hex), then
  * "block" lines (the Vec<EventRecord> hex and polkadot-js's events).  Every
  * mismatch is printed with its path; the exit status is 0 when all match.
  * With -m, one expected value (chosen by SEED) is altered first, and the
  * exit status is 0 only if the comparison catches it: the check can fail.
+ *
+ * With -c, FILE holds compact-edges.mjs's lines {bits, hex, value}: each
+ * compact integer must decode to polkadot-js's value, or be refused where
+ * polkadot-js refuses it (value null).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +30,7 @@ static int	 count_leaves(const cJSON *);
 static int	 mutate(cJSON *, int *);
 static char	*render(const cJSON *);
 static void	 usage(void) __attribute__((noreturn));
+static int	 compacts(const char *);
 
 static int	 verbose;
 static int	 shown;
@@ -32,7 +38,8 @@ static int	 shown;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: evcheck [-v] [-m seed] file\n");
+	fprintf(stderr, "usage: evcheck [-v] [-m seed] file\n"
+	    "       evcheck -c file\n");
 	exit(100);
 }
 
@@ -170,6 +177,54 @@ mutate(cJSON *j, int *k)
 	return 0;
 }
 
+/* Compact integers against polkadot-js's decoding. */
+static int
+compacts(const char *file)
+{
+	struct scale_reader	 r;
+	FILE			*fp;
+	char			*line = NULL, dec[256];
+	const char		*want, *hex;
+	size_t			 cap = 0, n, binlen;
+	uint8_t			 le[SCALE_COMPACT_MAX], *bin;
+	cJSON			*j;
+	int			 bits, bad = 0, total = 0, ok;
+
+	if ((fp = fopen(file, "r")) == NULL) {
+		perror(file);
+		return 111;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		if ((j = cJSON_Parse(line)) == NULL)
+			return 101;
+		bits = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(j,
+		    "bits"));
+		hex = cJSON_GetStringValue(cJSON_GetObjectItem(j, "hex"));
+		want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "value"));
+		if (hex == NULL || scale_unhex(hex, &bin, &binlen) == -1)
+			return 101;
+		scale_reader_init(&r, bin, binlen);
+		ok = scale_read_compact_le(&r, le, &n) == 0 &&
+		    scale_remaining(&r) == 0 && scale_fits(le, n, bits);
+		if (ok)
+			scale_le_to_dec(le, n, 0, dec, sizeof(dec));
+		if (ok != (want != NULL) || (ok && strcmp(dec, want) != 0)) {
+			if (bad++ < 20)
+				printf("# MISMATCH Compact<u%d> %s: got %s, "
+				    "want %s\n", bits, hex, ok ? dec :
+				    "refused", want ? want : "refused");
+		}
+		total++;
+		free(bin);
+		cJSON_Delete(j);
+	}
+	free(line);
+	fclose(fp);
+	printf("# evcheck: %d compact encodings, %d mismatches\n", total,
+	    bad);
+	return bad == 0 && total > 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -184,10 +239,14 @@ main(int argc, char **argv)
 	uint8_t			*bin;
 	size_t			 binlen;
 	int			 ch, bad = 0, have_meta = 0, mseed = -1, mutated = 0;
+	int			 cmode = 0;
 	long			 nevents = 0, nblocks = 0;
 
-	while ((ch = getopt(argc, argv, "m:v")) != -1) {
+	while ((ch = getopt(argc, argv, "cm:v")) != -1) {
 		switch (ch) {
+		case 'c':
+			cmode = 1;
+			break;
 		case 'm':
 			mseed = atoi(optarg);
 			break;
@@ -200,6 +259,8 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		usage();
+	if (cmode)
+		return compacts(argv[optind]);
 	if ((fp = fopen(argv[optind], "r")) == NULL) {
 		perror(argv[optind]);
 		return 111;
