@@ -14,3 +14,8 @@ EXTRA_OBJS += $(svbench_OBJS)
 t/bench/supervisor/stamp: t/bench/supervisor/stamp.o
 t/bench/supervisor/restart: t/bench/supervisor/restart.o
 t/bench/supervisor/stamp t/bench/supervisor/restart: LDFLAGS += -Wl,--as-needed
+
+# Unit test of the runfile helpers.
+UNIT_TESTS += t/unit/sup_runfile.test
+sup_runfile_TEST_OBJS := supervisor/runfile.o
+t/unit/sup_runfile.test: $(sup_runfile_TEST_OBJS)
