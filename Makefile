@@ -71,6 +71,9 @@ PROTO_OBJS := $(PROTOS:.proto=.pb-c.o)
 
 all: build
 
+# A change of compiler flags (SANITIZE=..., CFLAGS=...) rebuilds everything.
+FLAGS_STAMP := .build-flags
+
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
@@ -79,8 +82,6 @@ DEPS := $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d)
 
 build: $(LIBCOMMON) $(BINS) $(UNIT_TESTS) $(EXTRA_BINS)
 
-# A change of compiler flags (SANITIZE=..., CFLAGS=...) rebuilds everything.
-FLAGS_STAMP := .build-flags
 FLAGS_NOW   := $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 $(FLAGS_STAMP): FORCE
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@

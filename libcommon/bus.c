@@ -823,6 +823,7 @@ bus_create_topics(struct bus *b, int partitions, char *err, size_t errlen)
 	rd_kafka_NewTopic_t *nt[TOPIC_COUNT];
 	const rd_kafka_CreateTopics_result_t *res;
 	const rd_kafka_topic_result_t **tr;
+	rd_kafka_AdminOptions_t *ao;
 	rd_kafka_queue_t *q;
 	rd_kafka_event_t *ev;
 	rd_kafka_t *rk;
@@ -837,7 +838,13 @@ bus_create_topics(struct bus *b, int partitions, char *err, size_t errlen)
 		nt[i] = rd_kafka_NewTopic_new(b->topic[i], partitions, -1,
 		    ebuf, sizeof(ebuf));
 	q = rd_kafka_queue_new(rk);
-	rd_kafka_CreateTopics(rk, nt, TOPIC_COUNT, NULL, q);
+	ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+	rd_kafka_AdminOptions_set_request_timeout(ao, 10000, ebuf,
+	    sizeof(ebuf));
+	rd_kafka_AdminOptions_set_operation_timeout(ao, 10000, ebuf,
+	    sizeof(ebuf));
+	rd_kafka_CreateTopics(rk, nt, TOPIC_COUNT, ao, q);
+	rd_kafka_AdminOptions_destroy(ao);
 	ev = rd_kafka_queue_poll(q, 30000);
 	if (ev == NULL) {
 		snprintf(err, errlen, "create topics: no answer in 30 s");

@@ -19,6 +19,7 @@ probe() {
 	    -X max.poll.interval.ms=10000 "$@"
 }
 nofilter="mock 2.0.2 sends no aborted-transaction list in Fetch"
+nocreate="mock 2.0.2 does not answer CreateTopics"
 # check KIND GOT WANT NAME MOCKGAP: see t0054.
 check() {
 	if [ "$1" = mock ] && [ -n "$5" ]; then
@@ -104,6 +105,17 @@ for kind in $(kafka_kinds); do
 	    "$kind: the dead letter holds the record whole"
 	is "$(echo "$dl" | jq -r '"\(.body.topic) \(.from)"')" \
 	    "p2p-outbound alice.busprobe" "$kind: ... where it came from, who"
+
+	# Topic creation for dev setups: every topic of [topics], 3 partitions.
+	# (The mock cluster has no CreateTopics: it creates topics on first
+	# use, with the dev broker's partition count.)
+	probe topics 2>"$T/topics"
+	check "$kind" "$?" 0 "create the suite's topics" "$nocreate"
+	kcat -L -b "$BOOTSTRAP" -t serai-observation >"$T/md" 2>&1
+	check "$kind" "$(grep -c 'topic "serai-observation" with 3 partitions' \
+	    "$T/md")" 1 "serai-observation (unused so far) has 3 partitions" "$nocreate"
+	probe topics 2>"$T/topics2"
+	check "$kind" "$?" 0 "creating them again is harmless" "$nocreate"
 
 	C=$C0
 	kafka_stop "$kind"

@@ -5,6 +5,7 @@
  *	busprobe [options] recv			print envelopes as JSON Lines
  *	busprobe [options] relay		re-sign and forward (a filter)
  *	busprobe [options] txn N		send N in one transaction
+ *	busprobe [options] topics		create the suite's topics
  *
  *	-t KEY	topic to consume (a [topics] key; default signing)
  *	-T KEY	topic to produce to (default signing)
@@ -223,7 +224,7 @@ main(int argc, char **argv)
 {
 	static const struct app_spec spec = {
 		.prog = "busprobe",
-		.operands = "send N [TEXT] | recv | relay | txn N",
+		.operands = "send N [TEXT] | recv | relay | txn N | topics",
 		.opts = "t:T:g:c:w:HSAU",
 		.opt = opt,
 	};
@@ -257,6 +258,8 @@ main(int argc, char **argv)
 			    app_service_id(&app));
 			bo.txn_id = txnid;
 		}
+	} else if (strcmp(cmd, "topics") == 0) {
+		/* only a producer */
 	} else if (strcmp(cmd, "recv") == 0 || strcmp(cmd, "relay") == 0) {
 		t = topic_of(in_key);
 		bo.topics = &t;
@@ -267,7 +270,13 @@ main(int argc, char **argv)
 	if (svc_open(&s, &app, &bo, &perm, err, sizeof(err)) == -1)
 		fatalx(perm ? EX_PERM : EX_TEMP, "%s", err);
 	s.hb_interval_ms = 0;	/* no heartbeats from a probe */
-	if (strcmp(cmd, "send") == 0 || strcmp(cmd, "txn") == 0)
+	if (strcmp(cmd, "topics") == 0) {
+		rc = 0;
+		if (bus_create_topics(s.bus, 3, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			rc = EX_TEMP;
+		}
+	} else if (strcmp(cmd, "send") == 0 || strcmp(cmd, "txn") == 0)
 		rc = do_send(&s, strcmp(cmd, "txn") == 0, n,
 		    app.argc > 2 ? app.argv[2] : "probe");
 	else
