@@ -74,7 +74,7 @@ all: build
 # A change of compiler flags (SANITIZE=..., CFLAGS=...) rebuilds everything.
 FLAGS_STAMP := .build-flags
 
-include $(sort $(wildcard */module.mk */*/module.mk))
+include $(sort $(wildcard */module.mk */module-*.mk */*/module.mk))
 
 OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
 	$(foreach u,$(UNIT_TESTS),$(u:.test=.o)) $(EXTRA_OBJS))
