@@ -4,6 +4,7 @@
  *
  *   evcheck [-v] [-m SEED] FILE
  *   evcheck -c FILE
+ *   evcheck -b ROUNDS FILE
  *
  * FILE holds JSON lines: one "metadata" line (the metadata hex), then
  * "block" lines (the Vec<EventRecord> hex and polkadot-js's events).  Every
@@ -14,10 +15,15 @@
  * With -c, FILE holds compact-edges.mjs's lines {bits, hex, value}: each
  * compact integer must decode to polkadot-js's value, or be refused where
  * polkadot-js refuses it (value null).
+ *
+ * With -b, the blocks of FILE (expected events not needed) are decoded
+ * ROUNDS times, JSON built for every event, and the rate printed as
+ * {"blocks":..,"events":..,"seconds":..}.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -31,6 +37,7 @@ static int	 mutate(cJSON *, int *);
 static char	*render(const cJSON *);
 static void	 usage(void) __attribute__((noreturn));
 static int	 compacts(const char *);
+static int	 bench(const char *, int);
 
 static int	 verbose;
 static int	 shown;
@@ -177,6 +184,80 @@ mutate(cJSON *j, int *k)
 	return 0;
 }
 
+/* Decoding speed: all blocks, rounds times, JSON for every event. */
+static int
+bench(const char *file, int rounds)
+{
+	struct meta		 m;
+	struct meta_events	 evs;
+	struct timespec		 t0, t1;
+	FILE			*fp;
+	char			*line = NULL, err[512];
+	const char		*type, *hex;
+	size_t			 cap = 0, nb = 0, i, *lens = NULL;
+	uint8_t			**bins = NULL, *bin;
+	size_t			 binlen;
+	long			 events = 0;
+	cJSON			*j;
+	int			 r, have = 0;
+
+	if ((fp = fopen(file, "r")) == NULL) {
+		perror(file);
+		return 111;
+	}
+	while (getline(&line, &cap, fp) != -1) {
+		if ((j = cJSON_Parse(line)) == NULL)
+			return 101;
+		type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
+		hex = cJSON_GetStringValue(cJSON_GetObjectItem(j, "hex"));
+		if (type == NULL || hex == NULL ||
+		    scale_unhex(hex, &bin, &binlen) == -1)
+			return 101;
+		if (strcmp(type, "metadata") == 0) {
+			if (meta_parse(&m, bin, binlen, err, sizeof(err)) ==
+			    -1) {
+				printf("# evcheck: %s\n", err);
+				return 1;
+			}
+			have = 1;
+			free(bin);
+		} else {
+			bins = realloc(bins, (nb + 1) * sizeof(*bins));
+			lens = realloc(lens, (nb + 1) * sizeof(*lens));
+			if (bins == NULL || lens == NULL)
+				return 111;
+			bins[nb] = bin;
+			lens[nb++] = binlen;
+		}
+		cJSON_Delete(j);
+	}
+	free(line);
+	fclose(fp);
+	if (!have)
+		return 101;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (r = 0; r < rounds; r++)
+		for (i = 0; i < nb; i++) {
+			if (meta_decode_events(&m, bins[i], lens[i], NULL,
+			    NULL, &evs, err, sizeof(err)) == -1) {
+				printf("# evcheck: block %zu: %s\n", i, err);
+				return 1;
+			}
+			events += (long)evs.n;
+			meta_events_free(&evs);
+		}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("{\"blocks\":%zu,\"events\":%ld,\"seconds\":%.6f}\n",
+	    nb * (size_t)rounds, events, (double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (i = 0; i < nb; i++)
+		free(bins[i]);
+	free(bins);
+	free(lens);
+	meta_free(&m);
+	return 0;
+}
+
 /* Compact integers against polkadot-js's decoding. */
 static int
 compacts(const char *file)
@@ -239,11 +320,14 @@ main(int argc, char **argv)
 	uint8_t			*bin;
 	size_t			 binlen;
 	int			 ch, bad = 0, have_meta = 0, mseed = -1, mutated = 0;
-	int			 cmode = 0;
+	int			 cmode = 0, rounds = 0;
 	long			 nevents = 0, nblocks = 0;
 
-	while ((ch = getopt(argc, argv, "cm:v")) != -1) {
+	while ((ch = getopt(argc, argv, "b:cm:v")) != -1) {
 		switch (ch) {
+		case 'b':
+			rounds = atoi(optarg);
+			break;
 		case 'c':
 			cmode = 1;
 			break;
@@ -261,6 +345,8 @@ main(int argc, char **argv)
 		usage();
 	if (cmode)
 		return compacts(argv[optind]);
+	if (rounds > 0)
+		return bench(argv[optind], rounds);
 	if ((fp = fopen(argv[optind], "r")) == NULL) {
 		perror(argv[optind]);
 		return 111;
