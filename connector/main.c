@@ -139,6 +139,7 @@ static void	 acks_flush(struct connector *);
 static void	 status_write(struct connector *);
 static void	 reload(struct connector *);
 static uint64_t	 jitter(uint64_t);
+static void	 cleanup(struct connector *);
 
 static int	 c_allow(void *, struct conn *, const struct peerid *);
 static void	 c_ready(void *, struct conn *);
@@ -1114,8 +1115,48 @@ main(int argc, char **argv)
 	}
 	status_write(c);
 	host_free(&c->host);
+	cleanup(c);
 	if (svc_close(&c->svc) == -1)
 		log_warnx("not every record was delivered at exit");
 	dedupe_free(c->seen);
 	return 0;
+}
+
+/* Undelivered records stay unstored: the next run consumes them again. */
+static void
+cleanup(struct connector *c)
+{
+	struct rec *r;
+	struct creq *q;
+	struct pmsg *pm;
+	size_t	 i, k;
+
+	for (i = 0; i < c->npeer; i++) {
+		while ((pm = TAILQ_FIRST(&c->peer[i]->q)) != NULL) {
+			TAILQ_REMOVE(&c->peer[i]->q, pm, entry);
+			free(pm);
+		}
+		free(c->peer[i]);
+	}
+	c->npeer = 0;
+	if (c->nrecs > 0)
+		log_info("%zu record(s) not yet delivered: consumed again on "
+		    "the next start", c->nrecs);
+	while ((r = TAILQ_FIRST(&c->recs)) != NULL) {
+		TAILQ_REMOVE(&c->recs, r, entry);
+		if (r->ps != NULL)
+			coord__p2p_send__free_unpacked(r->ps, NULL);
+		env_free(r->env);
+		bus_release(c->svc.bus, &r->m);
+		free(r);
+	}
+	while ((q = TAILQ_FIRST(&c->creqs)) != NULL) {
+		TAILQ_REMOVE(&c->creqs, q, entry);
+		for (k = 0; k < q->n; k++)
+			free(q->names[k]);
+		free(q->names);
+		free(q);
+	}
+	free(c->acks);
+	c->acks = NULL;
 }
