@@ -7,9 +7,12 @@
  * together do not race.  A database with a newer schema than this archiver
  * knows is refused.
  *
- * A batch is one transaction: COPY (binary) into a temporary staging table,
- * then INSERT ... SELECT ... ON CONFLICT DO NOTHING into archive_record,
- * whose UNIQUE (topic, partition, "offset") makes a replay harmless.
+ * A batch is one transaction: COPY (binary) straight into archive_record;
+ * when that meets a record stored already (UNIQUE (topic, partition,
+ * "offset") fails: a replay), the batch is rolled back to a savepoint and
+ * goes again through a temporary staging table and INSERT ... SELECT ...
+ * ON CONFLICT DO NOTHING, so a replay is harmless.  Batches keep to the
+ * staging path until one of them is all new.
  * When the connection is lost the failing call sets store->temporary and
  * drops the connection; the next call connects again.
  */
@@ -32,6 +35,7 @@ struct pgstore {
 	char		*conninfo;
 	PGconn		*conn;
 	int		 lost;		/* connection lost: log on reconnect */
+	int		 replay;	/* the last batch met stored records */
 };
 
 struct pgbuf {
@@ -421,9 +425,10 @@ pg_put_batch(struct store *st, const struct rec *recs, size_t n,
 	static const uint8_t copyhdr[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 	struct pgstore *pg = st->priv;
 	struct pgbuf b = { NULL, 0, 0 };
+	const char *state;
 	PGresult *res;
 	size_t i;
-	int rc = -1;
+	int fast, rc = -1;
 
 	*added = 0;
 	if (n == 0)
@@ -440,8 +445,20 @@ pg_put_batch(struct store *st, const struct rec *recs, size_t n,
 		return -1;
 	if (pg_exec(st, "BEGIN", PGRES_COMMAND_OK, err, errlen) == -1)
 		return -1;
-	res = PQexec(pg->conn, "COPY archive_stage (" REC_COLS ") FROM STDIN "
-	    "(FORMAT binary)");
+	/*
+	 * The fast path: COPY straight into the table.  A record stored
+	 * already (a replay) makes it fail on the unique constraint; then the
+	 * batch goes again through the staging table, ON CONFLICT DO NOTHING,
+	 * and so do the next batches until one meets no stored record.
+	 */
+	fast = !pg->replay;
+	if (fast && pg_exec(st, "SAVEPOINT fast", PGRES_COMMAND_OK, err,
+	    errlen) == -1)
+		return -1;
+ again:
+	res = PQexec(pg->conn, fast ? "COPY archive_record (" REC_COLS ") "
+	    "FROM STDIN (FORMAT binary)" : "COPY archive_stage (" REC_COLS ") "
+	    "FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		pg_fail(st, res, "COPY", err, errlen);
 		goto out;
@@ -473,23 +490,45 @@ pg_put_batch(struct store *st, const struct rec *recs, size_t n,
 		goto out;
 	}
 	res = PQgetResult(pg->conn);
+	if (fast && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+	    (state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) != NULL &&
+	    strcmp(state, "23505") == 0) {
+		PQclear(res);
+		while ((res = PQgetResult(pg->conn)) != NULL)
+			PQclear(res);
+		log_debug("postgres: batch of %zu meets stored records: "
+		    "through the staging table", n);
+		if (pg_exec(st, "ROLLBACK TO SAVEPOINT fast", PGRES_COMMAND_OK,
+		    err, errlen) == -1)
+			goto out;
+		fast = 0;
+		pg->replay = 1;
+		b.len = 0;
+		goto again;
+	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_fail(st, res, "COPY", err, errlen);
 		goto out;
 	}
+	if (fast)
+		*added = strtoul(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	while ((res = PQgetResult(pg->conn)) != NULL)
 		PQclear(res);
 	store_fault_point();
-	res = PQexec(pg->conn, "INSERT INTO archive_record (" REC_COLS ") "
-	    "SELECT " REC_COLS " FROM archive_stage "
-	    "ON CONFLICT (topic, partition, \"offset\") DO NOTHING");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_fail(st, res, "INSERT", err, errlen);
-		goto out;
+	if (!fast) {
+		res = PQexec(pg->conn, "INSERT INTO archive_record (" REC_COLS
+		    ") SELECT " REC_COLS " FROM archive_stage "
+		    "ON CONFLICT (topic, partition, \"offset\") DO NOTHING");
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pg_fail(st, res, "INSERT", err, errlen);
+			goto out;
+		}
+		*added = strtoul(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+		/* Back to the fast path once a batch was all new. */
+		pg->replay = *added < n;
 	}
-	*added = strtoul(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
 	if (pg_exec(st, "COMMIT", PGRES_COMMAND_OK, err, errlen) == -1) {
 		*added = 0;
 		goto out;
