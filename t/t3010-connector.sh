@@ -10,7 +10,7 @@ need_cmd python3 "python3 finds free ports"
 CONNECTOR=$TOP/connector/connector
 MKP2P=$TOP/t/p2p/mkp2p
 [ -x "$CONNECTOR" ] && [ -x "$MKP2P" ] || skip_all "connector or mkp2p not built"
-plan 16
+plan 20
 
 conn_setup alice "$(free_port)"
 conn_setup bob "$(free_port)"
@@ -97,6 +97,29 @@ kill -HUP $BOB
 wait_for 5 grep -q 'validator alice (12D3KooW[A-Za-z0-9]*) added' \
     "$T/bob/err"
 ok $? "reload with alice: added"
+# a ConnectRequest: alice is asked to reach carol, who is not in her
+# file, and dave, who does not exist
+conn_setup carol "$(free_port)"
+conn_config carol alice
+mkfifo "$T/carol/in"
+exec 4<>"$T/carol/in"
+"$CONNECTOR" -f "$T/carol/c.ini" -J -i "$T/carol/in" -o "$T/carol/out.json" \
+    2>"$T/carol/err" &
+track_pid $!
+"$MKP2P" -J -k "$T/alice/keys/signer.key" -i alice.signer \
+    -C "carol=$(cat "$T/carol/p2p.pub")=/ip4/127.0.0.1/tcp/$(cat "$T/carol/port")" \
+    -C "dave=$(echo "$(cat "$T/bob/p2p.pub")" | tr 0-9a-f 1-9a-f0)=/ip4/127.0.0.1/tcp/1" \
+    >"$T/alice/in3.json"
+"$CONNECTOR" -f "$T/alice/c.ini" -J -i "$T/alice/in3.json" \
+    -o "$T/alice/out3.json" 2>"$T/alice/err3"
+ok $? "alice answered the connect request and exited" || show "$T/alice/err3"
+grep '"CONNECT_RESULT"' "$T/alice/out3.json" >"$T/alice/cr.json"
+like "$(cat "$T/alice/cr.json")" '"name": *"carol", *"connected": *true' \
+    "ConnectResult: carol connected"
+like "$(cat "$T/alice/cr.json")" '"name": *"dave"[^}]*"error": *"[^"]+"' \
+    "ConnectResult: dave not, with the error"
+wait_for 5 grep -q 'validator alice connected' "$T/carol/err"
+ok $? "carol saw alice"
 ! grep -q -E 'fatal|runtime error|Sanitizer' "$T/bob/err"
 ok $? "nothing fatal on bob's side" || show "$T/bob/err"
 done_testing

@@ -104,6 +104,7 @@ conn_config() {
 		printf '[connection]\nlisten = /ip4/127.0.0.1/tcp/%s\n' \
 		    "$(cat "$T/$_n/port")"
 		printf 'dial_backoff = 100ms\ndial_backoff_max = 1s\n'
+		printf 'connect_timeout = 2s\n'
 		for _v in "$_n" "$@"; do
 			printf '[validator %s]\npublic_key = %s\n' "$_v" \
 			    "$(cat "$T/$_v/p2p.pub")"

@@ -7,7 +7,8 @@
  *	      [-b BOOTSTRAP -T TOPIC]
  *
  * With -b and -T the records go to that Kafka topic instead (acks=all,
- * waited for).
+ * waited for); with -J they are JSON Lines.  With -C NAME=HEXKEY=ENDPOINT (repeatable) one
+ * ConnectRequest for those validators is written instead of messages.
  *
  * seq runs FIRST..FIRST+N-1; text "message SEQ from ID"; payload SIZE
  * bytes; the inner intent is over (ID, seq), so the same seq is the same
@@ -27,6 +28,7 @@
 
 static rd_kafka_t *rk;
 static const char *topic;
+static int json;
 
 static void
 put(const uint8_t *b, size_t n)
@@ -40,6 +42,16 @@ put(const uint8_t *b, size_t n)
 		x >>= 7;
 	}
 	v[k++] = (uint8_t)x;
+	if (json) {
+		char	 err[256], *line;
+
+		if ((line = env_json_line(b, n, "p2p-outbound", err,
+		    sizeof(err))) == NULL)
+			fatalx(EX_TEMP, "json: %s", err);
+		fputs(line, stdout);
+		free(line);
+		return;
+	}
 	if (rk != NULL) {
 		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
 		    RD_KAFKA_V_VALUE((void *)(uintptr_t)b, n),
@@ -62,7 +74,8 @@ main(int argc, char **argv)
 	struct env_intent it;
 	const char *keyfile = NULL, *id = NULL, *bootstrap = NULL;
 	rd_kafka_conf_t *conf;
-	char	*to[64], text[256], err[512];
+	char	*to[64], text[256], err[512], *cv[64];
+	size_t	 ncv = 0;
 	uint8_t	 intent[ENV_INTENTLEN], intent2[ENV_INTENTLEN], *body, *inner;
 	uint8_t	*rec, *payload;
 	size_t	 nto = 0, blen, ilen, rlen, size = 0;
@@ -70,9 +83,14 @@ main(int argc, char **argv)
 	int	 ch;
 
 	log_init("mkp2p", LOG_LVL_INFO);
-	while ((ch = getopt(argc, argv, "b:f:i:k:n:s:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:C:f:i:Jk:n:s:t:T:")) != -1) {
 		switch (ch) {
 		case 'b': bootstrap = optarg; break;
+		case 'J': json = 1; break;
+		case 'C':
+			if (ncv < 64)
+				cv[ncv++] = optarg;
+			break;
 		case 'T': topic = optarg; break;
 		case 'f': first = atol(optarg); break;
 		case 'i': id = optarg; break;
@@ -102,6 +120,51 @@ main(int argc, char **argv)
 		if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err,
 		    sizeof(err))) == NULL)
 			fatalx(EX_TEMP, "%s", err);
+	}
+	if (ncv > 0) {
+		Coord__ConnectRequest rq = COORD__CONNECT_REQUEST__INIT;
+		Coord__ValidatorAddr va[64], *vp[64];
+		uint8_t	 pk[64][32];
+		char	*f1, *f2;
+		size_t	 k;
+
+		for (k = 0; k < ncv; k++) {
+			coord__validator_addr__init(&va[k]);
+			if ((f1 = strchr(cv[k], '=')) == NULL ||
+			    (f2 = strchr(f1 + 1, '=')) == NULL)
+				fatalx(EX_PERM, "-C NAME=HEXKEY=ENDPOINT");
+			*f1++ = '\0';
+			*f2++ = '\0';
+			for (i = 0; i < 32; i++)
+				if (sscanf(f1 + 2 * i, "%2hhx", &pk[k][i]) != 1)
+					fatalx(EX_PERM, "-C: bad key");
+			va[k].name = cv[k];
+			va[k].public_key.data = pk[k];
+			va[k].public_key.len = 32;
+			va[k].endpoint = f2;
+			vp[k] = &va[k];
+		}
+		rq.validators = vp;
+		rq.n_validators = ncv;
+		rq.session = 1;
+		blen = coord__connect_request__get_packed_size(&rq);
+		body = malloc(blen + 1);
+		coord__connect_request__pack(&rq, body);
+		env_intent_init(&it, COORD__MSG_TYPE__CONNECT_REQUEST);
+		env_intent_add(&it, body, blen);
+		env_intent_final(&it, intent2);
+		out.type = COORD__MSG_TYPE__CONNECT_REQUEST;
+		out.intent.data = intent2;
+		out.intent.len = ENV_INTENTLEN;
+		out.to = (char *)"";
+		out.body.data = body;
+		out.body.len = blen;
+		if ((rec = env_seal(&out, &key, &rlen)) == NULL)
+			fatalx(EX_TEMP, "env_seal");
+		put(rec, rlen);
+		free(rec);
+		free(body);
+		n = 0;
 	}
 	if ((payload = calloc(1, size + 1)) == NULL)
 		fatalx(EX_TEMP, "calloc");
