@@ -99,6 +99,28 @@ is "$(curl -s --http1.0 -o /dev/null -w '%{num_connects}' \
     -d '{"jsonrpc":"2.0","id":1,"method":"system_name"}' "$U")" 1 \
     "HTTP/1.0 is served"
 
+# pipelined requests on one connection: all answered, in order, and
+# "Connection: close" on the last closes it
+if command -v python3 >/dev/null; then
+	is "$(python3 - "${U##*:}" <<'EOP'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+def req(i, close=b''):
+    b = b'{"jsonrpc":"2.0","id":%d,"method":"system_name"}' % i
+    return b'POST / HTTP/1.1\r\nContent-Length: %d\r\n%s\r\n%s' % (len(b), close, b)
+s.sendall(req(1) + req(2) + req(3, b'Connection: close\r\n'))
+data = b''
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(' '.join(str(data.find(b'"id":%d' % i) > 0) for i in (1, 2, 3)),
+    data.find(b'"id":1') < data.find(b'"id":2') < data.find(b'"id":3'))
+EOP
+)" "True True True True" "pipelined requests: three answers, in order, then closed"
+fi
+
 # author_submitExtrinsic: an unsigned extrinsic for Timestamp (pallet 1)
 XT=0x1004010001
 want=0x$(printf '\020\004\001\000\001' | b2sum -l 256 | cut -d' ' -f1)
@@ -130,6 +152,15 @@ is "$(res chain_getBlock "[\"$h11\"]" | jq -r '.block.extrinsics[-1]')" "$XT" \
 is "$(res dev_expected '[11]' | jq -r '.[-1] | .name + " " + (.phase.applyExtrinsic | tostring)')" \
     "ExtrinsicSuccess $(( $(res chain_getBlock "[\"$h11\"]" | jq '.block.extrinsics | length') - 1 ))" \
     "and its ExtrinsicSuccess closes the block's events"
+
+python3 -c "
+n = 200000
+v = (n << 2) | 2
+print('{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"author_submitExtrinsic\",'
+    '\"params\":[\"0x' + v.to_bytes(4, 'little').hex() + '040100' + 'ab' * (n - 3) + '\"]}')
+" >"$T/big.json"
+like "$(curl -s -H 'Expect: 100-continue' -d @"$T/big.json" "$U" | jq -r .result)" \
+    '^0x[0-9a-f]{64}$' "a 200 kB extrinsic, with Expect: 100-continue"
 
 # faults
 is "$(res dev_fault '["delay=400,1"]')" true "dev_fault delay"

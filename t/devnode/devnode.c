@@ -13,7 +13,8 @@
  *   delay=MS[,COUNT]     delay the next COUNT responses (default: all)
  *   error=COUNT[,CODE]   answer the next COUNT calls with a JSON-RPC error
  *   http500=COUNT        answer the next COUNT requests with HTTP 500
- *   drop=COUNT           close the next COUNT connections without answer
+ *   drop=COUNT           close the connection instead of answering the
+ *                        next COUNT requests
  *   upgrade=BLOCK        a runtime upgrade in that block ("upgrade": next)
  *   gap=BLOCK            that block's parent is not the previous block
  *   hole=BLOCK           chain_getBlockHash(BLOCK) answers null
