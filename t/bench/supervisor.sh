@@ -4,14 +4,20 @@
 # (t/bench/supervisor/stamp: writes a CLOCK_REALTIME stamp at exec, then
 # sleeps).
 #
-#   restart latency   SIGKILL of a child that has run BENCH_UPTIME_MS
-#                     (default 1100) -> the replacement's first instant;
-#                     median of BENCH_REPS (default 20) restarts each.  Our
+#   restart latency   SIGKILL of a child that has run at least
+#                     BENCH_UPTIME_MS (default 1100) -> the replacement's
+#                     first instant; median of BENCH_REPS (default 20)
+#                     restarts each, the supervisors taking turns.  Our
 #                     runfile sets stable_after = 1s, so each of these is a
-#                     "first restart" (immediate; later ones back off).
-#   memory            VmRSS of the supervising process(es) per service:
-#                     runsv and s6-supervise run one process per service;
-#                     ours one process for N services (N = 1 and N = 10).
+#                     "first restart" (immediate; later ones back off), and
+#                     crash_limit = 0 (the kills would trip the cutoff).
+#                     runsv runs twice: with the program as ./run, and with
+#                     a "#!/bin/sh exec program" run script.
+#   memory            RSS of the supervising process(es) per service (and
+#                     PSS and USS, which do not count shared library pages
+#                     in full): runsv and s6-supervise run one process per
+#                     service; ours one process for N services (N = 1 and
+#                     N = 10).  Measured while supervising, before any kill.
 #
 # Prints "figure | ours | peer | ratio" rows (ratio = ours / peer: lower
 # is better for both figures) and appends one JSON object per row to
@@ -74,6 +80,7 @@ start_ours() {
 	{
 		echo "[supervisor]"
 		echo "stable_after = 1s"
+		echo "crash_limit = 0"
 		i=1
 		while [ $i -le "$2" ]; do
 			mkdir -p "$d/s$i"
@@ -113,9 +120,8 @@ stop() {
 	wait "$1" 2>/dev/null
 }
 
-# latency NAME STAMPFILE: median restart latency in ms
+# latency NAME: the median of NAME's restart latencies, in ms
 latency() {
-	"$RESTART" "$2" "$REPS" "$UPTIME" >"$W/$1.lat" || return 1
 	median <"$W/$1.lat" | awk '{ printf "%.3f", $1 / 1000 }'
 	awk -v n="$1" '{ s = s " " $1 } END { print "# " n " restart latencies (us):" s }' \
 		"$W/$1.lat" >&2
@@ -140,28 +146,34 @@ row() {	# figure unit ours peer peervalue target-ratio-max|null
 echo "# supervisor benchmark: $REPS restarts each after ${UPTIME} ms of uptime;" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
 
-# restart latency, the three in turn
+# Restart latency: all four running at once, one kill each in turn, so
+# that a change of load on the machine hits them alike.
 start_ours "$W/ours" 1 || exit 111
 OURS=$PID
-ours_lat=$(latency ours "$W/ours/s1/stamps") || exit 111
-ours_mem1=$(mem $OURS)
-stop $OURS
-
 start_dir runsv "$W/runsv" || exit 111
 RUNSV=$PID
-runsv_lat=$(latency runsv "$W/runsv/stamps") || exit 111
-runsv_mem=$(mem $RUNSV)
-stop $RUNSV
-
 start_dir runsv "$W/runsv-sh" sh || exit 111
-runsvsh_lat=$(latency runsv-sh "$W/runsv-sh/stamps") || exit 111
-stop $PID
-
+RUNSVSH=$PID
 start_dir s6-supervise "$W/s6" || exit 111
 S6=$PID
-s6_lat=$(latency s6-supervise "$W/s6/stamps") || exit 111
+ours_mem1=$(mem $OURS)
+runsv_mem=$(mem $RUNSV)
 s6_mem=$(mem $S6)
-stop $S6
+n=0
+while [ $n -lt "$REPS" ]; do
+	for x in ours:ours/s1 runsv:runsv runsv-sh:runsv-sh s6-supervise:s6; do
+		"$RESTART" "$W/${x#*:}/stamps" 1 "$UPTIME" >>"$W/${x%%:*}.lat" || {
+			echo "supervisor.sh: ${x%%:*}: no restart" >&2
+			exit 111
+		}
+	done
+	n=$((n + 1))
+done
+ours_lat=$(latency ours)
+runsv_lat=$(latency runsv)
+runsvsh_lat=$(latency runsv-sh)
+s6_lat=$(latency s6-supervise)
+for p in $OURS $RUNSV $RUNSVSH $S6; do stop $p; done
 
 # memory with 10 services
 start_ours "$W/ours10" 10 || exit 111
