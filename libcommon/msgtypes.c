@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "envelope.h"
+#include "proto/archive.pb-c.h"
 #include "proto/common.pb-c.h"
 #include "proto/observation.pb-c.h"
 #include "proto/p2p.pb-c.h"
@@ -33,6 +34,9 @@ static const struct {
 	{ COORD__MSG_TYPE__SIGN_MESSAGE, &coord__sign_message__descriptor },
 	{ COORD__MSG_TYPE__SIGN_COMPLETED, &coord__sign_completed__descriptor },
 	{ COORD__MSG_TYPE__SIGN_STATE,	&coord__sign_state__descriptor },
+	{ COORD__MSG_TYPE__ARCHIVE_PUT,	&coord__archive_put__descriptor },
+	{ COORD__MSG_TYPE__ARCHIVE_GET,	&coord__archive_get__descriptor },
+	{ COORD__MSG_TYPE__ARCHIVE_VALUE, &coord__archive_value__descriptor },
 };
 
 const char *
