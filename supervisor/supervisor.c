@@ -881,16 +881,21 @@ ctl_do(int fd, char *req, long long now)
 			    s->pid ? pid : "-", s->pid ? up : "-",
 			    s->starts ? s->starts - 1 : 0, last);
 		}
-	} else if ((name = strchr(req, ' ')) == NULL)
-		fprintf(fp, "error: bad request\n");
-	else if ((*name++ = '\0', s = sv_find(name)) == NULL ||
+		fclose(fp);
+		return;
+	}
+	if ((name = strchr(req, ' ')) != NULL)
+		*name++ = '\0';
+	if (name == NULL || (s = sv_find(name)) == NULL ||
 	    (s->flags & SF_REMOVE))
-		fprintf(fp, "error: no service %s\n", name);
+		fprintf(fp, "error: no service %s\n", name ? name : "named");
 	else if (shutting)
 		fprintf(fp, "error: shutting down\n");
 	else if (strcmp(req, "stop") == 0) {
 		log_info("%s: stop requested", name);
 		s->want = 0;
+		if (s->pid == 0)
+			s->state = S_DOWN;
 		fprintf(fp, "ok\n");
 	} else if (strcmp(req, "start") == 0 || strcmp(req, "restart") == 0) {
 		log_info("%s: %s requested", name, req);

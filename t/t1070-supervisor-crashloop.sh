@@ -39,6 +39,8 @@ wait_for 10 lines_ge "$T/loop.runs" 8
 ok $? "loop: started again by -c start, 4 more runs"
 wait_for 10 sv_is loop 2 failed
 ok $? "loop: failed again"
+"$SV" -r "$T/run" -c stop loop
+is "$(sv_field loop 2)" down "loop: -c stop makes a failed service down"
 sv_stop
 is "$SV_RC" 0 "SIGTERM: exit 0"
 
