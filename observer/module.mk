@@ -23,3 +23,7 @@ t/fuzz/meta_SRCS := observer/scale.c observer/meta.c
 t/fuzz/events_SRCS := observer/scale.c observer/meta.c observer/serai.c \
 	t/devnode/devmeta.c
 CLEANFILES += t/fuzz/scale t/fuzz/meta t/fuzz/events
+
+UNIT_TESTS += t/unit/meta_shapes.test
+meta_shapes_TEST_OBJS := observer/scale.o observer/meta.o
+t/unit/meta_shapes.test: $(meta_shapes_TEST_OBJS)
