@@ -72,6 +72,7 @@ static int	 path_is(const struct meta_type *, const char *);
 static const char *path_last(const struct meta_type *);
 static enum meta_shape fields_shape(const struct meta_field *, uint32_t);
 static int	 derive(struct meta *, char *, size_t);
+static uint32_t	 unwrap_newtypes(const struct meta *, uint32_t);
 static void	 find_events(struct meta *);
 
 static int	 d_fail(struct decoder *, uint32_t, const char *, ...)
@@ -1117,9 +1118,30 @@ meta_type_path(const struct meta *m, uint32_t id, char *buf, size_t len)
 	return buf;
 }
 
+/* Through newtypes (one-field composites, 1-tuples), which encode as
+ * what they wrap: Box<T>, a wrapper struct. */
+static uint32_t
+unwrap_newtypes(const struct meta *m, uint32_t id)
+{
+	const struct meta_type	*t;
+	int			 n;
+
+	for (n = 0; n < META_MAX_DEPTH; n++) {
+		t = &m->types[id];
+		if (t->def == META_COMPOSITE && t->nfields == 1)
+			id = t->fields[0].type;
+		else if (t->def == META_TUPLE && t->ntuple == 1)
+			id = t->tuple[0];
+		else
+			break;
+	}
+	return id;
+}
+
 /*
- * System.Events: a plain storage item of type Vec<EventRecord>, whose
- * element is a composite with a field "event" of the RuntimeEvent enum.
+ * System.Events: a plain storage item of type Vec<EventRecord> (through
+ * newtypes), whose element is a composite with a field "event" of the
+ * RuntimeEvent enum.
  */
 static void
 find_events(struct meta *m)
@@ -1127,28 +1149,32 @@ find_events(struct meta *m)
 	const struct meta_pallet	*pl;
 	const struct meta_storage	*st;
 	const struct meta_type		*seq, *rec;
-	uint32_t			 i;
+	uint32_t			 i, sid, rid, eid;
 
 	if ((pl = meta_pallet(m, "System")) == NULL ||
 	    (st = meta_storage(pl, "Events")) == NULL ||
 	    st->kind != META_STORAGE_PLAIN)
 		return;
-	seq = &m->types[st->value];
+	sid = unwrap_newtypes(m, st->value);
+	seq = &m->types[sid];
 	if (seq->def != META_SEQUENCE)
 		return;
-	rec = &m->types[seq->elem];
+	rid = unwrap_newtypes(m, seq->elem);
+	rec = &m->types[rid];
 	if (rec->def != META_COMPOSITE)
 		return;
 	for (i = 0; i < rec->nfields; i++) {
 		if (rec->fields[i].name == NULL ||
 		    strcmp(rec->fields[i].name, "event") != 0)
 			continue;
-		if (m->types[rec->fields[i].type].def != META_VARIANT)
+		eid = unwrap_newtypes(m, rec->fields[i].type);
+		if (m->types[eid].def != META_VARIANT ||
+		    m->types[eid].shape != META_SH_ENUM)
 			return;
 		m->has_events = 1;
-		m->events_type = st->value;
-		m->record_type = seq->elem;
-		m->event_enum = rec->fields[i].type;
+		m->events_type = sid;
+		m->record_type = rid;
+		m->event_enum = eid;
 		return;
 	}
 }
