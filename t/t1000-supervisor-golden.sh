@@ -26,6 +26,11 @@ ok $? "-n prints every service resolved, in start order (golden good.out)"
 cmp -s "$T/err" "$G/good.err"
 ok $? "-n reports the runfile ok on stderr (golden good.err)"
 
+"$SV" -n conf/demo.run >"$T/out" 2>/dev/null
+is "$?" 0 "-n conf/demo.run (the example runfile) exits 0"
+is "$(cut -d: -f1 "$T/out" | tr '\n' ' ')" "archiver observer connector signer " \
+	"conf/demo.run: start order"
+
 "$SV" -n "$G/nosuch.run" >"$T/out" 2>"$T/err"
 is "$?" 100 "-n on a missing file: exit 100"
 like "$(cat "$T/err")" "nosuch.run: No such file" "missing file named"
