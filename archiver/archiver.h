@@ -32,7 +32,10 @@ int	query_list(struct archiver *, FILE *, int, char **, char *, size_t);
 int	query_kv_put(struct archiver *, const char *, FILE *, char *, size_t);
 int	query_kv_get(struct archiver *, const char *, FILE *, char *, size_t);
 
-/* consume.c: the bus side. */
+/* consume.c: the bus side; returns the exit status (err set if not 0). */
 int	consume_run(struct archiver *, char *, size_t);
+
+/* main.c: a backup now: write, check if configured, prune. */
+int	archiver_backup(struct archiver *);
 
 #endif

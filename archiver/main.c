@@ -28,7 +28,6 @@ static int	opt(struct app *, int, const char *);
 static void	load_keys(struct app *, struct keyring *);
 static void	print_manifest(const char *, const char *,
 		    const struct backup_manifest *, int);
-static int	do_backup(struct archiver *);
 
 static const struct app_spec spec = {
 	"archiver",
@@ -100,9 +99,9 @@ print_manifest(const char *what, const char *path,
 	fflush(stdout);
 }
 
-/* A backup now: write, verify if configured, prune. */
-static int
-do_backup(struct archiver *ar)
+/* A backup now: write, check by a drill if configured, prune. */
+int
+archiver_backup(struct archiver *ar)
 {
 	struct backup_manifest m, vm;
 	char path[PATH_MAX], err[1024];
@@ -236,10 +235,9 @@ main(int argc, char **argv)
 		} else
 			print_manifest("restored", restore_file, &m, 1);
 	} else if (command == NULL) {
-		if (consume_run(&ar, err, sizeof(err)) == -1) {
-			log_errorx("%s", err);
-			rc = ar.st->temporary ? EX_TEMP : EX_PERM;
-		}
+		err[0] = '\0';
+		if ((rc = consume_run(&ar, err, sizeof(err))) != 0)
+			log_errorx("%s", err[0] != '\0' ? err : "stopped");
 	} else if (strcmp(command, "import") == 0) {
 		need_args(app.argc, 1, 1);
 		if (strcmp(app.argv[0], "-") == 0)
@@ -299,7 +297,7 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(command, "backup") == 0) {
 		need_args(app.argc, 0, 0);
-		if (do_backup(&ar) == -1)
+		if (archiver_backup(&ar) == -1)
 			rc = ar.st->temporary ? EX_TEMP : EX_PERM;
 	} else {
 		log_warnx("unknown command -x %s", command);

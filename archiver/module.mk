@@ -9,6 +9,12 @@ archiver_OBJS := archiver/main.o archiver/query.o archiver/consume.o \
 archiver/archiver: $(archiver_OBJS)
 MAN += archiver/archiver.8
 
+# archreq: a data request over the bus (operators, tests).
+EXTRA_BINS += archiver/archreq
+archreq_OBJS := archiver/archreq.o
+archiver/archreq: $(archreq_OBJS)
+EXTRA_OBJS += archiver/archreq.o
+
 FUZZERS += t/fuzz/backup
 t/fuzz/backup_SRCS := $(ARCHIVER_LIB_OBJS:.o=.c)
 
