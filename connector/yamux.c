@@ -88,7 +88,7 @@ stream_new(struct yamux *mux, uint32_t id, int flags)
 	st->id = id;
 	st->flags = flags;
 	st->send_window = YAMUX_WINDOW;
-	st->recv_window = YAMUX_WINDOW;
+	st->recv_window = YAMUX_RECV_WINDOW;	/* granted in SYN/ACK */
 	buf_init(&st->rx);
 	buf_init(&st->tx);
 	TAILQ_INSERT_TAIL(&mux->streams, st, entry);
@@ -220,7 +220,8 @@ handle_header(struct yamux *mux, char *err, size_t errlen)
 			put_hdr(mux, YAMUX_WINUPDATE, YAMUX_RST, id, 0);
 		} else {
 			st = stream_new(mux, id, YS_INBOUND | YS_ACKED);
-			put_hdr(mux, YAMUX_WINUPDATE, YAMUX_ACK, id, 0);
+			put_hdr(mux, YAMUX_WINUPDATE, YAMUX_ACK, id,
+			    YAMUX_RECV_WINDOW - YAMUX_WINDOW);
 			if (mux->cb != NULL && mux->cb->stream_open != NULL)
 				mux->cb->stream_open(mux->cbarg, st);
 			if (st->flags & YS_DEAD)
@@ -336,7 +337,8 @@ yamux_open(struct yamux *mux)
 		return NULL;
 	st = stream_new(mux, mux->next_id, 0);
 	mux->next_id += 2;
-	put_hdr(mux, YAMUX_WINUPDATE, YAMUX_SYN, st->id, 0);
+	put_hdr(mux, YAMUX_WINUPDATE, YAMUX_SYN, st->id,
+	    YAMUX_RECV_WINDOW - YAMUX_WINDOW);
 	return st;
 }
 
@@ -356,7 +358,7 @@ yamux_consumed(struct yamux *mux, struct yamux_stream *st, size_t n)
 	st->recv_credit += (uint32_t)n;
 	if (st->flags & (YS_RFIN | YS_RESET | YS_DEAD))
 		return;
-	if (st->recv_credit >= YAMUX_WINDOW / 4) {
+	if (st->recv_credit >= YAMUX_RECV_WINDOW / 4) {
 		put_hdr(mux, YAMUX_WINUPDATE, 0, st->id, st->recv_credit);
 		st->recv_window += st->recv_credit;
 		st->recv_credit = 0;

@@ -13,7 +13,10 @@
  * yamux_input() takes bytes from the peer and calls back; everything to
  * send is appended to mux->out.  Streams hold their received bytes in rx
  * until the application takes them (yamux_consumed), which is what drives
- * the window: a slow consumer stalls only its own stream's sender.
+ * the window: a slow consumer stalls only its own stream's sender.  We
+ * grant each stream 2 MiB (the SYN or ACK frame carries the increase over
+ * the 256 KiB of the spec), so a fast link is not held back by the round
+ * trip; that bounds what one stream can make us buffer.
  */
 #ifndef CONNECTOR_YAMUX_H
 #define CONNECTOR_YAMUX_H
@@ -32,7 +35,8 @@
 #endif
 
 #define YAMUX_HDRLEN		12
-#define YAMUX_WINDOW		(256 * 1024)
+#define YAMUX_WINDOW		(256 * 1024)	/* initial, by the spec */
+#define YAMUX_RECV_WINDOW	(2 * 1024 * 1024)	/* what we grant */
 #define YAMUX_FRAMEMAX		(65519 - YAMUX_HDRLEN)	/* one Noise frame */
 #define YAMUX_MAXSTREAMS	256
 

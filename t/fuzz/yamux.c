@@ -25,7 +25,7 @@ f_data(void *arg, struct yamux_stream *st)
 	struct yamux *mux = arg;
 	size_t	 n = buf_len(&st->rx);
 
-	if (buf_len(&st->rx) > YAMUX_WINDOW * 2)
+	if (buf_len(&st->rx) > YAMUX_RECV_WINDOW)
 		abort();	/* more than the window was buffered */
 	if (n > 0 && (buf_data(&st->rx)[0] & 1)) {
 		buf_consume(&st->rx, n);

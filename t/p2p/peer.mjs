@@ -65,7 +65,7 @@ if (!opt.seed || (!opt.listen && !opt.dial)) {
 }
 
 const hex = (b) => Buffer.from(b).toString('hex')
-const stats = { acked: 0, pongs: 0, recvd: 0 }
+const stats = { acked: 0, pongs: 0, recvd: 0, tFirst: 0, tLast: 0 }
 let finished = false
 
 const privateKey = await generateKeyPairFromSeed('Ed25519',
@@ -115,6 +115,7 @@ async function serveStream (stream, peer, outq) {
       } else if (kind === ACK) {
         if (!opt.quiet) out(`ack ${peer} ${hex(intent)}`)
         stats.acked++
+        stats.tLast = Date.now()
       } else if (kind === REJECT) {
         out(`reject ${peer} ${hex(intent)} ${b[33]}`)
         stats.acked++
@@ -146,7 +147,7 @@ function check () {
   if (stats.acked >= opt.send && stats.pongs >= opt.ping &&
       stats.recvd >= opt.expect) {
     finished = true
-    out('done')
+    out(`done ${stats.tLast > stats.tFirst ? stats.tLast - stats.tFirst : 0}`)
     setTimeout(async () => { await node.stop(); process.exit(0) }, 200)
   }
 }
@@ -172,6 +173,7 @@ if (opt.dial) {
   const peer = conn.remotePeer.toString()
   try {
     if (opt.send > 0) {
+      stats.tFirst = Date.now()
       const stream = await conn.newStream(PROTO)
       const outq = openStream(stream, peer)
       for (let i = 0; i < opt.send; i++) {
@@ -181,7 +183,7 @@ if (opt.dial) {
           body.copy(b)
           body = b
         }
-        const intent = createHash('sha256').update(body).digest()
+        const intent = createHash('sha256').update(body.subarray(0, 128)).digest()
         outq.push(frame(MSG, intent, body))
       }
     }

@@ -80,8 +80,8 @@ pump(struct side *a, struct side *b)
 
 	for (i = 0; moved && i < 1000; i++) {
 		moved = 0;
-		yamux_flush(&a->mux, 1 << 20);
-		yamux_flush(&b->mux, 1 << 20);
+		yamux_flush(&a->mux, 8 << 20);
+		yamux_flush(&b->mux, 8 << 20);
 		yamux_reap(&a->mux);
 		yamux_reap(&b->mux);
 		if (buf_len(&a->mux.out) > 0) {
@@ -135,7 +135,7 @@ main(void)
 {
 	struct side a, b;
 	struct yamux_stream *st;
-	static uint8_t big[600 * 1024];
+	static uint8_t big[3 * 1024 * 1024];
 	char	 err[256];
 
 	setup(&a, &b);
@@ -153,14 +153,14 @@ main(void)
 		ok(s2 != NULL && s2->id == 2, "server's first stream is 2");
 	}
 
-	/* flow control: 600 KiB against a 256 KiB window, no consumer */
+	/* flow control: 3 MiB against a 2 MiB window, no consumer */
 	memset(big, 'q', sizeof(big));
 	yamux_write(&a.mux, st, big, sizeof(big));
 	pump(&a, &b);
-	is_int(buf_len(&b.last->rx), 5 + YAMUX_WINDOW - 5,
-	    "receiver holds exactly one window");
+	is_int(buf_len(&b.last->rx), YAMUX_RECV_WINDOW,
+	    "receiver holds exactly the window it granted");
 	is_int(st->send_window, 0, "sender's window is exhausted");
-	ok(buf_len(&st->tx) == sizeof(big) - (YAMUX_WINDOW - 5),
+	ok(buf_len(&st->tx) == sizeof(big) - (YAMUX_RECV_WINDOW - 5),
 	    "the rest waits at the sender");
 	/* consume: window updates flow, the rest comes */
 	b.consume = 1;
@@ -210,9 +210,9 @@ main(void)
 	setup(&a, &b);
 	st = yamux_open(&a.mux);
 	pump(&a, &b);
-	st->send_window = 2 * YAMUX_WINDOW;	/* cheat */
-	yamux_write(&a.mux, st, big, 300 * 1024);
-	yamux_flush(&a.mux, 1 << 20);
+	st->send_window = 2 * YAMUX_RECV_WINDOW;	/* cheat */
+	yamux_write(&a.mux, st, big, YAMUX_RECV_WINDOW + 1024);
+	yamux_flush(&a.mux, 8 << 20);
 	ok(yamux_input(&b.mux, buf_data(&a.mux.out), buf_len(&a.mux.out), err,
 	    sizeof(err)) == -1 && strstr(err, "receive window") != NULL,
 	    "data beyond the window refused: %s", err);

@@ -1,0 +1,66 @@
+#!/bin/sh
+# p2p.sh: the libp2p stack, ours (p2ptool to p2ptool) against js-libp2p
+# (peer.mjs to peer.mjs) on loopback, in the same run: N messages on
+# /serai/coordinator/1.0.0 from the dialer, each acknowledged by the
+# listener; time from the first send to the last acknowledgement, for
+# 1 KiB and 64 KiB messages.  Plus libsodium's ChaCha20-Poly1305 on one
+# core (the Noise transport cipher): the ceiling of either.
+# BENCH_N1K / BENCH_N64K: message counts (default 20000 / 2000).
+. t/lib.sh
+. t/p2p/lib.sh
+. t/bench/lib.sh
+p2p_need_js
+
+ceiling=$("$P2PTOOL" -B | awk '{print $2}')
+diag "ChaCha20-Poly1305 (libsodium, one core): $ceiling MB/s"
+
+# run_ours N SIZE -> elapsed ms
+run_ours() {
+	A=$(p2p_key "a$2")
+	B=$(p2p_key "b$2")
+	"$P2PTOOL" -k "$T/a$2.key" -l /ip4/127.0.0.1/tcp/0 -a "$B" -qq \
+	    -m 1048576 >"$T/ol$2" 2>&1 &
+	_pid=$!
+	wait_for 10 listening "$T/ol$2"
+	"$P2PTOOL" -k "$T/b$2.key" -c "$(p2p_addr "$T/ol$2")" -a "$A" -n "$1" \
+	    -s "$2" -x -qq -t 600 >"$T/od$2" 2>&1
+	kill "$_pid"
+	awk '/^done /{print $2}' "$T/od$2"
+}
+run_js() {
+	S1=$(js_seed)
+	node "$P2PDIR/peer.mjs" --seed "$S1" --listen /ip4/127.0.0.1/tcp/0 \
+	    --quiet --timeout 600 >"$T/jl$2" 2>&1 &
+	_pid=$!
+	wait_for 20 listening "$T/jl$2"
+	node "$P2PDIR/peer.mjs" --seed "$(js_seed)" \
+	    --dial "$(p2p_addr "$T/jl$2")" --send "$1" --size "$2" --exit \
+	    --quiet --timeout 600 >"$T/jd$2" 2>&1
+	kill "$_pid"
+	awk '/^done /{print $2}' "$T/jd$2"
+}
+
+for spec in "${BENCH_N1K:-20000} 1024" "${BENCH_N64K:-2000} 65536"; do
+	set -- $spec
+	n=$1 size=$2
+	ours=$(run_ours "$n" "$size")
+	js=$(run_js "$n" "$size")
+	[ -n "$ours" ] && [ -n "$js" ] || {
+		echo "bench p2p: a run failed" >&2
+		cat "$T/od$size" "$T/jd$size" >&2
+		exit 1
+	}
+	om=$(awk -v n="$n" -v ms="$ours" 'BEGIN { printf "%.0f", n / (ms / 1000) }')
+	jm=$(awk -v n="$n" -v ms="$js" 'BEGIN { printf "%.0f", n / (ms / 1000) }')
+	ob=$(awk -v n="$n" -v s="$size" -v ms="$ours" \
+	    'BEGIN { printf "%.1f", n * s / 1e6 / (ms / 1000) }')
+	jb=$(awk -v n="$n" -v s="$size" -v ms="$js" \
+	    'BEGIN { printf "%.1f", n * s / 1e6 / (ms / 1000) }')
+	k=$((size / 1024))
+	bench_row p2p "${k} KiB messages acknowledged" "msg/s" "$om" \
+	    "js-libp2p" "$jm" higher
+	bench_row p2p "${k} KiB throughput" "MB/s" "$ob" "js-libp2p" "$jb" higher
+done
+bench_row p2p "64 KiB throughput against the cipher" "MB/s" "$ob" \
+    "ChaCha20-Poly1305 ceiling" "$ceiling" higher
+_tap_fail=0
