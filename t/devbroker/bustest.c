@@ -67,6 +67,7 @@ static time_t		deadline;
 static void		usage(void) __attribute__((noreturn));
 static int		parse_int(const char *, int, int, int *);
 static rd_kafka_conf_t	*conf_base(void);
+static void		conf_extra(rd_kafka_conf_t *);
 static void		conf_set(rd_kafka_conf_t *, const char *, const char *);
 static void		rk_log(const rd_kafka_t *, int, const char *,
 			    const char *);
@@ -139,9 +140,6 @@ static rd_kafka_conf_t *
 conf_base(void)
 {
 	rd_kafka_conf_t *conf;
-	char k[256];
-	const char *eq;
-	int i;
 
 	conf = rd_kafka_conf_new();
 	rd_kafka_conf_set_log_cb(conf, rk_log);
@@ -149,6 +147,17 @@ conf_base(void)
 	conf_set(conf, "client.id", "bustest");
 	if (o.verbose)
 		conf_set(conf, "debug", "eos,cgrp,msg,protocol");
+	return conf;
+}
+
+/* The -X properties, last, so they override bustest's own settings. */
+static void
+conf_extra(rd_kafka_conf_t *conf)
+{
+	char k[256];
+	const char *eq;
+	int i;
+
 	for (i = 0; i < o.nxprop; i++) {
 		eq = strchr(o.xprop[i], '=');
 		if (eq == NULL || eq == o.xprop[i] ||
@@ -158,7 +167,6 @@ conf_base(void)
 		k[eq - o.xprop[i]] = '\0';
 		conf_set(conf, k, eq + 1);
 	}
-	return conf;
 }
 
 static void
@@ -204,6 +212,7 @@ producer_new(void)
 	}
 	if (o.txnid != NULL)
 		conf_set(conf, "transactional.id", o.txnid);
+	conf_extra(conf);
 	if ((rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err,
 	    sizeof(err))) == NULL)
 		fatalx(EX_TEMP, "producer: %s", err);
@@ -236,6 +245,7 @@ consumer_new(const char *group, int read_committed)
 	conf_set(conf, "enable.partition.eof", "true");
 	conf_set(conf, "isolation.level", read_committed ?
 	    "read_committed" : "read_uncommitted");
+	conf_extra(conf);
 	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err,
 	    sizeof(err))) == NULL)
 		fatalx(EX_TEMP, "consumer: %s", err);
