@@ -145,7 +145,12 @@ pre=$(printf '%04x' $(( len * 4 + 1 )) | sed 's/\(..\)\(..\)/\2\1/')
 is "$(err author_submitExtrinsic "[\"0x$pre$body\"]")" \
     '[1010,"Invalid Transaction","Transaction has a bad signature"]' \
     "a signed extrinsic with a zero signature"
+t0=$(( $(date +%s%N) / 1000000 ))
 is "$(res dev_produce '[]')" 11 "dev_produce: block 11"
+t1=$(( $(date +%s%N) / 1000000 ))
+p=$(res dev_producedAt '[11]')
+ok "$([ "$p" -ge "$t0" ] && [ "$p" -le "$t1" ]; echo $?)" \
+    "dev_producedAt: the wall clock when block 11 was made"
 h11=$(res_s chain_getBlockHash '[11]')
 is "$(res chain_getBlock "[\"$h11\"]" | jq -r '.block.extrinsics[-1]')" "$XT" \
     "the submitted extrinsic is in block 11"

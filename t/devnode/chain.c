@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -904,6 +905,13 @@ chain_produce(struct chain *c)
 	b->hole = numset_has(&c->holes, number);
 	if (build(c, b, 1) == -1)
 		return -1;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		b->produced_ms = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+	}
 	c->n++;
 	index_put(c, b->hash, number);
 	return 0;

@@ -40,6 +40,7 @@ struct chain_block {
 	size_t		 nxt;
 	size_t		 nuser;		/* submitted ones, at the end */
 	uint64_t	 slot;		/* the digest's slot */
+	uint64_t	 produced_ms;	/* wall clock (Unix ms) it was made */
 	int		 hole;		/* chain_getBlockHash says null */
 };
 

@@ -23,7 +23,8 @@
  *
  * Methods beyond a node's: dev_fault [spec...], dev_produce [count],
  * dev_expected [number] (the events the generator put in a block, in the
- * observer's decoded JSON form), dev_status.
+ * observer's decoded JSON form), dev_producedAt [number] (the wall clock,
+ * Unix ms, at which the block was made final), dev_status.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -727,7 +728,8 @@ static const char *const methods[] = {
 	"chain_getBlock", "chain_getBlockHash", "chain_getFinalisedHead",
 	"chain_getFinalizedHead", "chain_getHead", "chain_getHeader",
 	"chain_getRuntimeVersion", "dev_expected", "dev_fault",
-	"dev_produce", "dev_status", "rpc_methods", "state_call",
+	"dev_produce", "dev_producedAt", "dev_status", "rpc_methods",
+	"state_call",
 	"state_getMetadata", "state_getRuntimeVersion", "state_getStorage",
 	"state_getStorageAt", "system_chain", "system_chainType",
 	"system_health", "system_name", "system_properties",
@@ -1009,12 +1011,23 @@ rpc_call(cJSON *req)
 		return rpc_result(id, num <= UINT32_MAX ?
 		    chain_expected(chain, (uint32_t)num) : NULL);
 	}
+	if (strcmp(method, "dev_producedAt") == 0) {
+		if (parse_number(p0, &num) == -1)
+			return rpc_error(id, -32602, "Invalid params",
+			    "a block number");
+		b = num <= UINT32_MAX ? chain_block(chain, (uint32_t)num) :
+		    NULL;
+		return rpc_result(id, b ? cJSON_CreateNumber((double)
+		    b->produced_ms) : NULL);
+	}
 	if (strcmp(method, "dev_status") == 0) {
 		res = cJSON_CreateObject();
 		b = chain_block(chain, chain_head(chain));
 		cJSON_AddNumberToObject(res, "head", b->number);
 		cJSON_AddNumberToObject(res, "finalized", b->number);
 		cJSON_AddNumberToObject(res, "specVersion", b->spec);
+		cJSON_AddNumberToObject(res, "headProducedAt",
+		    (double)b->produced_ms);
 		cJSON_AddNumberToObject(res, "pending", chain_pending(chain));
 		cJSON_AddNumberToObject(res, "requests", (double)nrequests);
 		cJSON_AddNumberToObject(res, "calls", (double)ncalls);
