@@ -23,7 +23,8 @@ struct archiver {
 	int		 verify_backups;
 };
 
-/* query.c: JSON Lines in and out. */
+/* query.c: JSON Lines in and out.  query_epipe: the reader went away. */
+extern int query_epipe;
 int	query_import(struct archiver *, FILE *, const char *, char *, size_t);
 int	query_export(struct archiver *, FILE *, char *, size_t);
 int	query_get(struct archiver *, FILE *, const char *, const char *,

@@ -254,22 +254,28 @@ main(int argc, char **argv)
 	} else if (strcmp(command, "export") == 0) {
 		need_args(app.argc, 0, 0);
 		if (query_export(&ar, stdout, err, sizeof(err)) == -1) {
-			log_errorx("export: %s", err);
-			rc = ar.st->temporary ? EX_TEMP : EX_PERM;
+			if (!query_epipe) {	/* a closed pipe ends quietly */
+				log_errorx("export: %s", err);
+				rc = ar.st->temporary ? EX_TEMP : EX_PERM;
+			}
 		}
 	} else if (strcmp(command, "get") == 0) {
 		need_args(app.argc, 3, 3);
 		if (query_get(&ar, stdout, app.argv[0], app.argv[1],
 		    app.argv[2], err, sizeof(err)) == -1) {
-			log_errorx("get: %s", err);
-			rc = ar.st->temporary ? EX_TEMP : EX_PERM;
+			if (!query_epipe) {	/* a closed pipe ends quietly */
+				log_errorx("get: %s", err);
+				rc = ar.st->temporary ? EX_TEMP : EX_PERM;
+			}
 		}
 	} else if (strcmp(command, "list") == 0) {
 		need_args(app.argc, 1, 4);
 		if (query_list(&ar, stdout, app.argc, app.argv, err,
 		    sizeof(err)) == -1) {
-			log_errorx("list: %s", err);
-			rc = ar.st->temporary ? EX_TEMP : EX_PERM;
+			if (!query_epipe) {	/* a closed pipe ends quietly */
+				log_errorx("list: %s", err);
+				rc = ar.st->temporary ? EX_TEMP : EX_PERM;
+			}
 		}
 	} else if (strcmp(command, "count") == 0) {
 		uint64_t nrec, nkv;

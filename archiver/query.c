@@ -26,6 +26,8 @@
 #include "log.h"
 #include "sig.h"
 
+int query_epipe;
+
 struct out {
 	struct archiver	*ar;
 	FILE		*fp;
@@ -131,9 +133,10 @@ print_rec(void *arg, const struct rec *r)
 		goto nomem;
 	}
 	cJSON_Delete(j);
-	if (fprintf(o->fp, "%s\n", s) < 0)
+	if (fprintf(o->fp, "%s\n", s) < 0) {
+		query_epipe = errno == EPIPE;
 		snprintf(o->err, sizeof(o->err), "write: %s", strerror(errno));
-	else
+	} else
 		rc = 0;
 	sodium_memzero(s, strlen(s));
 	cJSON_free(s);
@@ -172,9 +175,10 @@ print_kv(void *arg, const struct kv *k)
 		goto nomem;
 	}
 	cJSON_Delete(j);
-	if (fprintf(o->fp, "%s\n", s) < 0)
+	if (fprintf(o->fp, "%s\n", s) < 0) {
+		query_epipe = errno == EPIPE;
 		snprintf(o->err, sizeof(o->err), "write: %s", strerror(errno));
-	else
+	} else
 		rc = 0;
 	sodium_memzero(s, strlen(s));
 	cJSON_free(s);
@@ -190,6 +194,7 @@ out_finish(struct out *o, int rc, char *e, char *err, size_t errlen)
 	if (rc == -1)
 		snprintf(err, errlen, "%s", o->err[0] != '\0' ? o->err : e);
 	else if (fflush(o->fp) == EOF) {
+		query_epipe = errno == EPIPE;
 		snprintf(err, errlen, "write: %s", strerror(errno));
 		rc = -1;
 	}
