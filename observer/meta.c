@@ -59,6 +59,9 @@ static int	 p_storage(struct parser *, struct meta_pallet *);
 static int	 p_pallets(struct parser *);
 static int	 p_extrinsic(struct parser *);
 static int	 p_v15_tail(struct parser *);
+static int	 p_deprecation(struct parser *);
+static int	 p_enum_deprecation(struct parser *);
+static int	 p_v16_tail(struct parser *);
 static int	 p_unwrap(const uint8_t **, size_t *);
 
 static int	 check_id(struct meta *, uint32_t, const char *, uint32_t,
@@ -495,7 +498,8 @@ p_storage(struct parser *p, struct meta_pallet *pl)
 			return scale_fail(&p->r, "bad storage entry type %u",
 			    b);
 		}
-		if (p_skip_bytes(p) == -1 || p_skip_docs(p) == -1)
+		if (p_skip_bytes(p) == -1 || p_skip_docs(p) == -1 ||
+		    (p->m->version >= 16 && p_deprecation(p) == -1))
 			return -1;
 	}
 	pl->storage = s;
@@ -510,6 +514,7 @@ p_pallets(struct parser *p)
 	struct meta_pallet	*pl;
 	size_t			 n, i, nc, k;
 	uint32_t		 ty;
+	int			 v16 = m->version >= 16;
 
 	if (p_len(p, 6, &n) == -1)
 		return -1;
@@ -525,25 +530,61 @@ p_pallets(struct parser *p)
 		snprintf(p->what, sizeof(p->what), "pallet %s", pl->name);
 		if (p_storage(p, pl) == -1)
 			return -1;
+		/* V16: calls, event and error carry deprecation maps */
 		if (p_option(p, &pl->has_calls) == -1 ||
-		    (pl->has_calls && p_compact32(p, &pl->calls) == -1))
+		    (pl->has_calls && (p_compact32(p, &pl->calls) == -1 ||
+		    (v16 && p_enum_deprecation(p) == -1))))
 			return -1;
 		if (p_option(p, &pl->has_event) == -1 ||
-		    (pl->has_event && p_compact32(p, &pl->event) == -1))
+		    (pl->has_event && (p_compact32(p, &pl->event) == -1 ||
+		    (v16 && p_enum_deprecation(p) == -1))))
 			return -1;
-		/* constants: Vec<{name, ty, value: Vec<u8>, docs}> */
+		/* constants: Vec<{name, ty, value: Vec<u8>, docs, V16: dep}> */
 		if (p_len(p, 4, &nc) == -1)
 			return -1;
 		for (k = 0; k < nc; k++)
 			if (p_skip_str(p) == -1 || p_compact32(p, &ty) == -1 ||
-			    p_skip_bytes(p) == -1 || p_skip_docs(p) == -1)
+			    p_skip_bytes(p) == -1 || p_skip_docs(p) == -1 ||
+			    (v16 && p_deprecation(p) == -1))
 				return -1;
 		if (p_option(p, &pl->has_error) == -1 ||
-		    (pl->has_error && p_compact32(p, &pl->error) == -1))
+		    (pl->has_error && (p_compact32(p, &pl->error) == -1 ||
+		    (v16 && p_enum_deprecation(p) == -1))))
 			return -1;
+		if (v16) {
+			/* associated types: Vec<{name, ty, docs}> */
+			if (p_len(p, 3, &nc) == -1)
+				return -1;
+			for (k = 0; k < nc; k++)
+				if (p_skip_str(p) == -1 ||
+				    p_compact32(p, &ty) == -1 ||
+				    p_skip_docs(p) == -1)
+					return -1;
+			/* view functions: Vec<{id: [u8; 32], name, inputs:
+			 * Vec<{name, ty}>, output, docs, deprecation}> */
+			if (p_len(p, 37, &nc) == -1)
+				return -1;
+			for (k = 0; k < nc; k++) {
+				size_t ni, q;
+
+				if (scale_skip(&p->r, 32) == -1 ||
+				    p_skip_str(p) == -1 || p_len(p, 2, &ni) == -1)
+					return -1;
+				for (q = 0; q < ni; q++)
+					if (p_skip_str(p) == -1 ||
+					    p_compact32(p, &ty) == -1)
+						return -1;
+				if (p_compact32(p, &ty) == -1 ||
+				    p_skip_docs(p) == -1 ||
+				    p_deprecation(p) == -1)
+					return -1;
+			}
+		}
 		if (scale_read_u8(&p->r, &pl->index) == -1)
 			return -1;
 		if (m->version >= 15 && p_skip_docs(p) == -1)
+			return -1;
+		if (v16 && p_deprecation(p) == -1)
 			return -1;
 	}
 	return 0;
@@ -558,6 +599,35 @@ p_extrinsic(struct parser *p)
 	int		 k;
 
 	snprintf(p->what, sizeof(p->what), "extrinsic metadata");
+	if (p->m->version >= 16) {
+		/* {versions: Vec<u8>, address_ty, call_ty, signature_ty,
+		 * extensions_by_version: BTreeMap<u8, Vec<Compact<u32>>>,
+		 * extensions: Vec<{identifier, ty, implicit}>} */
+		if (p_skip_bytes(p) == -1)
+			return -1;
+		for (k = 0; k < 3; k++)
+			if (p_compact32(p, &ty) == -1)
+				return -1;
+		if (p_len(p, 2, &n) == -1)
+			return -1;
+		for (i = 0; i < n; i++) {
+			size_t nx, q;
+
+			if (scale_read_u8(&p->r, &version) == -1 ||
+			    p_len(p, 1, &nx) == -1)
+				return -1;
+			for (q = 0; q < nx; q++)
+				if (p_compact32(p, &ty) == -1)
+					return -1;
+		}
+		if (p_len(p, 3, &n) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (p_skip_str(p) == -1 || p_compact32(p, &ty) == -1 ||
+			    p_compact32(p, &ty) == -1)
+				return -1;
+		return 0;		/* V16 has no runtime type */
+	}
 	if (p->m->version == 14) {
 		/* {ty, version: u8, signed_extensions} */
 		if (p_compact32(p, &ty) == -1 ||
@@ -606,6 +676,84 @@ p_v15_tail(struct parser *p)
 				return -1;
 		}
 		if (p_skip_docs(p) == -1)
+			return -1;
+	}
+	snprintf(p->what, sizeof(p->what), "outer enums");
+	for (k = 0; k < 3; k++)
+		if (p_compact32(p, &ty) == -1)
+			return -1;
+	snprintf(p->what, sizeof(p->what), "custom metadata");
+	if (p_len(p, 3, &na) == -1)
+		return -1;
+	for (i = 0; i < na; i++)
+		if (p_skip_str(p) == -1 || p_compact32(p, &ty) == -1 ||
+		    p_skip_bytes(p) == -1)
+			return -1;
+	return 0;
+}
+
+/* ItemDeprecationInfo: NotDeprecated, DeprecatedWithoutNote,
+ * Deprecated{note, since: Option<String>} */
+static int
+p_deprecation(struct parser *p)
+{
+	uint8_t	 tag;
+	int	 some;
+
+	if (scale_read_u8(&p->r, &tag) == -1)
+		return -1;
+	if (tag > 2) {
+		p->r.off--;
+		return scale_fail(&p->r, "bad deprecation info %u", tag);
+	}
+	if (tag == 2 && (p_skip_str(p) == -1 || p_option(p, &some) == -1 ||
+	    (some && p_skip_str(p) == -1)))
+		return -1;
+	return 0;
+}
+
+/* EnumDeprecationInfo: BTreeMap<u8, VariantDeprecationInfo>, whose
+ * variants have the same shape as ItemDeprecationInfo's */
+static int
+p_enum_deprecation(struct parser *p)
+{
+	size_t	 n, i;
+	uint8_t	 idx;
+
+	if (p_len(p, 2, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (scale_read_u8(&p->r, &idx) == -1 || p_deprecation(p) == -1)
+			return -1;
+	return 0;
+}
+
+/* V16: apis (with versions and deprecation), outer enums, custom. */
+static int
+p_v16_tail(struct parser *p)
+{
+	size_t		 na, nm, ni, i, j, k;
+	uint32_t	 ty;
+
+	snprintf(p->what, sizeof(p->what), "runtime APIs");
+	if (p_len(p, 4, &na) == -1)
+		return -1;
+	for (i = 0; i < na; i++) {
+		if (p_skip_str(p) == -1 || p_len(p, 5, &nm) == -1)
+			return -1;
+		for (j = 0; j < nm; j++) {
+			if (p_skip_str(p) == -1 || p_len(p, 2, &ni) == -1)
+				return -1;
+			for (k = 0; k < ni; k++)
+				if (p_skip_str(p) == -1 ||
+				    p_compact32(p, &ty) == -1)
+					return -1;
+			if (p_compact32(p, &ty) == -1 ||
+			    p_skip_docs(p) == -1 || p_deprecation(p) == -1)
+				return -1;
+		}
+		if (p_skip_docs(p) == -1 || p_compact32(p, &ty) == -1 ||
+		    p_deprecation(p) == -1)
 			return -1;
 	}
 	snprintf(p->what, sizeof(p->what), "outer enums");
@@ -677,16 +825,18 @@ meta_parse(struct meta *m, const uint8_t *buf, size_t len, char *err,
 	snprintf(p.what, sizeof(p.what), "version");
 	if (scale_read_u8(&p.r, &version) == -1)
 		goto bad;
-	if (version != 14 && version != 15) {
+	if (version < 14 || version > 16) {
 		snprintf(err, errlen, "metadata: unsupported version %u "
-		    "(14 and 15 are)", version);
+		    "(14, 15 and 16 are)", version);
 		goto fail;
 	}
 	m->version = version;
 	snprintf(p.what, sizeof(p.what), "type registry");
 	if (p_types(&p) == -1 || p_pallets(&p) == -1 || p_extrinsic(&p) == -1)
 		goto bad;
-	if (version >= 15 && p_v15_tail(&p) == -1)
+	if (version == 15 && p_v15_tail(&p) == -1)
+		goto bad;
+	if (version == 16 && p_v16_tail(&p) == -1)
 		goto bad;
 	if (scale_remaining(&p.r) != 0) {
 		snprintf(err, errlen, "metadata: %zu trailing bytes",

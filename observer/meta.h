@@ -1,11 +1,13 @@
 /*
- * meta: Substrate runtime metadata (V14, V15) and the generic decoder
+ * meta: Substrate runtime metadata (V14, V15, V16) and the generic decoder
  * driven by it.
  *
  * meta_parse() reads the blob state_getMetadata returns ("meta" magic,
  * version byte, RuntimeMetadata): the portable type registry and the
- * pallets (name, index, storage entries, call/event/error types, and for
- * V15 the outer enums).  Everything is copied into one arena freed by
+ * pallets (name, index, storage entries, call/event/error types); the rest
+ * (constants, extrinsic, runtime APIs, V16's deprecation notes, associated
+ * types and view functions) is checked and skipped.  V15 and V16 blobs may
+ * come wrapped as Metadata_metadata_at_version returns them.  Everything is copied into one arena freed by
  * meta_free(); the input may go once parsing returns.
  *
  * meta_decode_value() decodes one value of a registry type into a JSON
@@ -167,7 +169,7 @@ struct meta_pallet {
 struct meta_arena;
 
 struct meta {
-	uint32_t		 version;	/* 14 or 15 */
+	uint32_t		 version;	/* 14, 15 or 16 */
 	struct meta_type	*types;		/* indexed by id */
 	uint32_t		 ntypes;
 	struct meta_pallet	*pallets;

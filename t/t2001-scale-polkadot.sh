@@ -1,6 +1,6 @@
 #!/bin/sh
 # The observer's event decoder against polkadot-js, the reference: random
-# events of every pallet of real metadata (V14 and V15 fixtures shipped in
+# events of every pallet of real metadata (V14, V15, V16 fixtures shipped in
 # @polkadot/types-support), encoded and decoded by polkadot-js, decoded by
 # us, compared field by field.  SCALE_SEED=N reproduces a run.
 . t/lib.sh
@@ -11,7 +11,7 @@ BLOCKS=${SCALE_BLOCKS:-30}
 PER=${SCALE_PER_BLOCK:-20}
 FIXTURES="v14/substrate v14/polkadot v14/kusama v14/substrate-contracts-node
 v15/substrate v15/polkadot v15/kusama v15/asset-hub-polkadot
-v15/asset-hub-kusama"
+v15/asset-hub-kusama v16/substrate"
 diag "seed $SEED, $BLOCKS blocks of $PER events per fixture"
 
 gen() {

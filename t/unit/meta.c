@@ -379,9 +379,9 @@ test_limits(void)
 	ok(meta_parse(&m, blob, len, err, sizeof(err)) == -1 &&
 	    strstr(err, "magic") != NULL, "no magic: %s", err);
 	blob[0] = 'm';
-	blob[4] = 16;
+	blob[4] = 17;
 	ok(meta_parse(&m, blob, len, err, sizeof(err)) == -1 &&
-	    strstr(err, "unsupported version 16") != NULL, "V16: %s", err);
+	    strstr(err, "unsupported version 17") != NULL, "V17: %s", err);
 	free(blob);
 }
 
