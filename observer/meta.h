@@ -7,8 +7,13 @@
  * pallets (name, index, storage entries, call/event/error types); the rest
  * (constants, extrinsic, runtime APIs, V16's deprecation notes, associated
  * types and view functions) is checked and skipped.  V15 and V16 blobs may
- * come wrapped as Metadata_metadata_at_version returns them.  Everything is copied into one arena freed by
- * meta_free(); the input may go once parsing returns.
+ * come wrapped as Metadata_metadata_at_version returns them.  Everything
+ * is copied into one arena freed by meta_free(); the input may go once
+ * parsing returns.
+ *
+ * After a runtime upgrade, decode block N's events with the metadata at
+ * N's parent (the runtime that executed N), as polkadot-js's api.at does:
+ * the upgrade block's own events come from the old runtime.
  *
  * meta_decode_value() decodes one value of a registry type into a JSON
  * tree (cJSON); meta_decode_events() decodes a whole System.Events storage
