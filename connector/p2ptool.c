@@ -11,6 +11,7 @@
  *	reject PEERID INTENT REASON
  *	pong PEERID RTT_MS
  *	closed PEERID|ADDR REASON
+ *	latency p50 US p99 US	(-L: one message at a time)
  *	done MS		(first message sent to last acknowledged)
  *
  * p2ptool -B prints libsodium's ChaCha20-Poly1305 speed on one core, as
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -53,6 +55,10 @@ struct tool {
 	int		 lost;
 	int		 quiet;
 	uint64_t	 t_first, t_last;
+	int		 lockstep;	/* -L: one message in flight */
+	uint64_t	 t_sent_us;
+	uint64_t	*lat_us;
+	size_t		 nlat;
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -70,6 +76,8 @@ static int	t_done(const struct tool *);
 static int	keygen(const char *);
 static void	hex(const uint8_t *, size_t, char *);
 static int	cryptobench(void);
+static uint64_t	now_us(void);
+static int	cmp_u64(const void *, const void *);
 
 static const struct conn_cb tool_cb = {
 	NULL, t_ready, t_msg, t_oversize, t_ack, t_reject, t_pong
@@ -82,7 +90,7 @@ usage(void)
 	    "usage: p2ptool -k keyfile [-l multiaddr] [-c multiaddr]... "
 	    "[-a peerid]...\n"
 	    "               [-n count] [-s size] [-p pings] [-r expect] "
-	    "[-m max] [-t secs] [-x] [-vq]\n"
+	    "[-m max] [-t secs] [-Lx] [-vq]\n"
 	    "       p2ptool -g keyfile\n"
 	    "       p2ptool -B\n"
 	    "       p2ptool -P -k keyfile\n");
@@ -171,12 +179,31 @@ t_oversize(void *arg, struct conn *c, uint32_t sid, const uint8_t *intent,
 	    (unsigned long long)len);
 }
 
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void
 t_ack(void *arg, struct conn *c, const uint8_t *intent)
 {
 	struct tool *t = arg;
 	char	 ih[65];
 
+	if (t->lockstep && t->lat_us != NULL && t->nlat < (size_t)t->nsend)
+		t->lat_us[t->nlat++] = now_us() - t->t_sent_us;
 	hex(intent, 32, ih);
 	if (!t->quiet)
 		printf("ack %s %s\n", c->remote_str, ih);
@@ -235,6 +262,8 @@ t_work(struct tool *t)
 	if ((msg = malloc(t->size > 0 ? t->size : 128)) == NULL)
 		fatal(EX_TEMP, "malloc");
 	while (t->sent < t->nsend) {
+		if (t->lockstep && t->sent > t->acked + t->rejected)
+			break;
 		len = t->size > 0 ? t->size : 128;
 		memset(msg, 'x', len);
 		n = snprintf((char *)msg, len, "message %ld from %s", t->sent,
@@ -247,6 +276,7 @@ t_work(struct tool *t)
 			break;
 		if (t->sent == 0)
 			t->t_first = yamux_now_ms();
+		t->t_sent_us = now_us();
 		t->sent++;
 	}
 	free(msg);
@@ -299,7 +329,7 @@ main(int argc, char *argv[])
 		fatalx(EX_TEMP, "sodium_init failed");
 	memset(&t, 0, sizeof(t));
 	host_init(&t.host, &t.id, &tool_cb, t_closed, &t);
-	while ((ch = getopt(argc, argv, "a:Bc:g:hk:l:m:n:p:Pqr:s:t:vx")) != -1) {
+	while ((ch = getopt(argc, argv, "a:Bc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (peerid_parse(optarg, &pid, err, sizeof(err)) == -1)
@@ -324,6 +354,9 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			listen_at = optarg;
+			break;
+		case 'L':
+			t.lockstep = 1;
 			break;
 		case 'm':
 			max = strtoul(optarg, NULL, 10);
@@ -378,6 +411,9 @@ main(int argc, char *argv[])
 	if (t.host.nallowed == 0)
 		fatalx(EX_PERM, "no peer allowed: give -a PEERID");
 	t.host.max_msg = max;
+	if (t.lockstep && t.nsend > 0 &&
+	    (t.lat_us = calloc((size_t)t.nsend, sizeof(uint64_t))) == NULL)
+		fatal(EX_TEMP, "calloc");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sig_setup(0);
 
@@ -428,6 +464,15 @@ main(int argc, char *argv[])
 					    "%llu ms", t.acked,
 					    (unsigned long long)(t.t_last -
 					    t.t_first));
+				if (t.lockstep && t.nlat > 0) {
+					qsort(t.lat_us, t.nlat, sizeof(uint64_t),
+					    cmp_u64);
+					printf("latency p50 %llu p99 %llu us\n",
+					    (unsigned long long)
+					    t.lat_us[t.nlat / 2],
+					    (unsigned long long)
+					    t.lat_us[t.nlat * 99 / 100]);
+				}
 				printf("done %llu\n", (unsigned long long)
 				    (t.t_last > t.t_first ? t.t_last - t.t_first :
 				    0));

@@ -4,7 +4,9 @@
 # /serai/coordinator/1.0.0 from the dialer, each acknowledged by the
 # listener; time from the first send to the last acknowledgement, for
 # 1 KiB and 64 KiB messages.  Plus libsodium's ChaCha20-Poly1305 on one
-# core (the Noise transport cipher): the ceiling of either.
+# core (the Noise transport cipher): the ceiling of either.  Then the
+# round trip (send to acknowledgement) of 1 KiB messages one at a time,
+# p50 and p99.
 # BENCH_N1K / BENCH_N64K: message counts (default 20000 / 2000).
 . t/lib.sh
 . t/p2p/lib.sh
@@ -63,4 +65,31 @@ for spec in "${BENCH_N1K:-20000} 1024" "${BENCH_N64K:-2000} 65536"; do
 done
 bench_row p2p "64 KiB throughput against the cipher" "MB/s" "$ob" \
     "ChaCha20-Poly1305 ceiling" "$ceiling" higher
+
+# latency: 1 KiB messages one at a time, send to acknowledgement
+n=${BENCH_NLAT:-2000}
+A=$(p2p_key la)
+B=$(p2p_key lb)
+"$P2PTOOL" -k "$T/la.key" -l /ip4/127.0.0.1/tcp/0 -a "$B" -qq >"$T/oll" 2>&1 &
+_pid=$!
+wait_for 10 listening "$T/oll"
+"$P2PTOOL" -k "$T/lb.key" -c "$(p2p_addr "$T/oll")" -a "$A" -n "$n" -s 1024 \
+    -L -x -qq -t 600 >"$T/odl" 2>&1
+kill "$_pid"
+node "$P2PDIR/peer.mjs" --seed "$(js_seed)" --listen /ip4/127.0.0.1/tcp/0 \
+    --quiet --timeout 600 >"$T/jll" 2>&1 &
+_pid=$!
+wait_for 20 listening "$T/jll"
+node "$P2PDIR/peer.mjs" --seed "$(js_seed)" --dial "$(p2p_addr "$T/jll")" \
+    --send "$n" --size 1024 --lockstep --exit --quiet --timeout 600 \
+    >"$T/jdl" 2>&1
+kill "$_pid"
+o50=$(awk '/^latency/{print $3}' "$T/odl")
+o99=$(awk '/^latency/{print $5}' "$T/odl")
+j50=$(awk '/^latency/{print $3}' "$T/jdl")
+j99=$(awk '/^latency/{print $5}' "$T/jdl")
+[ -n "$o50" ] && [ -n "$j50" ] || { echo "bench p2p: latency run failed" >&2
+	cat "$T/odl" "$T/jdl" >&2; exit 1; }
+bench_row p2p "1 KiB round trip p50" "us" "$o50" "js-libp2p" "$j50" lower
+bench_row p2p "1 KiB round trip p99" "us" "$o99" "js-libp2p" "$j99" lower
 _tap_fail=0

@@ -6,7 +6,10 @@
 //
 //   node peer.mjs --seed HEX [--listen MA] [--dial MA] [--send N]
 //                 [--size BYTES] [--ping N] [--expect N] [--exit]
-//                 [--timeout SECS] [--quiet]
+//                 [--timeout SECS] [--quiet] [--lockstep]
+//
+// --lockstep sends one message at a time (the next after the ack) and
+// prints "latency p50 US p99 US" at the end.
 //
 // Prints one line per event on stdout, like p2ptool:
 //   listening MA | connected PEER | recv PEER INTENT LEN TEXT | ack PEER
@@ -47,6 +50,7 @@ for (let i = 0; i < argv.length; i++) {
     case '--exit': opt.exit = true; break
     case '--quiet': opt.quiet = true; break
     case '--print-id': opt.printId = true; break
+    case '--lockstep': opt.lockstep = true; break
     default:
       console.error(`peer.mjs: unknown option ${a}`)
       process.exit(100)
@@ -65,7 +69,8 @@ if (!opt.seed || (!opt.listen && !opt.dial)) {
 }
 
 const hex = (b) => Buffer.from(b).toString('hex')
-const stats = { acked: 0, pongs: 0, recvd: 0, tFirst: 0, tLast: 0 }
+const stats = { acked: 0, pongs: 0, recvd: 0, tFirst: 0, tLast: 0, lat: [], tSent: 0n }
+let sendNext
 let finished = false
 
 const privateKey = await generateKeyPairFromSeed('Ed25519',
@@ -116,6 +121,10 @@ async function serveStream (stream, peer, outq) {
         if (!opt.quiet) out(`ack ${peer} ${hex(intent)}`)
         stats.acked++
         stats.tLast = Date.now()
+        if (opt.lockstep && sendNext !== undefined) {
+          stats.lat.push(Number(process.hrtime.bigint() - stats.tSent) / 1000)
+          sendNext()
+        }
       } else if (kind === REJECT) {
         out(`reject ${peer} ${hex(intent)} ${b[33]}`)
         stats.acked++
@@ -147,6 +156,10 @@ function check () {
   if (stats.acked >= opt.send && stats.pongs >= opt.ping &&
       stats.recvd >= opt.expect) {
     finished = true
+    if (stats.lat.length > 0) {
+      const l = stats.lat.sort((a, b) => a - b)
+      out(`latency p50 ${Math.round(l[l.length >> 1])} p99 ${Math.round(l[Math.floor(l.length * 99 / 100)])} us`)
+    }
     out(`done ${stats.tLast > stats.tFirst ? stats.tLast - stats.tFirst : 0}`)
     setTimeout(async () => { await node.stop(); process.exit(0) }, 200)
   }
@@ -176,7 +189,7 @@ if (opt.dial) {
       stats.tFirst = Date.now()
       const stream = await conn.newStream(PROTO)
       const outq = openStream(stream, peer)
-      for (let i = 0; i < opt.send; i++) {
+      const make = (i) => {
         let body = Buffer.from(`message ${i} from js ${node.peerId}`)
         if (opt.size > body.length) {
           const b = Buffer.alloc(opt.size, 'x')
@@ -184,7 +197,18 @@ if (opt.dial) {
           body = b
         }
         const intent = createHash('sha256').update(body.subarray(0, 128)).digest()
-        outq.push(frame(MSG, intent, body))
+        return frame(MSG, intent, body)
+      }
+      if (opt.lockstep) {
+        let i = 0
+        sendNext = () => {
+          if (i >= opt.send) return
+          stats.tSent = process.hrtime.bigint()
+          outq.push(make(i++))
+        }
+        sendNext()
+      } else {
+        for (let i = 0; i < opt.send; i++) outq.push(make(i))
       }
     }
   } catch (err) {
