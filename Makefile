@@ -165,6 +165,9 @@ clean:
 		$(CLEANFILES) $(FUZZERS)
 	rm -rf t/tmp
 
+# Keep intermediate objects (unit test .o files) between runs.
+.SECONDARY:
+
 .PHONY: all build check test bench demo fuzz fuzz-build deps deps-check install \
 	uninstall clean FORCE
 
