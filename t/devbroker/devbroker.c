@@ -573,6 +573,10 @@ main(int argc, char *argv[])
 					pfd[i].events |= POLLIN;
 				if (r->h[!n].len > 0)
 					pfd[i].events |= POLLOUT;
+				/* Nothing wanted: leave it out, or a hangup
+				 * there would wake poll in a loop. */
+				if (pfd[i].events == 0)
+					pfd[i].fd = -1;
 				i++;
 			}
 		}
