@@ -1780,6 +1780,28 @@ meta_events_free(struct meta_events *evs)
 	evs->n = 0;
 }
 
+cJSON *
+meta_event_json(const struct meta_event *e)
+{
+	cJSON *j;
+
+	if ((j = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_AddNumberToObject(j, "index", e->index) == NULL ||
+	    cJSON_AddStringToObject(j, "pallet", e->pallet) == NULL ||
+	    cJSON_AddStringToObject(j, "name", e->name) == NULL ||
+	    !cJSON_AddItemToObject(j, "phase", e->phase ?
+	    cJSON_Duplicate(e->phase, 1) : cJSON_CreateNull()) ||
+	    !cJSON_AddItemToObject(j, "fields", e->fields ?
+	    cJSON_Duplicate(e->fields, 1) : cJSON_CreateNull()) ||
+	    !cJSON_AddItemToObject(j, "topics", e->topics ?
+	    cJSON_Duplicate(e->topics, 1) : cJSON_CreateNull())) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
 /* The event field: RuntimeEvent::Pallet(pallet::Event::Name{...}). */
 static int
 d_event(struct decoder *d, struct meta_event *e, meta_select_fn *select,

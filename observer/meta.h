@@ -231,6 +231,9 @@ typedef int	meta_select_fn(const char *, const char *, void *);
 int	meta_decode_events(const struct meta *, const uint8_t *, size_t,
 	    meta_select_fn *, void *, struct meta_events *, char *, size_t);
 void	meta_events_free(struct meta_events *);
+/* One event as {"index", "pallet", "name", "phase", "fields", "topics"}
+ * (fields and topics null when not selected); a copy, or NULL on oom. */
+cJSON	*meta_event_json(const struct meta_event *);
 
 /* polkadot-js's stringCamelCase into out; returns out. */
 char	*meta_camel(const char *, char *, size_t);

@@ -413,20 +413,10 @@ main(int argc, char **argv)
 				w = cJSON_GetArrayItem(want, (int)i);
 				if (w == NULL)
 					break;
-				got = cJSON_CreateObject();
-				cJSON_AddNumberToObject(got, "index", e->index);
-				cJSON_AddStringToObject(got, "pallet",
-				    e->pallet);
+				got = meta_event_json(e);
 				cJSON_AddStringToObject(got, "section",
 				    meta_camel(e->pallet, camel,
 				    sizeof(camel)));
-				cJSON_AddStringToObject(got, "name", e->name);
-				cJSON_AddItemToObject(got, "phase", e->phase);
-				cJSON_AddItemToObject(got, "fields",
-				    e->fields);
-				cJSON_AddItemToObject(got, "topics",
-				    e->topics);
-				e->phase = e->fields = e->topics = NULL;
 				snprintf(ctx, sizeof(ctx), "block %ld event "
 				    "%zu (%s.%s)", nblocks - 1, i, e->pallet,
 				    e->name);

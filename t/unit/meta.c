@@ -172,8 +172,9 @@ test_devmeta(unsigned version)
 	const struct meta_pallet	*pl;
 	uint8_t				*blob, *ev;
 	size_t				 len, evlen, i, n;
-	char				 err[512], name[128], *s;
+	char				 err[512], name[128], *s, want[512];
 	int				 calls = 0, all;
+	cJSON				*j;
 
 	len = 0;
 	ok(devmeta_build(version, 0, &blob, &len) == 0, "V%u: devmeta "
@@ -211,6 +212,15 @@ test_devmeta(unsigned version)
 	is_str(s, "[\"0x000102030405060708090a0b0c0d0e0f101112131415161718"
 	    "191a1b1c1d1e1f\"]", "V%u: topics", version);
 	free(s);
+	j = meta_event_json(&evs.ev[2]);
+	s = cJSON_PrintUnformatted(j);
+	snprintf(want, sizeof(want), "{\"index\":2,\"pallet\":"
+	    "\"InInstructions\",\"name\":\"Batch\",\"phase\":"
+	    "{\"finalization\":null},\"fields\":%s,\"topics\":[]}",
+	    want_fields[2]);
+	is_str(s, want, "V%u: meta_event_json", version);
+	free(s);
+	cJSON_Delete(j);
 	ok(evs.ev[0].off == 6 && evs.ev[0].len == 2 + 5 + 2,
 	    "V%u: event 0 spans bytes 6..14", version);
 	meta_events_free(&evs);
