@@ -53,7 +53,7 @@ for kind in $(kafka_kinds); do
 	K=$T/$kind.ini
 	ci=$(sed "s/dbname=postgres/dbname=k_$kind/" "$T/pg/conninfo")
 	sed "s|^path = .*|backend = postgres\nconninfo = $ci|" "$C" > "$K"
-	X="-X bootstrap.servers=$BOOTSTRAP -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=10000"
+	X="-X bootstrap.servers=$BOOTSTRAP -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=10000 -X topic.metadata.refresh.interval.ms=1000"
 	start() {
 		rm -f "$T/ready"
 		"$A" -f "$K" $X -d 3 3>"$T/ready" 2>>"$T/$kind.log" &
@@ -68,6 +68,9 @@ for kind in $(kafka_kinds); do
 	wait_count() {
 		wait_for 60 sh -c ". t/pg.sh; test \"\$(pg_psql $T/pg -d k_$kind -c \"SELECT count(*) FROM archive_record WHERE topic = '$1'\")\" = $2"
 	}
+	# The suite's topics exist before the archiver subscribes (as in a
+	# deployment); the mock broker makes them on first use instead.
+	[ "$kind" = real ] && "$BUSPROBE" -f "$K" $X topics 2>>"$T/$kind.log"
 	start
 	ok $? "$kind: the archiver is ready"
 	"$BUSPROBE" -f "$K" $X -T signing send 50 "$M" 2>/dev/null
