@@ -107,7 +107,7 @@ static int	 deps_ok(const struct service *);
 static int	 stopping_dependant(const struct service *);
 static void	 sv_signal(const struct service *, int);
 static pid_t	 sv_fork(const struct service *, int, char **);
-static void	 sv_spawn(struct service *, long long);
+static int	 sv_spawn(struct service *, long long);
 static char	**mkenv(char **);
 static void	 child(const struct service *, int, char **)
 		    __attribute__((noreturn));
@@ -117,6 +117,7 @@ static void	 sv_fail(struct service *, int, const char *, ...)
 static int	 crash_loop(struct service *, long long);
 static long long backoff(const struct rf_svc *, unsigned);
 static void	 sv_exited(struct service *, int, long long);
+static void	 sv_died(struct service *, int, const char *, long long);
 static void	 sv_notify(struct service *, long long);
 static void	 sv_log(struct service *);
 static void	 reap(long long);
@@ -334,7 +335,8 @@ sv_fork(const struct service *s, int nw, char **envp)
 	return pid;
 }
 
-static void
+/* Start s; the caller logs it (after: a restart comes before talk). */
+static int
 sv_spawn(struct service *s, long long now)
 {
 	struct rf_svc *d = s->def;
@@ -388,8 +390,7 @@ sv_spawn(struct service *s, long long now)
 		s->state = S_UP;
 		s->ready = 1;
 	}
-	log_info("%s: started, pid %d", d->name, (int)pid);
-	return;
+	return 0;
 fail:
 	log_warn("%s: unable to start", d->name);
 	if (np[0] != -1) {
@@ -398,6 +399,7 @@ fail:
 	}
 	s->state = S_BACKOFF;
 	s->deadline = now + 1000;
+	return -1;
 }
 
 static void
@@ -471,15 +473,14 @@ sv_exited(struct service *s, int st, long long now)
 {
 	const struct rf_svc *d = s->def;
 	char how[64];
-	long long delay;
 	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	pid_t left = 0;
 
 	fmt_status(st, how, sizeof(how));
 	s->status = st;
 	/* Whatever is left of its process group goes with it. */
 	if (kill(-s->pid, SIGKILL) == 0)
-		log_info("%s: killed what was left of process group %d",
-		    d->name, (int)s->pid);
+		left = s->pid;
 	s->pid = 0;
 	if (s->nfd != -1) {
 		close(s->nfd);
@@ -489,8 +490,20 @@ sv_exited(struct service *s, int st, long long now)
 		log_info("%s: stopped (%s)", d->name, how);
 		s->state = S_DOWN;
 		s->flags &= ~SF_KILLED;
-		return;
-	}
+	} else
+		sv_died(s, code, how, now);
+	if (left != 0)
+		log_info("%s: killed what was left of process group %d",
+		    d->name, (int)left);
+}
+
+/* An exit nobody asked for: restart, back off, or give up. */
+static void
+sv_died(struct service *s, int code, const char *how, long long now)
+{
+	const struct rf_svc *d = s->def;
+	long long delay, up;
+
 	s->flags &= ~(SF_KILLED | SF_FAILED);
 	if (now - s->started >= d->stable_after)
 		s->attempt = 0;
@@ -512,10 +525,16 @@ sv_exited(struct service *s, int st, long long now)
 		    how, d->crash_limit, w);
 	} else {
 		delay = backoff(d, s->attempt++);
-		log_warnx("%s: died (%s) after %lld ms; restart in %lld ms",
-		    d->name, how, now - s->started, delay);
+		up = now - s->started;
 		s->state = S_BACKOFF;
 		s->deadline = now + delay;
+		if (delay == 0 && !shutting && s->want && deps_ok(s) &&
+		    sv_spawn(s, now) == 0)
+			log_warnx("%s: died (%s) after %lld ms; restart in 0 ms: "
+			    "pid %d", d->name, how, up, (int)s->pid);
+		else
+			log_warnx("%s: died (%s) after %lld ms; restart in %lld "
+			    "ms", d->name, how, up, delay);
 	}
 }
 
@@ -625,7 +644,9 @@ schedule(long long now)
 					changed = 1;
 				} else if (s->want && !shutting &&
 				    s->state == S_DOWN && deps_ok(s)) {
-					sv_spawn(s, now);
+					if (sv_spawn(s, now) == 0)
+						log_info("%s: started, pid %d",
+						    s->def->name, (int)s->pid);
 					changed = 1;
 				}
 			} else if (s->state == S_STOPPING) {

@@ -31,7 +31,7 @@ sv_is crash 2 backoff || sv_is crash 2 up
 ok $? "crash: still restarting (no crash-loop cutoff)"
 
 # delays: what the supervisor chose; gaps: between two runs' stamps
-delays() { sed -n "s/.*$1: died .* restart in \([0-9]*\) ms/\1/p" "$T/log"; }
+delays() { sed -n "s/.*$1: died .* restart in \([0-9]*\) ms.*/\1/p" "$T/log"; }
 gaps() { awk 'NR > 1 { print $1 - prev } { prev = $1 }' "$1"; }
 set -- $(delays crash | head -7)
 diag "crash: delays (ms): $*"

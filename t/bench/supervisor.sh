@@ -73,46 +73,52 @@ wait_stamps() {
 	done
 }
 
-# start_ours DIR N: our supervisor with N stamp services
+# start_ours DIR N [PREFIX...]: our supervisor with N stamp services
 start_ours() {
 	d=$1
+	nsv=$2
+	shift 2
 	mkdir -p "$d"
 	{
 		echo "[supervisor]"
 		echo "stable_after = 1s"
 		echo "crash_limit = 0"
 		i=1
-		while [ $i -le "$2" ]; do
+		while [ $i -le "$nsv" ]; do
 			mkdir -p "$d/s$i"
 			printf '[s%d]\ncommand = %s\ncwd = %s/s%d\n' $i "$STAMP" "$d" $i
 			i=$((i + 1))
 		done
 	} >"$d/run.ini"
-	"$SV" -q -r "$d/run" "$d/run.ini" 2>"$d/log" &
+	"$@" "$SV" -q -r "$d/run" "$d/run.ini" 2>"$d/log" &
 	PID=$!
 	PIDS="$PIDS $PID"
 	i=1
-	while [ $i -le "$2" ]; do
+	while [ $i -le "$nsv" ]; do
 		wait_stamps "$d/s$i/stamps" 1 || return 1
 		i=$((i + 1))
 	done
 }
 
-# start_dir CMD DIR [sh]: runsv or s6-supervise on a service directory
-# whose run is the stamp program itself (no shell), or with "sh" a
+# start_dir CMD DIR sh|- [PREFIX...]: runsv or s6-supervise on a service
+# directory whose run is the stamp program itself (-, no shell), or (sh) a
 # "#!/bin/sh exec stamp" run script (the usual runit way)
 start_dir() {
-	mkdir -p "$2"
-	if [ "${3:-}" = sh ]; then
-		printf '#!/bin/sh\nexec %s\n' "$STAMP" >"$2/run"
-		chmod +x "$2/run"
+	sup=$1
+	dir=$2
+	how=$3
+	shift 3
+	mkdir -p "$dir"
+	if [ "$how" = sh ]; then
+		printf '#!/bin/sh\nexec %s\n' "$STAMP" >"$dir/run"
+		chmod +x "$dir/run"
 	else
-		ln -s "$STAMP" "$2/run"
+		ln -s "$STAMP" "$dir/run"
 	fi
-	(cd "$2" && exec "$1" .) 2>"$2.log" &
+	(cd "$dir" && exec "$@" "$sup" .) 2>"$dir.log" &
 	PID=$!
 	PIDS="$PIDS $PID"
-	wait_stamps "$2/stamps" 1
+	wait_stamps "$dir/stamps" 1
 }
 
 stop() {
@@ -146,34 +152,52 @@ row() {	# figure unit ours peer peervalue target-ratio-max|null
 echo "# supervisor benchmark: $REPS restarts each after ${UPTIME} ms of uptime;" \
 	"load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs" >&2
 
-# Restart latency: all four running at once, one kill each in turn, so
-# that a change of load on the machine hits them alike.
-start_ours "$W/ours" 1 || exit 111
-OURS=$PID
-start_dir runsv "$W/runsv" || exit 111
-RUNSV=$PID
-start_dir runsv "$W/runsv-sh" sh || exit 111
-RUNSVSH=$PID
-start_dir s6-supervise "$W/s6" || exit 111
-S6=$PID
-ours_mem1=$(mem $OURS)
-runsv_mem=$(mem $RUNSV)
-s6_mem=$(mem $S6)
-n=0
-while [ $n -lt "$REPS" ]; do
-	for x in ours:ours/s1 runsv:runsv runsv-sh:runsv-sh s6-supervise:s6; do
-		"$RESTART" "$W/${x#*:}/stamps" 1 "$UPTIME" >>"$W/${x%%:*}.lat" || {
-			echo "supervisor.sh: ${x%%:*}: no restart" >&2
-			exit 111
-		}
+# lat_run TAG [PREFIX...]: restart latency of the four, all running at
+# once, one kill each in turn (so a change of load hits them alike), each
+# started under PREFIX (e.g. chrt -f 10); medians in TAG_ours,
+# TAG_runsv, TAG_runsvsh, TAG_s6; memory of the first run in *_mem*.
+lat_run() {
+	tag=$1
+	shift
+	start_ours "$W/$tag/ours" 1 "$@" || exit 111
+	OURS=$PID
+	start_dir runsv "$W/$tag/runsv" - "$@" || exit 111
+	RUNSV=$PID
+	start_dir runsv "$W/$tag/runsv-sh" sh "$@" || exit 111
+	RUNSVSH=$PID
+	start_dir s6-supervise "$W/$tag/s6" - "$@" || exit 111
+	S6=$PID
+	if [ -z "${ours_mem1:-}" ]; then
+		ours_mem1=$(mem $OURS)
+		runsv_mem=$(mem $RUNSV)
+		s6_mem=$(mem $S6)
+	fi
+	n=0
+	while [ $n -lt "$REPS" ]; do
+		for x in ours:ours/s1 runsv:runsv runsv-sh:runsv-sh \
+		    s6-supervise:s6; do
+			"$@" "$RESTART" "$W/$tag/${x#*:}/stamps" 1 "$UPTIME" \
+			    >>"$W/$tag/${x%%:*}.lat" || {
+				echo "supervisor.sh: ${x%%:*}: no restart" >&2
+				exit 111
+			}
+		done
+		n=$((n + 1))
 	done
-	n=$((n + 1))
-done
-ours_lat=$(latency ours)
-runsv_lat=$(latency runsv)
-runsvsh_lat=$(latency runsv-sh)
-s6_lat=$(latency s6-supervise)
-for p in $OURS $RUNSV $RUNSVSH $S6; do stop $p; done
+	eval "${tag}_ours=\$(latency $tag/ours)"
+	eval "${tag}_runsv=\$(latency $tag/runsv)"
+	eval "${tag}_runsvsh=\$(latency $tag/runsv-sh)"
+	eval "${tag}_s6=\$(latency $tag/s6-supervise)"
+	for p in $OURS $RUNSV $RUNSVSH $S6; do stop $p; done
+}
+
+# Under the normal scheduler, then (root, or CAP_SYS_NICE) all of them
+# under SCHED_FIFO: on a busy machine that measures the supervisors
+# rather than the other load.
+lat_run cfs
+if chrt -f 10 true 2>/dev/null; then
+	lat_run fifo chrt -f 10
+fi
 
 # memory with 10 services
 start_ours "$W/ours10" 10 || exit 111
@@ -185,9 +209,14 @@ echo "# memory kB (RSS PSS USS): ours N=1 $ours_mem1, ours N=10 $ours_mem10," \
 echo "figure | ours | peer | ratio"
 # targets: 2x faster than runsv, 100x faster than s6-supervise, no more
 # memory per service than s6-supervise
-row "restart latency, median" ms "$ours_lat" runsv "$runsv_lat" 0.5
-row "restart latency, median" ms "$ours_lat" "runsv (sh run script)" "$runsvsh_lat" 0.5
-row "restart latency, median" ms "$ours_lat" s6-supervise "$s6_lat" 0.01
+row "restart latency, median" ms "$cfs_ours" runsv "$cfs_runsv" 0.5
+row "restart latency, median" ms "$cfs_ours" "runsv (sh run script)" "$cfs_runsvsh" 0.5
+row "restart latency, median" ms "$cfs_ours" s6-supervise "$cfs_s6" 0.01
+if [ -n "${fifo_ours:-}" ]; then
+	row "restart latency, median, SCHED_FIFO" ms "$fifo_ours" runsv "$fifo_runsv" 0.5
+	row "restart latency, median, SCHED_FIFO" ms "$fifo_ours" "runsv (sh run script)" "$fifo_runsvsh" 0.5
+	row "restart latency, median, SCHED_FIFO" ms "$fifo_ours" s6-supervise "$fifo_s6" 0.01
+fi
 # memory rows: kind (1 RSS, 2 PSS, 3 USS), services
 memrow() {
 	o1=$(echo "$ours_mem1" | cut -d' ' -f"$1")
