@@ -12,7 +12,10 @@
 #                     "first restart" (immediate; later ones back off), and
 #                     crash_limit = 0 (the kills would trip the cutoff).
 #                     runsv runs twice: with the program as ./run, and with
-#                     a "#!/bin/sh exec program" run script.
+#                     a "#!/bin/sh exec program" run script.  All of it
+#                     twice: under the normal scheduler, and (if chrt -f
+#                     works: root or CAP_SYS_NICE) all under SCHED_FIFO,
+#                     which keeps the machine's other load out of it.
 #   memory            RSS of the supervising process(es) per service (and
 #                     PSS and USS, which do not count shared library pages
 #                     in full): runsv and s6-supervise run one process per
