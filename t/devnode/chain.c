@@ -1116,6 +1116,66 @@ chain_expected(struct chain *c, uint32_t number)
 	return g.json;
 }
 
+/* ------------------------------------------------------------ state */
+
+int
+chain_participants(const struct chain *c, uint32_t number, uint8_t net,
+    uint8_t **out, size_t *outlen, cJSON **json)
+{
+	struct scale_writer	 w;
+	uint64_t		 rng, wt[8];
+	uint8_t			 key[32];
+	uint32_t		 s, n, i, k;
+	cJSON			*p;
+
+	*out = NULL;
+	*outlen = 0;
+	if (json != NULL)
+		*json = NULL;
+	if (number < 1 || net > 3)
+		return 0;
+	/* NewSet for session s comes in block s * SESSION_BLOCKS + 1 */
+	s = (number - 1) / SESSION_BLOCKS;
+	rng = c->seed * 0x9e3779b97f4a7c15ull ^ (uint64_t)s << 8 ^ net;
+	mix(&rng);
+	n = 1 + (uint32_t)(mix(&rng) % 6);
+	/* ordered by key shares, descending, as Serai orders them */
+	for (i = 0; i < n; i++)
+		wt[i] = 1 + mix(&rng) % 50;
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && wt[k - 1] < wt[k]; k--) {
+			uint64_t t = wt[k];
+
+			wt[k] = wt[k - 1];
+			wt[k - 1] = t;
+		}
+	if (json != NULL && (*json = cJSON_CreateArray()) == NULL)
+		return -1;
+	scale_writer_init(&w);
+	scale_put_compact(&w, n);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 32; k++)
+			key[k] = (uint8_t)mix(&rng);
+		scale_put_raw(&w, key, 32);
+		scale_put_u64(&w, wt[i]);
+		if (json != NULL && (p = cJSON_CreateObject()) != NULL) {
+			cJSON_AddItemToObject(p, "key", hexj(key, 32));
+			cJSON_AddNumberToObject(p, "weight", (double)wt[i]);
+			cJSON_AddItemToArray(*json, p);
+		}
+	}
+	if (scale_writer_error(&w) == -1) {
+		scale_writer_free(&w);
+		if (json != NULL) {
+			cJSON_Delete(*json);
+			*json = NULL;
+		}
+		return -1;
+	}
+	*out = scale_writer_take(&w, outlen);
+	return 1;
+}
+
 /* ------------------------------------------------------------ faults */
 
 void

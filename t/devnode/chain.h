@@ -64,6 +64,15 @@ const uint8_t	*chain_metadata(struct chain *, uint32_t, unsigned, size_t *);
 int		 chain_submit(struct chain *, const uint8_t *, size_t,
 		    uint8_t *, char *, size_t, char *, size_t);
 size_t		 chain_pending(const struct chain *);
+/*
+ * ValidatorSets.Participants(network) at a block: the members of the set
+ * the latest NewSet decided (a pure function of seed, session, network),
+ * as SCALE BoundedVec<(Public, u64)> (malloc'd) and, if json is not NULL,
+ * as [{"key": hex, "weight": n}, ...].  0: none yet (before the first
+ * NewSet); 1: filled; -1: out of memory.
+ */
+int		 chain_participants(const struct chain *, uint32_t, uint8_t,
+		    uint8_t **, size_t *, cJSON **);
 /* The events the generator put in a block, in the decoder's JSON form. */
 cJSON		*chain_expected(struct chain *, uint32_t);
 

@@ -50,6 +50,7 @@ static void	 storage_plain(struct scale_writer *, const char *, uint32_t,
 		    const uint8_t *, size_t);
 static void	 storage_map(struct scale_writer *, const char *, uint8_t,
 		    uint32_t, uint32_t);
+static uint32_t	 participants_type(struct mb *, uint32_t, uint32_t);
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -268,6 +269,27 @@ storage_map(struct scale_writer *w, const char *name, uint8_t hasher,
 	put_docs(w, NULL);
 }
 
+/*
+ * ValidatorSets.Participants' value: BoundedVec<(Public, u64)>, the
+ * latest decided set's members and their key shares.  Written after every
+ * other type, so the ids of the others do not move.
+ */
+static uint32_t
+participants_type(struct mb *b, uint32_t pub, uint32_t u64)
+{
+	uint32_t	 el[2] = { pub, u64 }, tup, vec;
+
+	tup = tuple(b, el, 2);
+	vec = seq(b, tup);
+	{
+		struct pdef p[] = { { "T", tup }, { "S", NONE } };
+		struct fdef f[] = { { NULL, vec, "Vec<T>" } };
+
+		return composite(b, "bounded_collections::bounded_vec::"
+		    "BoundedVec", p, 2, f, 1);
+	}
+}
+
 /* Option<{ty}> */
 static void
 opt_ty(struct scale_writer *w, uint32_t ty)
@@ -293,7 +315,7 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 				 optdata, outinstr, outbal, optsession, vsev, blockhash,
 				 iiev, coinsev, rtev, record, records, vech256, tsnow,
 				 tscall, syscall, rtcall, addr, sig, extra, uxt,
-				 rterr, runtime, unit;
+				 rterr, runtime, unit, parts;
 	uint8_t			 zero8[8] = { 0 };
 
 	memset(&b, 0, sizeof(b));
@@ -712,6 +734,7 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 		put_docs(&b.w, NULL);
 	}
 	runtime = composite(&b, "serai_runtime::Runtime", NULL, 0, NULL, 0);
+	parts = participants_type(&b, pub, u64);
 	tsnow = u64;
 	(void)boolt;
 	(void)u128;
@@ -772,8 +795,9 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 	scale_put_str(&w, "ValidatorSets");
 	scale_put_u8(&w, 1);
 	scale_put_str(&w, "ValidatorSets");
-	scale_put_compact(&w, 1);
+	scale_put_compact(&w, 2);
 	storage_map(&w, "CurrentSession", 5, network, session);
+	storage_map(&w, "Participants", 6, network, parts);	/* Identity */
 	opt_ty(&w, NONE);
 	opt_ty(&w, vsev);
 	scale_put_compact(&w, 0);

@@ -24,7 +24,11 @@
  * Methods beyond a node's: dev_fault [spec...], dev_produce [count],
  * dev_expected [number] (the events the generator put in a block, in the
  * observer's decoded JSON form), dev_producedAt [number] (the wall clock,
- * Unix ms, at which the block was made final), dev_status.
+ * Unix ms, at which the block was made final), dev_participants [number,
+ * network] (ValidatorSets.Participants(network) at that block as
+ * [{"key", "weight"}], or null before the first NewSet), dev_status.
+ * State served: System.Events, Number, EventCount, Timestamp.Now and
+ * ValidatorSets.Participants (Identity-hashed NetworkId).
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -87,7 +91,7 @@ static unsigned		 meta_version = 14;
 static uint32_t		 interval_ms = 6000;
 static uint64_t		 next_block;
 static uint8_t		 key_events[32], key_number[32], key_now[32],
-			 key_evcount[32];
+			 key_evcount[32], key_participants[32];
 static unsigned long	 nrequests, ncalls;
 static int		 dev_only;	/* the request called dev_* only */
 
@@ -728,7 +732,8 @@ static const char *const methods[] = {
 	"chain_getBlock", "chain_getBlockHash", "chain_getFinalisedHead",
 	"chain_getFinalizedHead", "chain_getHead", "chain_getHeader",
 	"chain_getRuntimeVersion", "dev_expected", "dev_fault",
-	"dev_produce", "dev_producedAt", "dev_status", "rpc_methods",
+	"dev_participants", "dev_produce", "dev_producedAt", "dev_status",
+	"rpc_methods",
 	"state_call",
 	"state_getMetadata", "state_getRuntimeVersion", "state_getStorage",
 	"state_getStorageAt", "system_chain", "system_chainType",
@@ -842,7 +847,15 @@ rpc_call(cJSON *req)
 			    "a block hash") : unknown_block(id, params, 1);
 		}
 		res = NULL;
-		if (n == 32 && memcmp(bin, key_events, 32) == 0)
+		if (n == 33 && memcmp(bin, key_participants, 32) == 0) {
+			uint8_t	*pv;
+			size_t	 pl;
+
+			if (chain_participants(chain, b->number, bin[32], &pv,
+			    &pl, NULL) == 1)
+				res = hexj(pv, pl);
+			free(pv);
+		} else if (n == 32 && memcmp(bin, key_events, 32) == 0)
 			res = hexj(b->events, b->events_len);
 		else if (n == 32 && memcmp(bin, key_now, 32) == 0) {
 			uint8_t le[8];
@@ -1011,6 +1024,24 @@ rpc_call(cJSON *req)
 		return rpc_result(id, num <= UINT32_MAX ?
 		    chain_expected(chain, (uint32_t)num) : NULL);
 	}
+	if (strcmp(method, "dev_participants") == 0) {
+		const cJSON	*p1 = cJSON_GetArrayItem(params, 1);
+		uint64_t	 net;
+		uint8_t		*pv;
+		size_t		 pl;
+
+		if (parse_number(p0, &num) == -1 || p1 == NULL ||
+		    parse_number(p1, &net) == -1 || net > 3 ||
+		    num > UINT32_MAX)
+			return rpc_error(id, -32602, "Invalid params",
+			    "a block number and a network");
+		res = NULL;
+		if (chain_participants(chain, (uint32_t)num, (uint8_t)net, &pv,
+		    &pl, &res) == -1)
+			return rpc_error(id, -32603, "Internal error", NULL);
+		free(pv);
+		return rpc_result(id, res);
+	}
 	if (strcmp(method, "dev_producedAt") == 0) {
 		if (parse_number(p0, &num) == -1)
 			return rpc_error(id, -32602, "Invalid params",
@@ -1116,6 +1147,7 @@ main(int argc, char **argv)
 	meta_storage_key("System", "Number", key_number);
 	meta_storage_key("System", "EventCount", key_evcount);
 	meta_storage_key("Timestamp", "Now", key_now);
+	meta_storage_key("ValidatorSets", "Participants", key_participants);
 	if ((chain = chain_new(seed, interval_ms)) == NULL)
 		fatalx(EX_TEMP, "cannot create the chain");
 	for (i = 0; i < nfault; i++)
