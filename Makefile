@@ -26,12 +26,12 @@ PROTOC_C   ?= protoc-c
 PROVE      ?= prove
 FUZZ_SECONDS ?= 20
 
-PKGS := rdkafka libprotobuf-c libsodium libcurl libcjson libpq inih
+PKGS := rdkafka libprotobuf-c libsodium libcurl libcjson libpq
 
 # Debian packages that provide the build and test dependencies.
 DEB_BUILD := build-essential pkg-config librdkafka-dev libprotobuf-c-dev \
 	protobuf-c-compiler libsodium-dev libcurl4-openssl-dev libcjson-dev \
-	libpq-dev libinih-dev
+	libpq-dev
 DEB_TEST  := clang libclang-rt-14-dev perl kcat postgresql runit s6 \
 	default-jre-headless@java maven@mvn nodejs@node npm@npm python3 jq curl \
 	procps psmisc iproute2

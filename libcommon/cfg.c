@@ -6,22 +6,20 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "cfg.h"
+#include "inifile.h"
 
 struct parse {
 	struct cfg	*cfg;
 	FILE		*fp;
 	int		 lineno;
-	char		 line[1024];	/* the raw text of the current line */
+	char		 line[1024];	/* the raw text of the line, for errors */
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
@@ -29,7 +27,8 @@ struct parse {
 
 static const struct cfg_sectdef *sectdef(const char *);
 static const struct cfg_keydef *keydef(const char *, const char *);
-static char	*reader(char *, int, void *);
+static int	 line_cb(void *, int, const char *, const char *, const char *,
+		    const char *);
 static int	 handler(void *, const char *, const char *, const char *);
 static void	*xrealloc(void *, size_t);
 static char	*xstrdup(const char *);
@@ -80,23 +79,15 @@ keydef(const char *type, const char *key)
 	return NULL;
 }
 
-static char *
-reader(char *str, int num, void *stream)
+static int
+line_cb(void *user, int lineno, const char *raw, const char *section,
+    const char *key, const char *val)
 {
-	struct parse *p = stream;
-	char *r;
-	size_t n;
+	struct parse *p = user;
 
-	r = fgets(str, num, p->fp);
-	if (r == NULL)
-		return NULL;
-	p->lineno++;
-	n = strcspn(str, "\r\n");
-	if (n >= sizeof(p->line))
-		n = sizeof(p->line) - 1;
-	memcpy(p->line, str, n);
-	p->line[n] = '\0';
-	return r;
+	p->lineno = lineno;
+	snprintf(p->line, sizeof(p->line), "%s", raw);
+	return handler(p, section, key, val) ? 0 : 1;
 }
 
 #define PERR(p, ...) do {						\
@@ -172,7 +163,7 @@ handler(void *user, const char *section, const char *key, const char *val)
 		PERR(p, "section [%s] needs a name: [%s NAME]", type, type);
 	if (!(sd->flags & CFGS_NAMED) && name != NULL)
 		PERR(p, "section [%s] takes no name", type);
-	if (key == NULL)	/* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+	if (key == NULL)	/* a section header */
 		return 1;
 	if (sd->flags & CFGS_FREE) {
 		t = sd->free_type;
@@ -201,6 +192,7 @@ cfg_load(const char *path, char *err, size_t errlen)
 {
 	struct parse p;
 	struct cfg *cfg;
+	char *raw = NULL;
 	int r;
 
 	cfg = calloc(1, sizeof(*cfg));
@@ -218,14 +210,14 @@ cfg_load(const char *path, char *err, size_t errlen)
 		cfg_free(cfg);
 		return NULL;
 	}
-	ini_allow_multiline = false;
-	r = ini_parse_stream(reader, &p, handler, &p);
+	r = inifile_parse(p.fp, INIFILE_INLINE_COMMENTS, line_cb, &p, &raw);
 	fclose(p.fp);
-	if (!p.failed && r != 0) {
+	if (!p.failed && r > 0) {
 		snprintf(err, errlen, "%s:%d: syntax error (expected [section] "
-		    "or key = value)", path, r > 0 ? r : p.lineno);
+		    "or key = value): \"%s\"", path, r, raw != NULL ? raw : "");
 		p.failed = 1;
 	}
+	free(raw);
 	if (p.failed) {
 		cfg_free(cfg);
 		return NULL;

@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cfg.h"
+#include "inifile.h"
 #include "runfile.h"
 
 
@@ -19,7 +21,7 @@ struct parse {
 	struct rf_svc	 global;	/* [supervisor] */
 	FILE		*fp;
 	int		 lineno;
-	char		*line;		/* the current line, as read */
+	const char	*line;		/* the current line, as read */
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
@@ -63,7 +65,6 @@ static const struct {
 	{ "PWR", SIGPWR }, { "SYS", SIGSYS }, { NULL, 0 }
 };
 
-static char	*trim(char *);
 static void	 parse_lines(struct parse *);
 static int	 handler(struct parse *, const char *, const char *,
 		    const char *);
@@ -207,64 +208,44 @@ dup_section(struct parse *p, const char *name)
 	return 1;
 }
 
-static char *
-trim(char *s)
+/*
+ * One line of the runfile (libcommon/inifile.c: no line length limit, so
+ * commands with long absolute paths are fine).  A section header creates
+ * its service, so one without keys is still seen (and refused for lack of
+ * a command).
+ */
+static int
+line_cb(void *user, int lineno, const char *raw, const char *section,
+    const char *key, const char *val)
 {
-	char *e;
+	struct parse *p = user;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t'); )
-		*--e = '\0';
-	return s;
+	if (p->failed)
+		return 1;
+	p->lineno = lineno;
+	p->line = (char *)(uintptr_t)raw;
+	if (key == NULL) {
+		if (dup_section(p, section) || svc_get(p, section) == NULL)
+			return 1;
+		return 0;
+	}
+	return handler(p, section, key, val) ? 0 : 1;
 }
 
-/*
- * The INI syntax, by hand rather than with inih: its lines are limited to
- * 198 characters, too few for commands with absolute paths.  A section
- * header creates its service, so one without keys is still seen (and
- * refused for lack of a command).
- */
 static void
 parse_lines(struct parse *p)
 {
-	char section[256] = "", *copy = NULL, *s, *e;
-	size_t cap = 0, ccap = 0;
+	char *raw = NULL;
+	int r;
 
-	while (!p->failed && getline(&p->line, &cap, p->fp) != -1) {
-		p->lineno++;
-		p->line[strcspn(p->line, "\r\n")] = '\0';
-		if (ccap < cap) {
-			ccap = cap;
-			if ((copy = realloc(copy, ccap)) == NULL)
-				abort();
-		}
-		strcpy(copy, p->line);
-		s = trim(copy);
-		if (p->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
-			s += 3;		/* UTF-8 byte order mark */
-		if (*s == '\0' || *s == ';' || *s == '#')
-			continue;
-		if (*s == '[') {
-			if ((e = strchr(s, ']')) == NULL || e[1] != '\0' ||
-			    e - s - 1 >= (ptrdiff_t)sizeof(section))
-				break;
-			*e = '\0';
-			if (dup_section(p, s + 1) || svc_get(p, s + 1) == NULL)
-				break;
-			strcpy(section, s + 1);
-			continue;
-		}
-		if ((e = strchr(s, '=')) == NULL || e == s)
-			break;
-		*e = '\0';
-		if (!handler(p, section, trim(s), trim(e + 1)))
-			break;
+	r = inifile_parse(p->fp, 0, line_cb, p, &raw);
+	if (!p->failed && r > 0) {
+		p->lineno = r;
+		p->line = raw;
+		perr(p, r, "syntax error (expected [service] or key = value)");
 	}
-	if (!p->failed && !feof(p->fp))
-		perr(p, p->lineno, "syntax error (expected [service] or "
-		    "key = value)");
-	free(copy);
+	p->line = NULL;
+	free(raw);
 }
 
 int
@@ -708,8 +689,6 @@ rf_load(const char *path, char *err, size_t errlen)
 	parse_lines(&p);
 	fclose(p.fp);
 	p.fp = NULL;
-	free(p.line);
-	p.line = NULL;
 	if (!p.failed && finish(&p) == -1)
 		p.failed = 1;
 	if (p.failed) {
