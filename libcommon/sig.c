@@ -77,6 +77,13 @@ sig_drain(void)
 		;
 }
 
+static int notified_fd = -1;
+
+/*
+ * Readiness: one newline on fd.  The fd stays open: ready_ping() writes a
+ * newline on it from then on (svc_tick, every heartbeat interval), the
+ * proof of life the supervisor's watchdog reads.  s6 reads only the first.
+ */
 int
 ready_notify(int fd)
 {
@@ -87,10 +94,28 @@ ready_notify(int fd)
 	do
 		n = write(fd, "\n", 1);
 	while (n == -1 && errno == EINTR);
-	close(fd);
 	if (n != 1) {
 		log_warn("readiness notification on fd %d", fd);
+		close(fd);
 		return -1;
 	}
+	notified_fd = fd;
 	return 0;
+}
+
+void
+ready_ping(void)
+{
+	ssize_t n;
+
+	if (notified_fd < 0)
+		return;
+	do
+		n = write(notified_fd, "\n", 1);
+	while (n == -1 && errno == EINTR);
+	if (n != 1) {
+		/* The reader is gone (s6 closes after the first line). */
+		close(notified_fd);
+		notified_fd = -1;
+	}
 }

@@ -17,7 +17,12 @@ void	sig_setup(int);		/* nonzero: also catch SIGCHLD */
 int	sig_fd(void);		/* readable when a signal arrived */
 void	sig_drain(void);	/* empty the self-pipe */
 
-/* Readiness (s6 style): write "\n" to fd and close it; -1 does nothing. */
+/*
+ * Readiness (s6 style): write "\n" to fd; -1 does nothing.  The fd stays
+ * open and ready_ping() writes a newline on it again: a proof of life for
+ * the supervisor's watchdog (svc_tick calls it every heartbeat interval).
+ */
 int	ready_notify(int);
+void	ready_ping(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "proto/common.pb-c.h"
+#include "sig.h"
 #include "svc.h"
 
 static int	 key_path(const struct app *, char *, size_t);
@@ -348,6 +349,7 @@ svc_tick(struct svc *s)
 	/* Heartbeats go to Kafka only: never into a stdout pipe. */
 	if (bus_is_kafka_out(s->bus))
 		heartbeat(s);
+	ready_ping();	/* the supervisor's watchdog, if it listens */
 	svc_write_metrics(s);
 }
 
