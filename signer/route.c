@@ -85,6 +85,7 @@ static int	 early_drop(struct signer *, size_t, const char *, char *,
 static int	 deliver_early(struct signer *, struct ssess *, char *,
 		    size_t);
 static void	 early_msg(const struct searly *, struct bus_msg *);
+static int	 catch_up(struct signer *, struct ssess *, char *, size_t);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1292,6 +1293,7 @@ early_add(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
     const Coord__SignMessage *sm, char *err, size_t errlen)
 {
 	struct searly e;
+	struct ssess *s;
 	char hid[17];
 
 	if (state_early_find(&sg->st, iintent) != -1)
@@ -1311,8 +1313,10 @@ early_add(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 	e.partition = m->partition;
 	e.offset = m->offset;
 	if ((e.rec = malloc(m->len + 1)) == NULL ||
-	    (e.topic = strdup(m->topic != NULL ? m->topic : "-")) == NULL) {
+	    (e.topic = strdup(m->topic != NULL ? m->topic : "-")) == NULL ||
+	    (e.validator = strdup(sm->validator)) == NULL) {
 		free(e.rec);
+		free(e.topic);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1321,6 +1325,7 @@ early_add(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 	if (state_early_add(&sg->st, &e) == -1) {
 		free(e.rec);
 		free(e.topic);
+		free(e.validator);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1328,8 +1333,84 @@ early_add(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 	log_info("session %s attempt %u: %s from %s held until the session "
 	    "forms (%zu held)", hid, sm->attempt, state_stage_name(sm->stage),
 	    sm->validator, sg->st.nearly);
-	return persist_early(sg, &sg->st.early[sg->st.nearly - 1], err,
-	    errlen);
+	if (persist_early(sg, &sg->st.early[sg->st.nearly - 1], err,
+	    errlen) == -1)
+		return -1;
+	if ((s = state_sess_find(&sg->st, sm->sign_id.data)) != NULL)
+		return catch_up(sg, s, err, errlen);
+	return 0;
+}
+
+/*
+ * Coordinators start an attempt at slightly different times (a stage's
+ * timeout starts when each heard of the session; a non-member cannot see
+ * the stages and waits for both).  Without a shared clock, follow signed
+ * evidence instead: once the members of a later attempt's party from whom
+ * we hold messages for it, with us, reach its threshold, that attempt can
+ * complete and we move to it at once.  A minority cannot move us: it needs
+ * the threshold's weight (less ours) of distinct, authenticated members.
+ */
+static int
+catch_up(struct signer *sg, struct ssess *s, char *err, size_t errlen)
+{
+	struct sset *set;
+	struct party p;
+	uint64_t w;
+	uint32_t best = s->attempt, a;
+	size_t i, j;
+	long pos;
+	char hid[17], why[256];
+	int dup;
+
+	if (s->completed || s->failed ||
+	    (set = state_set_find(&sg->st, s->network, s->session)) == NULL ||
+	    set->our < 0)
+		return 0;
+	for (i = 0; i < sg->st.nearly; i++) {
+		a = sg->st.early[i].attempt;
+		if (a <= best || memcmp(sg->st.early[i].sign_id, s->sign_id,
+		    PARTY_HASHLEN) != 0)
+			continue;
+		if (party_of(sg, s, set, a, &p, why, sizeof(why)) == -1)
+			continue;
+		w = party_has(&p, (size_t)set->our) ?
+		    set->v[set->our].weight : 0;
+		if (w == 0) {		/* not ours to join */
+			party_free(&p);
+			continue;
+		}
+		for (j = 0; j < sg->st.nearly; j++) {
+			if (sg->st.early[j].attempt != a ||
+			    memcmp(sg->st.early[j].sign_id, s->sign_id,
+			    PARTY_HASHLEN) != 0 ||
+			    (pos = state_set_pos(set,
+			    sg->st.early[j].validator)) < 0 ||
+			    !party_has(&p, (size_t)pos) || pos == set->our)
+				continue;
+			/* Count each member once. */
+			dup = 0;
+			for (size_t k = 0; k < j; k++)
+				if (sg->st.early[k].attempt == a &&
+				    memcmp(sg->st.early[k].sign_id, s->sign_id,
+				    PARTY_HASHLEN) == 0 &&
+				    strcmp(sg->st.early[k].validator,
+				    sg->st.early[j].validator) == 0)
+					dup = 1;
+			if (!dup)
+				w += set->v[pos].weight;
+		}
+		if (w >= p.threshold)
+			best = a;
+		party_free(&p);
+	}
+	if (best == s->attempt)
+		return 0;
+	hex8(s->sign_id, hid);
+	log_warnx("session %s: members of attempt %u's party are there "
+	    "already: leaving attempt %u for it", hid, best, s->attempt);
+	sg->n_reattempts++;
+	s->attempt = best;
+	return begin_attempt(sg, s, err, errlen);
 }
 
 static void
@@ -1396,6 +1477,7 @@ deliver_early(struct signer *sg, struct ssess *s, char *err, size_t errlen)
 		}
 		free(x.rec);
 		free(x.topic);
+		free(x.validator);
 		if (rc == -1)
 			return -1;
 	}

@@ -293,6 +293,7 @@ early_clear(struct searly *e)
 {
 	free(e->rec);
 	free(e->topic);
+	free(e->validator);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -470,6 +471,7 @@ state_early_pb(const struct searly *e, Coord__SignState *ss)
 	st->sign_id.data = (uint8_t *)(uintptr_t)e->sign_id;
 	st->sign_id.len = PARTY_HASHLEN;
 	st->attempt = e->attempt;
+	st->validator = e->validator != NULL ? e->validator : (char *)"";
 }
 
 void
@@ -626,7 +628,9 @@ early_from_pb(const Coord__EarlyMessage *p, struct searly *e, char *err,
 		return -1;
 	}
 	if ((e->rec = malloc(p->record.len + 1)) == NULL ||
-	    (e->topic = strdup(p->topic != NULL ? p->topic : "")) == NULL) {
+	    (e->topic = strdup(p->topic != NULL ? p->topic : "")) == NULL ||
+	    (e->validator = strdup(p->validator != NULL ? p->validator :
+	    "")) == NULL) {
 		early_clear(e);
 		snprintf(err, errlen, "out of memory");
 		return -1;

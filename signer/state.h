@@ -66,6 +66,7 @@ struct searly {
 	uint64_t		 received_ms;
 	uint8_t			 sign_id[PARTY_HASHLEN];
 	uint32_t		 attempt;
+	char			*validator;	/* the sender */
 };
 
 struct sstate {
