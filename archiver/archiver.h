@@ -36,7 +36,8 @@ int	query_kv_get(struct archiver *, const char *, FILE *, char *, size_t);
 /* consume.c: the bus side; returns the exit status (err set if not 0). */
 int	consume_run(struct archiver *, char *, size_t);
 
-/* main.c: a backup now: write, check if configured, prune. */
-int	archiver_backup(struct archiver *);
+/* main.c: a backup now: write, check if configured, prune; print its
+ * manifest on stdout if asked (-x backup; never when consuming). */
+int	archiver_backup(struct archiver *, int);
 
 #endif

@@ -382,7 +382,7 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 		if (next_backup != 0 && now >= next_backup) {
 			if (flush(&c, err, errlen) == -1)
 				goto out;
-			if (archiver_backup(ar) == -1)
+			if (archiver_backup(ar, 0) == -1)
 				c.svc.hb_status = "backup failed";
 			else
 				c.svc.hb_status = "ok";

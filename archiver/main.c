@@ -101,7 +101,7 @@ print_manifest(const char *what, const char *path,
 
 /* A backup now: write, check by a drill if configured, prune. */
 int
-archiver_backup(struct archiver *ar)
+archiver_backup(struct archiver *ar, int print)
 {
 	struct backup_manifest m, vm;
 	char path[PATH_MAX], err[1024];
@@ -125,7 +125,8 @@ archiver_backup(struct archiver *ar)
 	if (backup_prune(ar->backup_dir, ar->backup_keep, err,
 	    sizeof(err)) == -1)
 		log_warnx("backup: pruning: %s", err);
-	print_manifest("backup", path, &m, ar->verify_backups);
+	if (print)
+		print_manifest("backup", path, &m, ar->verify_backups);
 	return 0;
 }
 
@@ -303,7 +304,7 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(command, "backup") == 0) {
 		need_args(app.argc, 0, 0);
-		if (archiver_backup(&ar) == -1)
+		if (archiver_backup(&ar, 1) == -1)
 			rc = ar.st->temporary ? EX_TEMP : EX_PERM;
 	} else {
 		log_warnx("unknown command -x %s", command);

@@ -52,7 +52,9 @@ for kind in $(kafka_kinds); do
 		-c "CREATE DATABASE k_$kind" >/dev/null
 	K=$T/$kind.ini
 	ci=$(sed "s/dbname=postgres/dbname=k_$kind/" "$T/pg/conninfo")
-	sed "s|^path = .*|backend = postgres\nconninfo = $ci|" "$C" > "$K"
+	sed -e "s|^path = .*|backend = postgres\nconninfo = $ci|" \
+		-e "/^\[general\]/a backup_dir = $T/$kind.backups\nbackup_interval = 2s" \
+		"$C" > "$K"
 	X="-X bootstrap.servers=$BOOTSTRAP -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=10000 -X topic.metadata.refresh.interval.ms=1000"
 	start() {
 		rm -f "$T/ready"
@@ -91,6 +93,14 @@ for kind in $(kafka_kinds); do
 	pg_psql "$T/pg" -d k_$kind -c CHECKPOINT
 	grep -rqa "the value $M" "$T/pg/data"
 	is $? 1 "$kind: the value is not in plaintext in the database"
+
+	wait_for 30 sh -c "ls $T/$kind.backups/archive-*.scab"
+	ok $? "$kind: a backup was made on the timer (backup_interval)"
+	b=$(ls "$T/$kind.backups"/archive-*.scab | tail -n 1)
+	is "$("$A" -f "$K" -x verify "$b" 2>/dev/null | jq .verified)" true \
+		"$kind: and it passes the drill"
+	like "$(cat "$T/$kind.log")" "verified by a restore into a scratch store" \
+		"$kind: the archiver checked it too (verify_backups)"
 
 	kill -TERM $apid
 	wait $apid
