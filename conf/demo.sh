@@ -43,6 +43,20 @@ path = $D/archive
 EOC
 # shellcheck disable=SC2086
 "$TOP/keygen/coord-keygen" -q -f "$D/coord.ini" $progs >>"$D/coord.ini"
+# The connector's libp2p identity, and this validator as the only member
+# of its set (the signer's static fallback, the connector's peer list).
+p2p=$("$TOP/keygen/coord-keygen" -q -f "$D/coord.ini" p2p | sed 's/.* = //')
+cat >>"$D/coord.ini" <<EOC
+
+[validator demo]
+public_key = $p2p
+endpoint = /ip4/127.0.0.1/tcp/30333
+weight = 1
+EOC
+if have archiver/archiver; then
+	"$TOP/archiver/archiver" -q -f "$D/coord.ini" -x keygen \
+	    "$D/keys/archive.key" >/dev/null
+fi
 
 cat >"$D/demo.run" <<EOR
 # The demo's runfile: see runfile(5).
