@@ -22,7 +22,8 @@ wait_for 60 grep -q "supervisor: info: all services ready" "$T/err"
 ok $? "every service started and is ready"
 for p in observer connector signer archiver; do
 	[ -x "$p/$p" ] || continue
-	wait_for 30 "supervisor/supervisor" -r "$DEMO_DIR/run" -s >"$T/st" 2>&1
+	wait_for 30 "supervisor/supervisor" -r "$DEMO_DIR/run" -s
+	"supervisor/supervisor" -r "$DEMO_DIR/run" -s >"$T/st" 2>&1
 	like "$(grep "^$p " "$T/st")" "^$p +up" "$p is up (supervisor -s)"
 done
 if [ -x observer/observer ]; then
