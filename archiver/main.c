@@ -20,6 +20,7 @@
 #include "cfg.h"
 #include "log.h"
 #include "sig.h"
+#include "svc.h"
 
 static const char	*restore_file;
 static const char	*command;
@@ -207,8 +208,13 @@ main(int argc, char **argv)
 	if ((ar.kr = keyring_new()) == NULL)
 		fatalx(EX_BUG, "cannot allocate the keyring");
 	load_keys(&app, ar.kr);
-	if (app.check)
+	if (app.check) {
+		/* Consuming also needs the service key, [trust], [kafka]. */
+		if (command == NULL && restore_file == NULL &&
+		    svc_check(&app, err, sizeof(err)) == -1)
+			fatalx(EX_PERM, "%s", err);
 		app_check_ok(&app);
+	}
 
 	/* The drill needs no configured store. */
 	if (command != NULL && strcmp(command, "verify") == 0) {

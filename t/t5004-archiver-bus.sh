@@ -18,6 +18,12 @@ C=$(coord_conf "$T/v" alice archiver busprobe archreq)
 printf '[archive]\npath = %s\nkey_file = %s\nbatch_timeout = 100ms\n' \
 	"$T/stdio.store" "$T/data.key" >>"$C"
 
+"$A" -f "$C" -n 2>/dev/null
+ok $? "-n: the configuration, keys and trust check out"
+sed "s|^key_dir = .*|key_dir = $T/nokeys|" "$C" > "$T/nokey.ini"
+like "$(oneline "$A" -f "$T/nokey.ini" -n)" "service key.*rc=100" \
+	"-n: consuming without a service key is refused"
+
 # stdio: length-delimited envelopes in, archived whole.
 "$BUSPROBE" -f "$C" -o "$T/msgs" send 40 "$M" 2>/dev/null
 "$A" -f "$C" -i "$T/msgs" 2>"$T/stdio.log"
