@@ -773,17 +773,18 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 		return;
 	p->n_recv++;
 	c->n_in++;
-	inner = coord__envelope__unpack(NULL, len, data);
-	if (inner == NULL || inner->intent.len != ENV_INTENTLEN ||
-	    memcmp(inner->intent.data, intent, ENV_INTENTLEN) != 0) {
-		log_warnx("validator %s: a message that is not an envelope "
-		    "with its intent; rejected", p->name);
-		if (inner != NULL)
-			coord__envelope__free_unpacked(inner, NULL);
+	/* Verify before producing: a peer may only relay envelopes signed
+	 * by services we trust, with the intent the frame claims. */
+	inner = env_open(data, len, &c->svc.trust, err, sizeof(err));
+	if (inner == NULL || memcmp(inner->intent.data, intent,
+	    ENV_INTENTLEN) != 0) {
+		log_warnx("validator %s: message rejected: %s", p->name,
+		    inner == NULL ? err : "intent differs from the frame's");
+		env_free(inner);
 		conn_reject(conn, sid, intent, COORD_R_INVALID);
 		return;
 	}
-	coord__envelope__free_unpacked(inner, NULL);
+	env_free(inner);
 	if (dedupe_has(c->seen, intent)) {
 		c->n_dup++;
 		conn_ack(conn, sid, intent);

@@ -10,7 +10,7 @@ need_cmd python3 "python3 finds free ports"
 CONNECTOR=$TOP/connector/connector
 MKP2P=$TOP/t/p2p/mkp2p
 [ -x "$CONNECTOR" ] && [ -x "$MKP2P" ] || skip_all "connector or mkp2p not built"
-plan 20
+plan 22
 
 conn_setup alice "$(free_port)"
 conn_setup bob "$(free_port)"
@@ -58,6 +58,23 @@ ok $? "connector -s shows bob received 5" ||
 like "$("$CONNECTOR" -f "$T/bob/c.ini" -s | grep '^peer alice')" \
     '^peer alice 12D3KooW[A-Za-z0-9]+ (connected|down|connecting) rtt=' \
     "one line per peer"
+
+# An envelope signed by a service alice trusts but bob does not: bob's
+# connector refuses it instead of producing it.
+"$TOP/keygen/coord-keygen" -q -f "$T/alice/c.ini" \
+    "$T/alice/keys/mallory.key" >>"$T/alice/c.ini"	# [trust] is last
+"$MKP2P" -k "$T/alice/keys/mallory.key" -i alice.mallory -n 1 -f 900 -t bob \
+    >"$T/alice/in-m.bin"
+"$CONNECTOR" -f "$T/alice/c.ini" -i "$T/alice/in-m.bin" \
+    -o "$T/alice/out-m.bin" 2>"$T/alice/err-m" &
+APID=$!
+wait_for 20 grep -q 'untrusted sender "alice.mallory"' "$T/bob/err"
+ok $? "bob refuses an envelope from a service it does not trust" ||
+    show "$T/bob/err"
+kill -TERM $APID 2>/dev/null
+wait $APID 2>/dev/null
+is "$(grep -c 'message 900 from' "$T/bob/out1.json")" 0 \
+    "... and does not produce it"
 
 # bob goes away; alice queues 20; bob comes back and gets them all
 kill -TERM $BOB

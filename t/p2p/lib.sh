@@ -95,7 +95,8 @@ conn_setup() {
 }
 
 # conn_config NAME PEER...: $T/NAME/c.ini, listening on its port, with a
-# [validator] for itself and each PEER, trusting its own services.
+# [validator] for itself and each PEER, trusting its own services and the
+# peers' (the connector verifies what a peer relays before producing it).
 conn_config() {
 	_n=$1
 	shift
@@ -112,6 +113,8 @@ conn_config() {
 			    "$(cat "$T/$_v/port")"
 		done
 		printf '[trust]\n'
-		grep -v '\.p2p = ' "$T/$_n/keys.txt"
+		for _v in "$_n" "$@"; do
+			grep -v '\.p2p = ' "$T/$_v/keys.txt"
+		done
 	} >"$T/$_n/c.ini"
 }
