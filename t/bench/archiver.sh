@@ -58,6 +58,7 @@ backend = postgres
 conninfo = $(dbci ours)
 key_file = $W/key
 verify_backups = no
+batch_size = ${ARCH_BENCH_BATCH:-1000}
 EOT
 sed "s/dbname=ours/dbname=r_ours/" "$W/ours.ini" > "$W/r_ours.ini"
 psql_ "$(dbci peer)" -c "CREATE TABLE plain (topic text COLLATE \"C\" NOT NULL,
