@@ -1,0 +1,393 @@
+/*
+ * health: the services' heartbeats on chain-health and the verdicts.
+ *
+ * Every Heartbeat (any trusted sender) updates its sender's row: the time
+ * it was sent (the sender's clock, never later than ours, so heartbeats
+ * replayed at start count as old), network, scanned height, tip height and
+ * what it says of itself.  Once a second each row is judged:
+ *
+ *   stale    nothing heard for [health] stale_after
+ *   lagging  tip - scanned > [health] max_lag
+ *   halted   (the observer itself) the chain did not extend its cursor
+ *   ok       otherwise
+ *
+ * A change of verdict is a log line (a warning when it gets worse), a
+ * HealthReport on chain-health, and the gauges; a bad verdict is reported
+ * again every stale_after while it lasts.  The observer's own row is its
+ * scan status: its cursor against the node's finalized head, and how long
+ * since a poll succeeded.
+ *
+ * The status file, run_dir/observer.status, is rewritten every second
+ * (atomically); observer -s prints it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "observer/obs.h"
+#include "proto/common.pb-c.h"
+
+static struct hsvc	*row(struct health *, const char *);
+static int		 judge(const struct health *, const struct hsvc *,
+			    uint64_t);
+static void		 report(struct obs *, struct hsvc *, uint64_t, int);
+static void		 own_row(struct obs *, uint64_t);
+static const char	*ago(uint64_t, uint64_t, char *, size_t);
+
+static const char *const state_names[] = { "ok", "lagging", "stale",
+    "halted", "unknown" };
+
+const char *
+health_state_name(int s)
+{
+	return s >= 0 && s <= HEALTH_UNKNOWN ? state_names[s] : "?";
+}
+
+void
+health_init(struct health *h, const struct app *app)
+{
+	const char *dir = cfg_str(app->cfg, "general", "run_dir");
+
+	memset(h, 0, sizeof(*h));
+	h->stale_after = (uint64_t)cfg_ms(app->cfg, "health", "stale_after");
+	h->max_lag = (uint64_t)cfg_int(app->cfg, "health", "max_lag");
+	if (dir[0] != '\0') {
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			log_warn("%s: no status file", dir);
+		else
+			snprintf(h->status_path, sizeof(h->status_path),
+			    "%s/observer.status", dir);
+	}
+}
+
+void
+health_free(struct health *h)
+{
+	free(h->s);
+	h->s = NULL;
+	h->n = h->cap = 0;
+}
+
+static struct hsvc *
+row(struct health *h, const char *id)
+{
+	struct hsvc	*p;
+	size_t		 i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->s[i].id, id) == 0)
+			return &h->s[i];
+	if (h->n == 4096)
+		return NULL;		/* bounded: trusted senders only */
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+
+		if ((p = reallocarray(h->s, cap, sizeof(*p))) == NULL)
+			return NULL;
+		h->s = p;
+		h->cap = cap;
+	}
+	p = &h->s[h->n++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->state = HEALTH_UNKNOWN;
+	return p;
+}
+
+void
+health_heartbeat(struct health *h, const Coord__Envelope *e, int ours)
+{
+	Coord__Heartbeat	*hb;
+	struct hsvc		*r;
+	uint64_t		 now = env_now_ms(), at;
+
+	if (ours)
+		return;		/* our own scan status is judged directly */
+	hb = coord__heartbeat__unpack(NULL, e->body.len, e->body.data);
+	if (hb == NULL) {
+		log_warnx("heartbeat from %s: bad body; ignored", e->from);
+		return;
+	}
+	/* keyed by the authenticated sender, not what the body claims */
+	if ((r = row(h, e->from)) == NULL) {
+		coord__heartbeat__free_unpacked(hb, NULL);
+		return;
+	}
+	at = e->created_ms < now ? e->created_ms : now;
+	if (at >= r->last_ms) {
+		r->last_ms = at;
+		r->scanned = hb->scanned_height;
+		r->tip = hb->tip_height;
+		snprintf(r->network, sizeof(r->network), "%s",
+		    hb->network != NULL ? hb->network : "");
+		snprintf(r->status, sizeof(r->status), "%s",
+		    hb->status != NULL ? hb->status : "");
+	}
+	coord__heartbeat__free_unpacked(hb, NULL);
+}
+
+static int
+judge(const struct health *h, const struct hsvc *r, uint64_t now)
+{
+	if (r->last_ms == 0)
+		return HEALTH_UNKNOWN;
+	if (h->stale_after > 0 && now > r->last_ms &&
+	    now - r->last_ms > h->stale_after)
+		return HEALTH_STALE;
+	if (r->tip > r->scanned && r->tip - r->scanned > h->max_lag)
+		return HEALTH_LAGGING;
+	return HEALTH_OK;
+}
+
+static void
+report(struct obs *o, struct hsvc *r, uint64_t now, int changed)
+{
+	Coord__HealthReport	 hr = COORD__HEALTH_REPORT__INIT;
+	struct env_intent	 in;
+	uint8_t			 intent[ENV_INTENTLEN];
+	char			 err[256], a[32];
+	uint64_t		 lag = r->tip > r->scanned ?
+				    r->tip - r->scanned : 0;
+
+	if (changed) {
+		if (r->state == HEALTH_OK)
+			log_info("health: %s is ok again (scanned %" PRIu64
+			    " of %" PRIu64 ")", r->id, r->scanned, r->tip);
+		else
+			log_warnx("health: %s is %s: %s", r->id,
+			    health_state_name(r->state), r->state ==
+			    HEALTH_STALE ? ago(now, r->last_ms, a, sizeof(a)) :
+			    r->detail);
+	}
+	hr.service = r->id;
+	hr.network = r->network;
+	hr.state = (char *)(uintptr_t)health_state_name(r->state);
+	hr.last_seen_ms = r->last_ms;
+	hr.scanned_height = r->scanned;
+	hr.tip_height = r->tip;
+	hr.lag = lag;
+	hr.detail = r->detail;
+	env_intent_init(&in, COORD__MSG_TYPE__HEALTH_REPORT);
+	env_intent_str(&in, r->id);
+	env_intent_str(&in, hr.state);
+	env_intent_u64(&in, now);
+	env_intent_final(&in, intent);
+	r->reported_ms = now;
+	o->health.n_reports++;
+	if (pub_direct(&o->svc, TOPIC_CHAIN_HEALTH,
+	    COORD__MSG_TYPE__HEALTH_REPORT, intent, &hr.base, err,
+	    sizeof(err)) == -1)
+		log_warnx("health report: %s", err);
+}
+
+static const char *
+ago(uint64_t now, uint64_t then, char *buf, size_t len)
+{
+	uint64_t d = now > then ? now - then : 0;
+
+	if (then == 0)
+		snprintf(buf, len, "never heard");
+	else if (d < 1000)
+		snprintf(buf, len, "%" PRIu64 " ms ago", d);
+	else if (d < 120000)
+		snprintf(buf, len, "%" PRIu64 " s ago", d / 1000);
+	else
+		snprintf(buf, len, "%" PRIu64 " min ago", d / 60000);
+	return buf;
+}
+
+/* The observer's own row: its cursor against the finalized head. */
+static void
+own_row(struct obs *o, uint64_t now)
+{
+	struct scan	*s = &o->scan;
+	struct hsvc	*r;
+	int		 st;
+
+	if ((r = row(&o->health, o->svc.id)) == NULL)
+		return;
+	snprintf(r->network, sizeof(r->network), "serai");
+	r->scanned = s->next > 0 ? s->next - 1 : 0;
+	r->tip = s->have_fin ? s->fin_num : r->scanned;
+	r->last_ms = s->last_poll_ok;
+	st = judge(&o->health, r, now);
+	if (s->halted) {
+		st = HEALTH_HALTED;
+		snprintf(r->detail, sizeof(r->detail), "%s", s->halt_reason);
+	} else if (st == HEALTH_STALE)
+		snprintf(r->detail, sizeof(r->detail), "no answer from the "
+		    "node: %s", s->last_error);
+	else
+		snprintf(r->detail, sizeof(r->detail), "next block %" PRIu64
+		    ", finalized %" PRIu64, s->next, r->tip);
+	snprintf(r->status, sizeof(r->status), "%s", health_state_name(st));
+	o->svc.hb_network = "serai";
+	o->svc.hb_scanned = r->scanned;
+	o->svc.hb_tip = r->tip;
+	o->svc.hb_status = health_state_name(st);
+	if (r->state != st && !(r->state == HEALTH_UNKNOWN &&
+	    st == HEALTH_STALE && r->last_ms == 0)) {
+		r->state = st;
+		report(o, r, now, 1);
+	} else if (st != HEALTH_OK && st != HEALTH_UNKNOWN &&
+	    now - r->reported_ms >= (o->health.stale_after > 0 ?
+	    o->health.stale_after : 60000))
+		report(o, r, now, 0);
+}
+
+void
+health_check(struct obs *o, uint64_t now)
+{
+	struct health	*h = &o->health;
+	struct hsvc	*r;
+	size_t		 i, stale = 0, lagging = 0;
+	int		 st;
+
+	if (now < h->next_check)
+		return;
+	h->next_check = now + 1000;
+	own_row(o, now);
+	for (i = 0; i < h->n; i++) {
+		r = &h->s[i];
+		if (strcmp(r->id, o->svc.id) == 0)
+			continue;
+		st = judge(h, r, now);
+		if (st == HEALTH_LAGGING)
+			snprintf(r->detail, sizeof(r->detail), "scanned %"
+			    PRIu64 ", tip %" PRIu64 ": %" PRIu64 " behind "
+			    "(max_lag %" PRIu64 ")", r->scanned, r->tip,
+			    r->tip - r->scanned, h->max_lag);
+		else if (st == HEALTH_STALE)
+			snprintf(r->detail, sizeof(r->detail), "silent for "
+			    "more than %" PRIu64 " ms", h->stale_after);
+		else
+			snprintf(r->detail, sizeof(r->detail), "scanned %"
+			    PRIu64 ", tip %" PRIu64, r->scanned, r->tip);
+		if (st != r->state) {
+			r->state = st;
+			report(o, r, now, 1);
+		} else if (st != HEALTH_OK && now - r->reported_ms >=
+		    (h->stale_after > 0 ? h->stale_after : 60000))
+			report(o, r, now, 0);
+		stale += st == HEALTH_STALE;
+		lagging += st == HEALTH_LAGGING;
+	}
+	svc_gauge(&o->svc, "coord_health_services", "Services heard on "
+	    "chain-health.", (double)(h->n > 0 ? h->n - 1 : 0));
+	svc_gauge(&o->svc, "coord_health_stale", "Services silent for "
+	    "longer than stale_after.", (double)stale);
+	svc_gauge(&o->svc, "coord_health_lagging", "Services scanning more "
+	    "than max_lag behind their tip.", (double)lagging);
+}
+
+/* ------------------------------------------------------------ status */
+
+void
+status_write(struct obs *o)
+{
+	struct scan	*s = &o->scan;
+	struct rpc_stats rs, us;
+	char		 tmp[600], a[32], hs[67];
+	FILE		*f;
+	size_t		 i;
+	uint64_t	 now = env_now_ms(), lag;
+	struct hsvc	*r;
+
+	lag = s->have_fin && s->fin_num + 1 > s->next ? s->fin_num + 1 -
+	    s->next : 0;
+	rpc_stats(s->rpc, &rs);
+	rpc_stats(o->sub.rpc, &us);
+	svc_gauge(&o->svc, "coord_observer_next_block", "The next block to "
+	    "publish.", (double)s->next);
+	svc_gauge(&o->svc, "coord_observer_finalized_block", "The node's "
+	    "finalized head.", (double)s->fin_num);
+	svc_gauge(&o->svc, "coord_observer_lag_blocks", "Finalized blocks "
+	    "not yet published.", (double)lag);
+	svc_gauge(&o->svc, "coord_observer_halted", "1 when the chain did not "
+	    "extend the cursor.", s->halted ? 1 : 0);
+	svc_gauge(&o->svc, "coord_observer_spec_version", "Runtime version "
+	    "at the cursor.", (double)s->spec);
+	svc_gauge(&o->svc, "coord_observer_rpc_requests", "JSON-RPC HTTP "
+	    "requests made while scanning.", (double)rs.requests);
+	svc_gauge(&o->svc, "coord_observer_polls", "Polls of the finalized "
+	    "head.", (double)s->pace.polls);
+	svc_gauge(&o->svc, "coord_observer_block_time_ms", "Block time "
+	    "learned (0: not yet).", (double)(s->pace.period ?
+	    s->pace.period : s->pace.ts_period));
+	svc_gauge(&o->svc, "coord_observer_instructions_ok", "Instructions "
+	    "the node accepted.", (double)o->sub.n_ok);
+	svc_gauge(&o->svc, "coord_observer_instructions_failed",
+	    "Instructions the node refused.", (double)o->sub.n_failed);
+	if (o->health.status_path[0] == '\0')
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", o->health.status_path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(f, "observer %s pid=%ld updated_ms=%" PRIu64 " uptime_s=%"
+	    PRIu64 "\n", o->svc.id, (long)getpid(), now,
+	    (now - o->started_ms) / 1000);
+	scale_hex(s->last_hash, 32, hs);
+	fprintf(f, "scan state=%s next=%" PRIu64 " finalized=%" PRIu64
+	    " lag=%" PRIu64 " spec=%" PRIu32 " last_hash=%s last_poll=%s\n",
+	    s->halted ? "halted" : !s->started ? "starting" : lag > 0 ?
+	    "catching-up" : "tip", s->next, s->fin_num, lag, s->spec,
+	    s->have_last ? hs : "-", ago(now, s->last_poll_ok, a, sizeof(a)));
+	if (s->halted)
+		fprintf(f, "halted %s\n", s->halt_reason);
+	fprintf(f, "blocks published=%lu events=%lu upgrades=%lu "
+	    "transactions=%lu failed=%lu\n", s->nblocks, s->nevents,
+	    s->nupgrades, o->n_txn, o->n_txn_failed);
+	fprintf(f, "rpc requests=%lu calls=%lu retries=%lu polls=%lu "
+	    "block_time_ms=%" PRIu64 " adaptive=%s last_error=%s\n",
+	    rs.requests, rs.calls, rs.retries, s->pace.polls,
+	    s->pace.period ? s->pace.period : s->pace.ts_period,
+	    s->pace.adaptive ? "yes" : "no",
+	    s->last_error[0] ? s->last_error : "-");
+	fprintf(f, "instructions queued=%zu ok=%lu failed=%lu retries=%lu "
+	    "rpc_requests=%lu last_error=%s\n", o->sub.n, o->sub.n_ok,
+	    o->sub.n_failed, o->sub.n_retries, us.requests,
+	    o->sub.last_error[0] ? o->sub.last_error : "-");
+	for (i = 0; i < o->health.n; i++) {
+		r = &o->health.s[i];
+		fprintf(f, "service %s network=%s state=%s scanned=%" PRIu64
+		    " tip=%" PRIu64 " lag=%" PRIu64 " last_seen=\"%s\" "
+		    "says=%s\n", r->id, r->network[0] ? r->network : "-",
+		    health_state_name(r->state), r->scanned, r->tip,
+		    r->tip > r->scanned ? r->tip - r->scanned : 0,
+		    ago(now, r->last_ms, a, sizeof(a)),
+		    r->status[0] ? r->status : "-");
+	}
+	if (fclose(f) == 0)
+		rename(tmp, o->health.status_path);
+	else
+		unlink(tmp);
+}
+
+void
+status_print(const struct app *app)
+{
+	char		 path[600], line[2048];
+	FILE		*f;
+	struct stat	 st;
+	time_t		 now = time(NULL);
+
+	snprintf(path, sizeof(path), "%s/observer.status",
+	    cfg_str(app->cfg, "general", "run_dir"));
+	if ((f = fopen(path, "r")) == NULL)
+		fatal(EX_TEMP, "%s (is the observer running?)", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		fputs(line, stdout);
+	if (fstat(fileno(f), &st) == 0 && now - st.st_mtime > 10)
+		printf("note: written %lld s ago: the observer is not "
+		    "running or is stuck\n", (long long)(now - st.st_mtime));
+	fclose(f);
+	exit(0);
+}

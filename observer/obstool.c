@@ -1,0 +1,400 @@
+/*
+ * obstool: the other side of the observer, for its tests and benchmark.
+ *
+ *	obstool [options] instr HEX		an Instruction on p2p-inbound
+ *	obstool [options] hb SCANNED TIP [N [MS]]
+ *		N Heartbeats (default 1), one every MS ms (default 1000), on
+ *		chain-health; scanned and tip heights grow by one each time
+ *	obstool [options] dump KEY
+ *		every record of topic KEY (a [topics] key) from its start to
+ *		its end, as JSON Lines, no deduplication (read_committed;
+ *		-U: read_uncommitted)
+ *	obstool [options] watch
+ *		from the end of serai-observation (read_committed): a line
+ *		"NUMBER RECV_MS" per BlockUpdate, RECV_MS the wall clock it was
+ *		received at, until -c N blocks or -w SEC seconds
+ *
+ *	-k FILE -I ID	sign as service ID with key FILE (default: our own)
+ *	-r		instr: inside a P2pReceived, as the connector relays
+ *			what validator [general] name sent
+ *	-x		instr: the Instruction's origin text
+ *	-c N, -w SEC, -U	see above
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+#include <sodium.h>
+
+#include "app.h"
+#include "bus.h"
+#include "cfg.h"
+#include "envelope.h"
+#include "log.h"
+#include "sig.h"
+#include "svc.h"
+#include "observer/scale.h"
+#include "proto/common.pb-c.h"
+#include "proto/observation.pb-c.h"
+#include "proto/p2p.pb-c.h"
+
+static const char	*keyfile, *keyid, *origin = "";
+static int		 relayed, uncommitted;
+static long long	 count = -1, wait_s = 30;
+
+static int	 opt(struct app *, int, const char *);
+static uint64_t	 now_ms(void);
+static void	 sign_as(struct svc *);
+static int	 do_instr(struct svc *, const char *);
+static int	 do_hb(struct svc *, int, char **);
+static rd_kafka_t *reader(const struct app *);
+static int	 do_read(const struct app *, const char *, int);
+
+static int
+opt(struct app *app, int ch, const char *arg)
+{
+	(void)app;
+	switch (ch) {
+	case 'k':
+		keyfile = arg;
+		break;
+	case 'I':
+		keyid = arg;
+		break;
+	case 'r':
+		relayed = 1;
+		break;
+	case 'x':
+		origin = arg;
+		break;
+	case 'U':
+		uncommitted = 1;
+		break;
+	case 'c':
+		return cfg_parse_int(arg, &count);
+	case 'w':
+		return cfg_parse_int(arg, &wait_s);
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+sign_as(struct svc *s)
+{
+	char err[512];
+
+	if (keyfile == NULL)
+		return;
+	if (keyid == NULL)
+		fatalx(EX_PERM, "-k needs -I");
+	env_key_wipe(&s->key);
+	if (env_key_load(keyfile, keyid, &s->key, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	snprintf(s->id, sizeof(s->id), "%s", keyid);
+}
+
+static int
+do_instr(struct svc *s, const char *hex)
+{
+	Coord__Instruction	 in = COORD__INSTRUCTION__INIT;
+	Coord__P2pReceived	 pr = COORD__P2P_RECEIVED__INIT;
+	Coord__Envelope		 e = COORD__ENVELOPE__INIT;
+	struct env_intent	 it;
+	uint8_t			 intent[ENV_INTENTLEN], rintent[ENV_INTENTLEN];
+	uint8_t			*xt = NULL, *body, *inner;
+	size_t			 xtlen = 0, blen, ilen;
+	char			 err[512];
+
+	if (hex[0] != '\0' && scale_unhex(hex, &xt, &xtlen) == -1)
+		fatalx(EX_PERM, "not hex: %s", hex);
+	in.extrinsic.data = xt;
+	in.extrinsic.len = xtlen;
+	in.origin = (char *)(uintptr_t)origin;
+	env_intent_init(&it, COORD__MSG_TYPE__INSTRUCTION);
+	env_intent_add(&it, xt, xtlen);
+	env_intent_str(&it, origin);
+	env_intent_final(&it, intent);
+	if (!relayed) {
+		if (svc_send(s, TOPIC_P2P_INBOUND, COORD__MSG_TYPE__INSTRUCTION,
+		    intent, "", &in.base, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+	} else {
+		blen = coord__instruction__get_packed_size(&in);
+		if ((body = malloc(blen + 1)) == NULL)
+			fatal(EX_TEMP, "malloc");
+		coord__instruction__pack(&in, body);
+		e.type = COORD__MSG_TYPE__INSTRUCTION;
+		e.intent.data = intent;
+		e.intent.len = ENV_INTENTLEN;
+		e.to = (char *)"";
+		e.body.data = body;
+		e.body.len = blen;
+		if ((inner = env_seal(&e, &s->key, &ilen)) == NULL)
+			fatalx(EX_TEMP, "seal failed");
+		free(body);
+		pr.validator = (char *)(uintptr_t)cfg_str(s->app->cfg,
+		    "general", "name");
+		pr.peer_id = (char *)"12D3KooWtest";
+		pr.envelope.data = inner;
+		pr.envelope.len = ilen;
+		env_intent_init(&it, COORD__MSG_TYPE__P2P_RECEIVED);
+		env_intent_str(&it, pr.validator);
+		env_intent_add(&it, inner, ilen);
+		env_intent_final(&it, rintent);
+		if (svc_send(s, TOPIC_P2P_INBOUND,
+		    COORD__MSG_TYPE__P2P_RECEIVED, rintent, "", &pr.base, err,
+		    sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+		free(inner);
+	}
+	free(xt);
+	if (bus_sync(s->bus, 30000, err, sizeof(err)) == -1)
+		fatalx(EX_TEMP, "%s", err);
+	return 0;
+}
+
+static int
+do_hb(struct svc *s, int argc, char **argv)
+{
+	Coord__Heartbeat	 hb = COORD__HEARTBEAT__INIT;
+	struct env_intent	 it;
+	struct timespec		 ts;
+	uint8_t			 intent[ENV_INTENTLEN];
+	long long		 scanned, tip, n = 1, ms = 1000, i;
+	char			 err[512];
+
+	if (argc < 3 || cfg_parse_int(argv[1], &scanned) == -1 ||
+	    cfg_parse_int(argv[2], &tip) == -1 ||
+	    (argc > 3 && cfg_parse_int(argv[3], &n) == -1) ||
+	    (argc > 4 && cfg_parse_int(argv[4], &ms) == -1))
+		app_usage();
+	for (i = 0; i < n && !sig_term; i++) {
+		hb.service = s->id;
+		hb.network = (char *)"test";
+		hb.scanned_height = (uint64_t)(scanned + i);
+		hb.tip_height = (uint64_t)(tip + i);
+		hb.status = (char *)"ok";
+		env_intent_init(&it, COORD__MSG_TYPE__HEARTBEAT);
+		env_intent_str(&it, s->id);
+		env_intent_u64(&it, now_ms());
+		env_intent_u64(&it, (uint64_t)i);
+		env_intent_final(&it, intent);
+		if (svc_send(s, TOPIC_CHAIN_HEALTH, COORD__MSG_TYPE__HEARTBEAT,
+		    intent, "", &hb.base, err, sizeof(err)) == -1 ||
+		    bus_sync(s->bus, 30000, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+		if (i + 1 < n) {
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = ms % 1000 * 1000000L;
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
+
+static rd_kafka_t *
+reader(const struct app *app)
+{
+	const struct cfg_sect	*s;
+	rd_kafka_conf_t		*conf;
+	rd_kafka_t		*rk;
+	char			 key[256], kerr[256], cid[300];
+	const char		*eq;
+	size_t			 i;
+
+	conf = rd_kafka_conf_new();
+	snprintf(cid, sizeof(cid), "%s-%ld", app_service_id(app),
+	    (long)now_ms());
+#define SET(k, v) do {							\
+	if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) !=	\
+	    RD_KAFKA_CONF_OK)						\
+		fatalx(EX_PERM, "%s: %s", k, kerr);			\
+} while (0)
+	SET("bootstrap.servers", "127.0.0.1:9092");
+	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL)
+		for (i = 0; i < s->nkv; i++)
+			SET(s->kv[i].key, s->kv[i].val);
+	for (i = 0; i < app->nxprop; i++) {
+		eq = strchr(app->xprop[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - app->xprop[i]),
+		    app->xprop[i]);
+		SET(key, eq + 1);
+	}
+	SET("group.id", cid);
+	SET("enable.auto.commit", "false");
+	SET("isolation.level", uncommitted ? "read_uncommitted" :
+	    "read_committed");
+	SET("enable.partition.eof", "true");
+#undef SET
+	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr))) ==
+	    NULL)
+		fatalx(EX_TEMP, "kafka: %s", kerr);
+	return rk;
+}
+
+/* dump: start to end; watch: from the end, BlockUpdates. */
+static int
+do_read(const struct app *app, const char *key, int watch)
+{
+	const struct rd_kafka_metadata	*md = NULL;
+	rd_kafka_topic_partition_list_t	*parts;
+	rd_kafka_topic_t		*rkt;
+	rd_kafka_message_t		*m;
+	Coord__Envelope			*e;
+	Coord__BlockUpdate		*bu;
+	rd_kafka_t			*rk;
+	const char			*topic;
+	char				 err[256], *line;
+	uint64_t			 deadline = now_ms() + wait_s * 1000;
+	int				 i, n, neof = 0, tries;
+	long long			 got = 0;
+
+	if (bus_topic_parse(key) == -1)
+		fatalx(EX_PERM, "unknown topic key %s", key);
+	topic = cfg_str(app->cfg, "topics", key);
+	rk = reader(app);
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	for (tries = 0;; tries++) {
+		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0 &&
+		    md->topic_cnt == 1 && md->topics[0].err == 0 &&
+		    md->topics[0].partition_cnt > 0)
+			break;
+		if (md != NULL)
+			rd_kafka_metadata_destroy(md);
+		md = NULL;
+		if (now_ms() > deadline || sig_term)
+			fatalx(EX_TEMP, "%s: no such topic", topic);
+		poll(NULL, 0, 100);
+	}
+	n = md->topics[0].partition_cnt;
+	parts = rd_kafka_topic_partition_list_new(n);
+	for (i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(parts, topic,
+		    md->topics[0].partitions[i].id)->offset = watch ?
+		    RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_metadata_destroy(md);
+	if (rd_kafka_assign(rk, parts) != 0)
+		fatalx(EX_TEMP, "assign failed");
+	rd_kafka_topic_partition_list_destroy(parts);
+	if (watch)
+		log_info("watching");
+	while (!sig_term && (watch || neof < n)) {
+		if (now_ms() > deadline) {
+			if (watch)
+				break;
+			fatalx(EX_TEMP, "%s: not read to its end", topic);
+		}
+		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			neof++;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->err != 0) {
+			log_warnx("%s", rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (!watch) {
+			line = env_json_line(m->payload, m->len, topic, err,
+			    sizeof(err));
+			if (line != NULL)
+				fputs(line, stdout);
+			else
+				printf("{\"error\":\"%s\"}\n", err);
+			free(line);
+		} else if ((e = coord__envelope__unpack(NULL, m->len,
+		    m->payload)) != NULL) {
+			if (e->type == COORD__MSG_TYPE__BLOCK_UPDATE &&
+			    (bu = coord__block_update__unpack(NULL,
+			    e->body.len, e->body.data)) != NULL) {
+				printf("%" PRIu64 " %" PRIu64 "\n", bu->number,
+				    now_ms());
+				fflush(stdout);
+				coord__block_update__free_unpacked(bu, NULL);
+				got++;
+			}
+			coord__envelope__free_unpacked(e, NULL);
+		}
+		rd_kafka_message_destroy(m);
+		if (watch && count >= 0 && got >= count)
+			break;
+	}
+	fflush(stdout);
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct app_spec spec = {
+		.prog = "obstool",
+		.operands = "instr HEX | hb SCANNED TIP [N [MS]] | dump KEY | "
+		    "watch",
+		.opts = "k:I:rx:Uc:w:",
+		.optusage = "  -k file -I id  sign as service id\n"
+		    "  -r         instr: relayed in a P2pReceived\n"
+		    "  -x text    instr: origin\n"
+		    "  -U         dump: read uncommitted records too\n"
+		    "  -c N       watch: stop after N blocks\n"
+		    "  -w SEC     give up after SEC seconds (default 30)\n",
+		.opt = opt,
+	};
+	struct bus_opts	 bo;
+	struct app	 app;
+	struct svc	 s;
+	char		 err[1024];
+	const char	*cmd;
+	int		 perm, rc;
+
+	app_init(&app, &spec, argc, argv);
+	if (app.argc < 1)
+		app_usage();
+	if (sodium_init() == -1)
+		fatalx(EX_TEMP, "sodium_init failed");
+	cmd = app.argv[0];
+	if (strcmp(cmd, "dump") == 0 || strcmp(cmd, "watch") == 0) {
+		if (strcmp(cmd, "dump") == 0 && app.argc != 2)
+			app_usage();
+		rc = do_read(&app, app.argc > 1 ? app.argv[1] :
+		    "serai_observation", strcmp(cmd, "watch") == 0);
+		app_free(&app);
+		return rc;
+	}
+	memset(&bo, 0, sizeof(bo));
+	bo.app = &app;
+	bo.produce = 1;
+	if (svc_open(&s, &app, &bo, &perm, err, sizeof(err)) == -1)
+		fatalx(perm ? EX_PERM : EX_TEMP, "%s", err);
+	s.hb_interval_ms = 0;
+	sign_as(&s);
+	if (strcmp(cmd, "instr") == 0 && app.argc == 2)
+		rc = do_instr(&s, app.argv[1]);
+	else if (strcmp(cmd, "hb") == 0)
+		rc = do_hb(&s, app.argc, app.argv);
+	else
+		app_usage();
+	if (svc_close(&s) == -1)
+		rc = EX_TEMP;
+	app_free(&app);
+	return rc;
+}

@@ -1,0 +1,472 @@
+/*
+ * publish: the observer's messages, and its cursor read back at start.
+ *
+ * serai-observation, per block: a BlockUpdate (intent: number, hash), then
+ * one SeraiEvent per event of interest (intent: block hash, event index).
+ * coordinator-state: an ObserverCursor (intent: service id, next block,
+ * last hash) after the blocks of a transaction.  main.c wraps each batch
+ * of blocks, the instruction results due and the consumed offsets in one
+ * Kafka transaction.
+ *
+ * cursor_read runs after the transactional producer is up (its
+ * init_transactions fenced any older observer with the same
+ * transactional.id and aborted its open transaction): it reads
+ * coordinator-state from the beginning to its end with read_committed
+ * isolation and keeps the last cursor sealed by our own service id.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "observer/obs.h"
+
+#define DEFAULT_BOOTSTRAP	"127.0.0.1:9092"
+
+static rd_kafka_t	*reader_new(const struct app *, char *, size_t);
+static void		 reader_log(const rd_kafka_t *, int, const char *,
+			    const char *);
+static void		 set_of(Coord__ValidatorSet *, const struct serai_set *);
+
+/* ------------------------------------------------------------ messages */
+
+static void
+set_of(Coord__ValidatorSet *v, const struct serai_set *s)
+{
+	v->session = s->session;
+	v->network = s->network;
+}
+
+int
+pub_block(struct obs *o, const struct obs_block *b, char *err, size_t errlen)
+{
+	Coord__BlockUpdate	 bu = COORD__BLOCK_UPDATE__INIT;
+	Coord__SeraiEvent	 se;
+	Coord__ValidatorSet	 vs;
+	Coord__NewSet		 ns;
+	Coord__KeyGen		 kg;
+	Coord__AcceptedHandover	 ah;
+	Coord__SetRetired	 sr;
+	Coord__Batch		 ba;
+	Coord__BurnWithInstruction bw;
+	Coord__Participant	*pv = NULL, **pp = NULL;
+	struct env_intent	 in;
+	uint8_t			 intent[ENV_INTENTLEN];
+	const struct obs_event	*e;
+	size_t			 i, k;
+	int			 rc;
+
+	bu.number = b->number;
+	bu.hash.data = (uint8_t *)(uintptr_t)b->hash;
+	bu.hash.len = 32;
+	bu.parent_hash.data = (uint8_t *)(uintptr_t)b->parent;
+	bu.parent_hash.len = 32;
+	bu.state_root.data = (uint8_t *)(uintptr_t)b->state_root;
+	bu.state_root.len = 32;
+	bu.extrinsics_root.data = (uint8_t *)(uintptr_t)b->ext_root;
+	bu.extrinsics_root.len = 32;
+	bu.time_ms = b->time_ms;
+	bu.spec_version = b->spec;
+	bu.event_count = (uint32_t)b->nev;
+	env_intent_init(&in, COORD__MSG_TYPE__BLOCK_UPDATE);
+	env_intent_u64(&in, b->number);
+	env_intent_add(&in, b->hash, 32);
+	env_intent_final(&in, intent);
+	if (svc_send(&o->svc, TOPIC_SERAI_OBSERVATION,
+	    COORD__MSG_TYPE__BLOCK_UPDATE, intent, "", &bu.base, err,
+	    errlen) == -1)
+		return -1;
+	o->n_published++;
+
+	for (i = 0; i < b->nev; i++) {
+		e = &b->ev[i];
+		coord__serai_event__init(&se);
+		coord__validator_set__init(&vs);
+		se.block_number = b->number;
+		se.block_hash.data = (uint8_t *)(uintptr_t)b->hash;
+		se.block_hash.len = 32;
+		se.event_index = e->index;
+		se.pallet = e->pallet;
+		se.name = e->name;
+		se.fields_json = e->fields_json;
+		set_of(&vs, &e->se.set);
+		switch (e->se.kind) {
+		case SERAI_NEW_SET:
+			coord__new_set__init(&ns);
+			ns.set = &vs;
+			if (e->nparts > 0) {
+				pv = calloc(e->nparts, sizeof(*pv));
+				pp = calloc(e->nparts, sizeof(*pp));
+				if (pv == NULL || pp == NULL) {
+					free(pv);
+					free(pp);
+					snprintf(err, errlen, "out of memory");
+					return -1;
+				}
+				for (k = 0; k < e->nparts; k++) {
+					coord__participant__init(&pv[k]);
+					pv[k].key.data = (uint8_t *)(uintptr_t)
+					    e->parts[k].key;
+					pv[k].key.len = 32;
+					pv[k].weight = e->parts[k].weight;
+					pp[k] = &pv[k];
+				}
+				ns.participants = pp;
+				ns.n_participants = e->nparts;
+			}
+			se.event_case = COORD__SERAI_EVENT__EVENT_NEW_SET;
+			se.new_set = &ns;
+			break;
+		case SERAI_KEY_GEN:
+			coord__key_gen__init(&kg);
+			kg.set = &vs;
+			kg.substrate_key.data = (uint8_t *)(uintptr_t)e->se.key;
+			kg.substrate_key.len = 32;
+			kg.network_key.data = (uint8_t *)(uintptr_t)
+			    e->se.external_key;
+			kg.network_key.len = e->se.external_key_len;
+			se.event_case = COORD__SERAI_EVENT__EVENT_KEY_GEN;
+			se.key_gen = &kg;
+			break;
+		case SERAI_ACCEPTED_HANDOVER:
+			coord__accepted_handover__init(&ah);
+			ah.set = &vs;
+			se.event_case =
+			    COORD__SERAI_EVENT__EVENT_ACCEPTED_HANDOVER;
+			se.accepted_handover = &ah;
+			break;
+		case SERAI_SET_RETIRED:
+			coord__set_retired__init(&sr);
+			sr.set = &vs;
+			se.event_case = COORD__SERAI_EVENT__EVENT_SET_RETIRED;
+			se.set_retired = &sr;
+			break;
+		case SERAI_BATCH:
+			coord__batch__init(&ba);
+			ba.network = e->se.network;
+			ba.id = e->se.batch_id;
+			ba.block.data = (uint8_t *)(uintptr_t)e->se.block;
+			ba.block.len = 32;
+			ba.instructions_hash.data = (uint8_t *)(uintptr_t)
+			    e->se.instructions_hash;
+			ba.instructions_hash.len = 32;
+			se.event_case = COORD__SERAI_EVENT__EVENT_BATCH;
+			se.batch = &ba;
+			break;
+		case SERAI_BURN_WITH_INSTRUCTION:
+			coord__burn_with_instruction__init(&bw);
+			bw.from.data = (uint8_t *)(uintptr_t)e->se.from;
+			bw.from.len = 32;
+			bw.address.data = e->se.address;
+			bw.address.len = e->se.address_len;
+			bw.has_data = e->se.has_data;
+			bw.data.data = e->se.data;
+			bw.data.len = e->se.data_len;
+			bw.coin = e->se.coin;
+			bw.amount = e->se.amount;
+			se.event_case =
+			    COORD__SERAI_EVENT__EVENT_BURN_WITH_INSTRUCTION;
+			se.burn_with_instruction = &bw;
+			break;
+		default:
+			break;
+		}
+		env_intent_init(&in, COORD__MSG_TYPE__SERAI_EVENT);
+		env_intent_add(&in, b->hash, 32);
+		env_intent_u64(&in, e->index);
+		env_intent_final(&in, intent);
+		rc = svc_send(&o->svc, TOPIC_SERAI_OBSERVATION,
+		    COORD__MSG_TYPE__SERAI_EVENT, intent, "", &se.base, err,
+		    errlen);
+		free(pv);
+		free(pp);
+		pv = NULL;
+		pp = NULL;
+		if (rc == -1)
+			return -1;
+		o->n_published++;
+	}
+	return 0;
+}
+
+int
+pub_cursor(struct obs *o, uint64_t next, const uint8_t *last, uint32_t spec,
+    char *err, size_t errlen)
+{
+	Coord__ObserverCursor	 c = COORD__OBSERVER_CURSOR__INIT;
+	struct env_intent	 in;
+	uint8_t			 intent[ENV_INTENTLEN];
+
+	c.next_block = next;
+	c.last_hash.data = (uint8_t *)(uintptr_t)last;
+	c.last_hash.len = last != NULL ? 32 : 0;
+	c.spec_version = spec;
+	env_intent_init(&in, COORD__MSG_TYPE__OBSERVER_CURSOR);
+	env_intent_str(&in, o->svc.id);
+	env_intent_u64(&in, next);
+	if (last != NULL)
+		env_intent_add(&in, last, 32);
+	env_intent_final(&in, intent);
+	return svc_send(&o->svc, TOPIC_COORDINATOR_STATE,
+	    COORD__MSG_TYPE__OBSERVER_CURSOR, intent, "", &c.base, err, errlen);
+}
+
+/* An envelope produced outside the transaction (as heartbeats are). */
+int
+pub_direct(struct svc *s, enum bus_topic t, uint32_t type,
+    const uint8_t *intent, const ProtobufCMessage *body, char *err,
+    size_t errlen)
+{
+	Coord__Envelope	 e = COORD__ENVELOPE__INIT;
+	uint8_t		*bb, *buf;
+	size_t		 bn, len;
+	char		 key[300];
+	int		 rc;
+
+	bn = protobuf_c_message_get_packed_size(body);
+	if ((bb = malloc(bn + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	protobuf_c_message_pack(body, bb);
+	e.type = type;
+	e.intent.data = (uint8_t *)(uintptr_t)intent;
+	e.intent.len = ENV_INTENTLEN;
+	e.to = (char *)"";
+	e.body.data = bb;
+	e.body.len = bn;
+	buf = env_seal(&e, &s->key, &len);
+	free(bb);
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(key, sizeof(key), "%s>", s->id);
+	rc = bus_send_direct(s->bus, bus_topic(s->bus, t), key, strlen(key),
+	    buf, len, err, errlen);
+	free(buf);
+	if (rc == 0)
+		s->n_out++;
+	return rc;
+}
+
+/* ------------------------------------------------------------ cursor */
+
+static void
+reader_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	if (level <= 3)
+		log_warnx("kafka: %s: %s", fac, buf);
+	else
+		log_debug("kafka: %s: %s", fac, buf);
+}
+
+/* A consumer with the bus's properties ([kafka], then -X). */
+static rd_kafka_t *
+reader_new(const struct app *app, char *err, size_t errlen)
+{
+	const struct cfg_sect	*s;
+	rd_kafka_conf_t		*conf;
+	rd_kafka_t		*rk;
+	char			 key[256], cid[300], kerr[256];
+	const char		*eq;
+	size_t			 i;
+
+	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_log_cb(conf, reader_log);
+	snprintf(cid, sizeof(cid), "%s-cursor", app_service_id(app));
+#define SET(k, v) do {							\
+	if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) !=	\
+	    RD_KAFKA_CONF_OK) {						\
+		snprintf(err, errlen, "%s: %s", k, kerr);		\
+		goto fail;						\
+	}								\
+} while (0)
+	SET("bootstrap.servers", DEFAULT_BOOTSTRAP);
+	SET("client.id", cid);
+	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL)
+		for (i = 0; i < s->nkv; i++)
+			SET(s->kv[i].key, s->kv[i].val);
+	for (i = 0; i < app->nxprop; i++) {
+		eq = strchr(app->xprop[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - app->xprop[i]),
+		    app->xprop[i]);
+		SET(key, eq + 1);
+	}
+	/* assign(), never a group's offsets */
+	SET("group.id", cid);
+	SET("enable.auto.commit", "false");
+	SET("auto.offset.reset", "earliest");
+	SET("isolation.level", "read_committed");
+	SET("enable.partition.eof", "true");
+#undef SET
+	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr))) ==
+	    NULL) {
+		snprintf(err, errlen, "kafka: %s", kerr);
+		goto fail;
+	}
+	return rk;
+fail:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+int
+cursor_read(const struct app *app, const struct svc *svc,
+    struct obs_cursor *cur, int timeout_ms, char *err, size_t errlen)
+{
+	const struct rd_kafka_metadata	*md = NULL;
+	rd_kafka_topic_partition_list_t	*parts = NULL;
+	rd_kafka_topic_t		*rkt = NULL;
+	rd_kafka_message_t		*m;
+	rd_kafka_resp_err_t		 kerr;
+	Coord__ObserverCursor		*oc;
+	Coord__Envelope			*e;
+	rd_kafka_t			*rk;
+	const char			*topic;
+	char				 key[160], why[256];
+	struct timespec			 ts = { 0, 100 * 1000 * 1000 };
+	uint64_t			 deadline;
+	int64_t				 lo, hi;
+	size_t				 klen;
+	long long			 nrec = 0, nours = 0;
+	int				 i, npart = 0, neof = 0, rc = -1;
+
+	memset(cur, 0, sizeof(*cur));
+	cur->offset = -1;
+	topic = cfg_str(app->cfg, "topics", "coordinator_state");
+	snprintf(key, sizeof(key), "%s>", svc->id);
+	klen = strlen(key);
+	deadline = obs_mono_ms() + (uint64_t)timeout_ms;
+	if ((rk = reader_new(app, err, errlen)) == NULL)
+		return -1;
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	for (;;) {
+		kerr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+		if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+		    md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    md->topics[0].partition_cnt > 0)
+			break;
+		if (md != NULL) {
+			if (md->topic_cnt == 1)
+				kerr = md->topics[0].err;
+			rd_kafka_metadata_destroy(md);
+			md = NULL;
+		}
+		if (kerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+			log_info("%s does not exist yet: no cursor", topic);
+			rc = 0;
+			goto out;
+		}
+		if (obs_mono_ms() >= deadline || obs_cancelled(NULL)) {
+			snprintf(err, errlen, "%s: %s", topic,
+			    rd_kafka_err2str(kerr));
+			goto out;
+		}
+		nanosleep(&ts, NULL);
+	}
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (i = 0; i < md->topics[0].partition_cnt; i++) {
+		kerr = rd_kafka_query_watermark_offsets(rk, topic,
+		    md->topics[0].partitions[i].id, &lo, &hi, 10000);
+		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			snprintf(err, errlen, "%s[%d]: watermarks: %s", topic,
+			    md->topics[0].partitions[i].id,
+			    rd_kafka_err2str(kerr));
+			goto out;
+		}
+		if (hi > lo) {
+			rd_kafka_topic_partition_list_add(parts, topic,
+			    md->topics[0].partitions[i].id)->offset =
+			    RD_KAFKA_OFFSET_BEGINNING;
+			npart++;
+		}
+	}
+	if (npart == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((kerr = rd_kafka_assign(rk, parts)) != 0) {
+		snprintf(err, errlen, "%s: assign: %s", topic,
+		    rd_kafka_err2str(kerr));
+		goto out;
+	}
+	while (neof < npart) {
+		if (obs_mono_ms() >= deadline) {
+			snprintf(err, errlen, "%s: not read to its end in %d "
+			    "ms", topic, timeout_ms);
+			goto out;
+		}
+		if (obs_cancelled(NULL)) {
+			snprintf(err, errlen, "cancelled");
+			goto out;
+		}
+		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
+			continue;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			neof++;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			log_warnx("%s: %s", topic, rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		nrec++;
+		if (m->key_len != klen || memcmp(m->key, key, klen) != 0) {
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		e = env_open(m->payload, m->len, &svc->trust, why, sizeof(why));
+		if (e == NULL || e->type != COORD__MSG_TYPE__OBSERVER_CURSOR ||
+		    strcmp(e->from, svc->id) != 0) {
+			if (e == NULL)
+				log_warnx("%s[%d]@%lld: not a cursor of ours: "
+				    "%s", topic, (int)m->partition,
+				    (long long)m->offset, why);
+			env_free(e);
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		oc = coord__observer_cursor__unpack(NULL, e->body.len,
+		    e->body.data);
+		if (oc == NULL || (oc->last_hash.len != 0 &&
+		    oc->last_hash.len != 32)) {
+			log_warnx("%s[%d]@%lld: a malformed cursor; ignored",
+			    topic, (int)m->partition, (long long)m->offset);
+		} else {
+			nours++;
+			cur->found = 1;
+			cur->next = oc->next_block;
+			cur->has_hash = oc->last_hash.len == 32;
+			if (cur->has_hash)
+				memcpy(cur->last_hash, oc->last_hash.data, 32);
+			cur->spec = oc->spec_version;
+			cur->offset = m->offset;
+		}
+		if (oc != NULL)
+			coord__observer_cursor__free_unpacked(oc, NULL);
+		env_free(e);
+		rd_kafka_message_destroy(m);
+	}
+	log_info("%s: %lld record(s) read, %lld cursor(s) of %s", topic, nrec,
+	    nours, svc->id);
+	rc = 0;
+out:
+	if (parts != NULL)
+		rd_kafka_topic_partition_list_destroy(parts);
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	if (rkt != NULL)
+		rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return rc;
+}
