@@ -74,6 +74,9 @@ static int	 int_of(const struct meta *, uint32_t, unsigned, unsigned *,
 static int	 path_is(const struct meta_type *, const char *);
 static const char *path_last(const struct meta_type *);
 static enum meta_shape fields_shape(const struct meta_field *, uint32_t);
+static size_t	 ms_add(size_t, size_t);
+static size_t	 min_size(const struct meta *, uint32_t);
+static void	 min_sizes(struct meta *);
 static int	 derive(struct meta *, char *, size_t);
 static uint32_t	 unwrap_newtypes(const struct meta *, uint32_t);
 static void	 find_events(struct meta *);
@@ -1079,6 +1082,97 @@ int_of(const struct meta *m, uint32_t id, unsigned depth, unsigned *bits,
 	}
 }
 
+/*
+ * The fewest bytes a value of each type takes, by iteration from "none
+ * known" (SIZE_MAX) until nothing changes: recursive types (a tree whose
+ * leaf is small) get their true least size.  Types no value can take
+ * (an enum without variants, endless recursion) end as 0: no bound.
+ * Sequence lengths are checked against the element's least size.
+ */
+#define MS_INF	SIZE_MAX
+
+static size_t
+ms_add(size_t a, size_t b)
+{
+	if (a == MS_INF || b == MS_INF)
+		return MS_INF;
+	return a > SIZE_MAX / 4 || b > SIZE_MAX / 4 ? SIZE_MAX / 4 : a + b;
+}
+
+static size_t
+min_size(const struct meta *m, uint32_t id)
+{
+	const struct meta_type	*t = &m->types[id];
+	size_t			 n = 0, k, best;
+	uint32_t		 i, f;
+
+	switch (t->def) {
+	case META_PRIMITIVE:
+		if (t->prim == META_BOOL || t->prim == META_STR)
+			return 1;
+		if (t->prim == META_CHAR)
+			return 4;
+		return (size_t)1 << (t->prim >= META_I8 ? t->prim - META_I8 :
+		    t->prim - META_U8);
+	case META_COMPACT:
+	case META_SEQUENCE:
+	case META_BITSEQ:
+		return 1;
+	case META_ARRAY:
+		k = m->types[t->elem].min_size;
+		if (t->len == 0)
+			return 0;
+		if (k == MS_INF)
+			return MS_INF;
+		return k > SIZE_MAX / 4 / t->len ? SIZE_MAX / 4 : k * t->len;
+	case META_TUPLE:
+		for (i = 0; i < t->ntuple; i++)
+			n = ms_add(n, m->types[t->tuple[i]].min_size);
+		return n;
+	case META_COMPOSITE:
+		for (i = 0; i < t->nfields; i++)
+			n = ms_add(n, m->types[t->fields[i].type].min_size);
+		return n;
+	case META_VARIANT:
+		if (t->shape == META_SH_OPTION)
+			return 1;		/* None */
+		best = MS_INF;
+		for (i = 0; i < t->nvariants; i++) {
+			for (k = 0, f = 0; f < t->variants[i].nfields; f++)
+				k = ms_add(k, m->types[
+				    t->variants[i].fields[f].type].min_size);
+			if (k < best)
+				best = k;
+		}
+		return ms_add(1, best);
+	}
+	return 0;
+}
+
+static void
+min_sizes(struct meta *m)
+{
+	uint32_t	 i;
+	size_t		 v;
+	int		 changed, pass;
+
+	for (i = 0; i < m->ntypes; i++)
+		m->types[i].min_size = MS_INF;
+	for (pass = 0, changed = 1; changed && pass < 256; pass++) {
+		changed = 0;
+		for (i = 0; i < m->ntypes; i++) {
+			v = min_size(m, i);
+			if (v < m->types[i].min_size) {
+				m->types[i].min_size = v;
+				changed = 1;
+			}
+		}
+	}
+	for (i = 0; i < m->ntypes; i++)
+		if (m->types[i].min_size == MS_INF)
+			m->types[i].min_size = 0;
+}
+
 static enum meta_shape
 fields_shape(const struct meta_field *f, uint32_t n)
 {
@@ -1211,6 +1305,7 @@ derive(struct meta *m, char *err, size_t errlen)
 			break;
 		}
 	}
+	min_sizes(m);
 	return 0;
 }
 
@@ -1651,8 +1746,8 @@ d_value(struct decoder *d, uint32_t id, cJSON **out)
 			rc = d_int(d, id, t->int_bits, 0, 1, out);
 		break;
 	case META_SEQUENCE:
-		/* elements of at least one byte bound the length */
-		minsize = is_null(d->m, t->elem, 0) ? 0 : 1;
+		/* the elements' least size bounds the length */
+		minsize = d->m->types[t->elem].min_size;
 		if (scale_read_len(d->r, minsize, &n) == -1)
 			rc = RFAIL(d, id);
 		else

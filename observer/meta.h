@@ -46,7 +46,12 @@
  *     this is what its toJSON() uses);
  *   - types polkadot-js decodes with hand-written classes (democracy Vote,
  *     identity Data, BitFlags sets, BTreeMap) follow their SCALE shape:
- *     Vote is its byte, BTreeMap an array of [key, value] pairs.
+ *     Vote is its byte, BTreeMap an array of [key, value] pairs;
+ *   - invalid input polkadot-js lets through is refused, as Rust's codec
+ *     refuses it: bool and Option tags other than 0 and 1, strings that
+ *     are not UTF-8, chars that are not Unicode scalar values, unknown
+ *     enum indexes, values of enums without variants; strings with a NUL
+ *     byte too (a C string cannot hold them).
  * Event fields (the pallet event variant's fields): an object keyed by
  * camelCase name when all fields are named, else an array (empty for no
  * fields), as polkadot-js's GenericEventData.
@@ -147,6 +152,7 @@ struct meta_type {
 	uint32_t		 inner;		/* INNER, OPTION, OPAQUE */
 	unsigned		 int_bits;	/* integers: 8..256; compact's */
 	int			 int_signed;
+	size_t			 min_size;	/* fewest bytes a value takes */
 };
 
 enum meta_storage_kind {

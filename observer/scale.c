@@ -299,9 +299,12 @@ scale_read_len(struct scale_reader *r, size_t minsize, size_t *len)
 		return -1;
 	if (v > UINT32_MAX || (minsize > 0 &&
 	    v > (uint64_t)scale_remaining(r) / minsize)) {
+		size_t left = scale_remaining(r);
+
 		r->off = start;
-		return scale_fail(r, "length %llu exceeds the %zu bytes left",
-		    (unsigned long long)v, scale_remaining(r));
+		return scale_fail(r, "length %llu (of at least %zu byte%s each) "
+		    "exceeds the %zu bytes left", (unsigned long long)v,
+		    minsize, minsize == 1 ? "" : "s", left);
 	}
 	*len = (size_t)v;
 	return 0;

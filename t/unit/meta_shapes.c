@@ -184,6 +184,9 @@ static const struct tcase cases[] = {
 	{ "u64", "0x0000000000001000", "\"4503599627370496\"" },
 	{ "u256", "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
 	    "\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"" },
+	{ "vec_empty_arr", "0x0c", "[[],[],[]]" },
+	{ "vec_u32", "0x0801000000", "!length 2 (of at least 4 bytes each) exceeds the 4 bytes left" },
+	{ "vec_u32", "0x080100000002000000", "[1,2]" },
 	{ "bool", "0x01", "true" },
 	{ "bool", "0x02", "!invalid bool" },
 	{ "compact_u128", "0x33" "ffffffffffffffffffffffffffffffff",
@@ -261,6 +264,13 @@ main(void)
 	scale_put_compact(&w, u16);
 	END();
 	NAME("arr_u16", x);
+	x = begin(NULL, NULL, 0);		/* [u16; 0] */
+	scale_put_u8(&w, 3);
+	scale_put_u32(&w, 0);
+	scale_put_compact(&w, u16);
+	END();
+	NAME("vec_empty_arr", single(2, x));
+	NAME("vec_u32", single(2, u32));
 	{
 		struct fld f[] = { { NULL, u8 }, { NULL, u16 } };
 
