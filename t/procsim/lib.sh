@@ -223,3 +223,21 @@ hex2b64() {
 	python3 -c 'import base64, sys
 print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"
 }
+
+# sg_forge DIR VIA SEALER NET SESSION SIGNID ATTEMPT STAGE VALIDATOR TO...:
+# a SignMessage claiming to be VALIDATOR's, sealed with SEALER's signer key
+# (SEALER.signer), put on VIA's p2p-outbound for the relay to carry
+sg_forge() {
+	_sgd=$1
+	_sgv=$2
+	_sgs=$3
+	shift 3
+	# shellcheck disable=SC2046
+	"$PROCSIM" -q -f "$_sgd/$_sgv/coord.ini" $(_sg_x) -F \
+	    -k "$_sgd/$_sgs/keys/signer.key" -I "$_sgs.signer" "$@"
+}
+
+# sg_reasons DIR NAME: the reasons of NAME's dead letters, one a line
+sg_reasons() {
+	sg_dump "$1" "$2" coordinator_dlq | jq -r '.body.reason'
+}
