@@ -114,17 +114,33 @@ get_enum(struct ctx *c, const cJSON *obj, const char *name,
 	const cJSON	*j;
 	size_t		 i;
 
+	const char	*v_name = NULL;
+	char		 camel[32];
+
 	if ((j = field(c, obj, name)) == NULL)
 		return -1;
-	if (!cJSON_IsString(j))
+	/* A flat enum gives "Bitcoin"; a nested one (Serai | External(...))
+	 * gives {"external": "Bitcoin"} or {"serai": null}. */
+	if (cJSON_IsString(j))
+		v_name = j->valuestring;
+	else if (cJSON_IsObject(j) && cJSON_GetArraySize(j) == 1) {
+		if (strcmp(j->child->string, "external") == 0 &&
+		    cJSON_IsString(j->child))
+			v_name = j->child->valuestring;
+		else if (cJSON_IsNull(j->child))
+			v_name = j->child->string;
+	}
+	if (v_name == NULL)
 		return fail(c, "\"%s\" is not a variant name", name);
 	for (i = (size_t)min; i < n; i++)
-		if (strcmp(j->valuestring, names[i]) == 0) {
+		if (strcmp(v_name, names[i]) == 0 || (!cJSON_IsString(j) &&
+		    strcmp(v_name, meta_camel(names[i], camel,
+		    sizeof(camel))) == 0)) {
 			*v = (uint8_t)i;
 			return 0;
 		}
 	return fail(c, "\"%s\": unknown %s \"%.40s\"", name,
-	    names == networks ? "network" : "coin", j->valuestring);
+	    names == networks ? "network" : "coin", v_name);
 }
 
 static int

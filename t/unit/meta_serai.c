@@ -145,6 +145,24 @@ test_typed(void)
 	ok(serai_event_parse(&evs.ev[0], &ev, err, sizeof(err)) == -1 &&
 	    strstr(err, "unknown network \"Dogecoin\"") != NULL,
 	    "unknown network: %s", err);
+	/* a nested enum's form: {"external": "Monero"}, {"serai": null} */
+	{
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "external", "Monero");
+		cJSON_ReplaceItemInObject(cJSON_GetObjectItem(evs.ev[3].fields,
+		    "set"), "network", o);
+		ok(serai_event_parse(&evs.ev[3], &ev, err, sizeof(err)) == 1 &&
+		    ev.set.network == SERAI_NETWORK_MONERO,
+		    "{\"external\": \"Monero\"} is Monero: %s", err);
+		o = cJSON_CreateObject();
+		cJSON_AddNullToObject(o, "serai");
+		cJSON_ReplaceItemInObject(cJSON_GetObjectItem(evs.ev[3].fields,
+		    "set"), "network", o);
+		ok(serai_event_parse(&evs.ev[3], &ev, err, sizeof(err)) == 1 &&
+		    ev.set.network == SERAI_NETWORK_SERAI,
+		    "{\"serai\": null} is Serai: %s", err);
+	}
 	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(evs.ev[2].fields, "set"),
 	    "session", cJSON_CreateString("4294967296"));
 	ok(serai_event_parse(&evs.ev[2], &ev, err, sizeof(err)) == -1 &&
