@@ -184,13 +184,15 @@ txn_run(struct obs *o, const struct obs_block *b, size_t nb)
 			for (i = 0; i < nb; i++) {
 				scan_advance(&o->scan, &b[i]);
 				o->scan.nblocks++;
-				if (b[i].nev > 0)
+				/* at the tip a line per block with events */
+				if (b[i].nev > 0 && nb == 1)
 					log_info("block %" PRIu64 ": %zu "
 					    "event(s) of interest", b[i].number,
 					    b[i].nev);
 				else
-					log_debug("block %" PRIu64,
-					    b[i].number);
+					log_debug("block %" PRIu64 ": %zu "
+					    "event(s) of interest", b[i].number,
+					    b[i].nev);
 			}
 			sub_release(o, nins);
 			return 0;

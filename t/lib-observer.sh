@@ -1,0 +1,134 @@
+# lib-observer.sh: the observer's tests' helpers (t/t22xx-t29xx).  Source
+# after t/lib.sh, t/lib-kafka.sh and t/lib-coord.sh.
+#
+#   dn_start DIR [devnode args]   a dev node in DIR (random port); sets URL
+#   rpc METHOD [PARAMS_JSON]      call $URL, print the result (jq -c)
+#   obs_conf DIR NAME [LINES]     DIR/coord.ini for validator NAME with keys
+#                                 for observer and obstool, [observation]
+#                                 pointing at $URL, LINES appended to it
+#   obs_start DIR [args]          observer -f DIR/coord.ini against
+#                                 $BOOTSTRAP, readiness in DIR/ready, stderr
+#                                 in DIR/err; sets OBS_PID
+#   obs_stop PID                  SIGTERM and wait; RC is its exit code
+#   obs_dump DIR KEY [args]       obstool dump of topic KEY (JSON Lines)
+#   obs_tool DIR args             obstool with DIR's config and $BOOTSTRAP
+#   blocks FILE                   the BlockUpdate numbers in a dump, in order
+#   events FILE                   the SeraiEvents of a dump, one per line:
+#                                 number index pallet.name fields (sorted)
+#   expected FROM TO [FILTER]     the events dev_expected says blocks FROM..TO
+#                                 hold, filtered (jq) to the default six, in
+#                                 the same form
+#   head_num                      the dev node's head block number
+#   hex2b64 HEX, b64hex B64       bytes in the other notation
+OBSERVER=$TOP/observer/observer
+OBSTOOL=$TOP/observer/obstool
+DEVNODE=$TOP/t/devnode/devnode
+SIX='["ValidatorSets.NewSet","ValidatorSets.KeyGen","ValidatorSets.AcceptedHandover","ValidatorSets.SetRetired","InInstructions.Batch","Coins.BurnWithInstruction"]'
+
+dn_start() {
+	_dd=$1
+	shift
+	mkdir -p "$_dd"
+	rm -f "$_dd/url"
+	"$DEVNODE" -a 127.0.0.1:0 -A "$_dd/url" "$@" >"$_dd/dn.out" \
+	    2>"$_dd/dn.err" </dev/null &
+	echo $! >"$_dd/dn.pid"
+	track_pid $!
+	if ! wait_for 20 test -s "$_dd/url"; then
+		cat "$_dd/dn.err" >&2
+		echo "Bail out! the dev node did not start"
+		exit 1
+	fi
+	URL=$(cat "$_dd/url")
+	export URL
+}
+
+rpc() {
+	curl -s -m 10 -H 'Content-Type: application/json' -d \
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":${2:-[]}}" \
+	    "$URL" | jq -c .result
+}
+
+head_num() {
+	rpc dev_status | jq .head
+}
+
+obs_conf() {
+	_od=$1
+	_on=$2
+	shift 2
+	coord_conf "$_od" "$_on" observer obstool >/dev/null
+	{
+		echo "[observation]"
+		echo "rpc_endpoint = $URL"
+		for _l in "$@"; do
+			echo "$_l"
+		done
+	} >>"$_od/coord.ini"
+}
+
+obs_start() {
+	_od=$1
+	shift
+	rm -f "$_od/ready"
+	"$OBSERVER" -f "$_od/coord.ini" -X "bootstrap.servers=$BOOTSTRAP" \
+	    -d 3 "$@" 3>"$_od/ready" 2>>"$_od/err" </dev/null >/dev/null &
+	OBS_PID=$!
+	track_pid $OBS_PID
+}
+
+obs_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	RC=$?
+}
+
+obs_tool() {
+	_od=$1
+	shift
+	"$OBSTOOL" -f "$_od/coord.ini" -X "bootstrap.servers=$BOOTSTRAP" "$@"
+}
+
+obs_dump() {
+	_od=$1
+	_ok=$2
+	shift 2
+	obs_tool "$_od" -w 60 "$@" dump "$_ok" 2>>"$_od/dump.err"
+}
+
+blocks() {
+	jq -r 'select(.type == "BLOCK_UPDATE") | .body.number // "0"' "$1"
+}
+
+# JSON with sorted keys, so key order never matters
+SORTK='def sk: if type == "object" then to_entries | sort_by(.key) |
+    map(.value |= sk) | from_entries elif type == "array" then map(sk)
+    else . end;'
+
+events() {
+	jq -r "$SORTK"'select(.type == "SERAI_EVENT") | .body |
+	    "\(.block_number // "0") \(.event_index // 0) \(.pallet).\(.name) \(.fields_json | fromjson | sk | tojson)"' \
+	    "$1"
+}
+
+expected() {
+	_from=$1
+	_to=$2
+	_filt=${3:-$SIX}
+	_b=$(jq -nc --argjson a "$_from" --argjson b "$_to" \
+	    '[range($a; $b + 1) | {jsonrpc: "2.0", id: ., method: "dev_expected", params: [.]}]')
+	curl -s -m 60 -H 'Content-Type: application/json' -d "$_b" "$URL" |
+	    jq -r --argjson six "$_filt" "$SORTK"'sort_by(.id) | .[] |
+	    .id as $n | .result[] | select((.pallet + "." + .name) as $k |
+	    $six | index($k) != null or $six == ["*"]) |
+	    "\($n) \(.index) \(.pallet).\(.name) \(.fields | sk | tojson)"'
+}
+
+hex2b64() {
+	printf '%s' "${1#0x}" | tr a-f A-F | basenc --base16 -d | base64 -w0
+}
+
+b64hex() {
+	printf '0x%s' "$(printf '%s' "$1" | base64 -d | basenc --base16 |
+	    tr A-F a-f)"
+}
