@@ -76,7 +76,7 @@ party_form(const struct party_input *in, struct party *p, char *err,
 	uint8_t seed[PARTY_HASHLEN];
 	struct scored *s = NULL;
 	uint64_t total = 0, t;
-	size_t i, k;
+	size_t i, k, n;
 
 	memset(p, 0, sizeof(*p));
 	if (in->n == 0) {
@@ -128,16 +128,18 @@ party_form(const struct party_input *in, struct party *p, char *err,
 		return -1;
 	}
 	party_seed(in, seed);
-	for (i = 0; i < in->n; i++) {
-		crypto_generichash(s[i].score, PARTY_HASHLEN, in->set[i].key,
-		    PARTY_KEYLEN, seed, PARTY_HASHLEN);
-		s[i].pos = i;
-	}
-	qsort(s, in->n, sizeof(*s), scored_cmp);
-	for (k = 0; k < in->n && p->weight < t; k++) {
-		i = s[k].pos;
+	/* Validators of weight 0 are never taken: scoring only the others
+	 * gives the same party (in Serai's sets, few hold key shares). */
+	for (i = 0, n = 0; i < in->n; i++) {
 		if (in->set[i].weight == 0)
 			continue;
+		crypto_generichash(s[n].score, PARTY_HASHLEN, in->set[i].key,
+		    PARTY_KEYLEN, seed, PARTY_HASHLEN);
+		s[n++].pos = i;
+	}
+	qsort(s, n, sizeof(*s), scored_cmp);
+	for (k = 0; k < n && p->weight < t; k++) {
+		i = s[k].pos;
 		p->member[p->n++] = i;
 		p->weight += in->set[i].weight;
 	}

@@ -8,3 +8,8 @@ t/procsim/chainsim: $(chainsim_OBJS)
 p2prelay_OBJS := t/procsim/p2prelay.o
 t/procsim/p2prelay: $(p2prelay_OBJS)
 EXTRA_OBJS += t/procsim/procsim.o $(chainsim_OBJS) $(p2prelay_OBJS)
+# partybench: the party-formation half of t/bench/signer.sh.
+EXTRA_BINS += t/procsim/partybench
+partybench_OBJS := t/procsim/partybench.o signer/party.o
+t/procsim/partybench: $(partybench_OBJS)
+EXTRA_OBJS += t/procsim/partybench.o

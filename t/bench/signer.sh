@@ -1,0 +1,124 @@
+#!/bin/sh
+# signer.sh: the signer's two figures, each against a peer in the same run.
+#
+#   party formation   150 key shares over 1,000 validators (key i =
+#                     BLAKE2b("bench-key" || i), shares dealt to validators
+#                     7s mod 1000): microseconds per formation by
+#                     signer/party.c (t/procsim/partybench) against the
+#                     independent Python implementation (t/vectors/party.py,
+#                     hashlib.blake2b) of the same function; both must form
+#                     the same parties (their sums of party sizes agree)
+#   routing latency   one message processor -> signer -> connector
+#                     (p2prelay) -> signer -> processor, one way: two
+#                     validators in one key-generation party, alice's
+#                     processor simulator sends timed messages one at a
+#                     time, bob's times their arrival (same clock); median
+#                     of BENCH_MSGS (default 50).  Four broker hops, two of
+#                     them through the signers' transactions.  The peer: a
+#                     plain kcat round trip through the same broker (kcat -P
+#                     -> topic -> kcat -C | kcat -P -> topic -> kcat -C),
+#                     two hops, no transactions, median of as many.
+#
+# BENCH_KAFKA=real|mock (default real).  Rows "figure | ours | peer |
+# ratio" (ratio = ours / peer, lower is better for both); JSON objects
+# appended to t/bench/results.json.
+. t/lib.sh
+. t/lib-kafka.sh
+. t/lib-coord.sh
+. t/bench/lib.sh
+. t/procsim/lib.sh
+KIND=${BENCH_KAFKA:-real}
+MSGS=${BENCH_MSGS:-50}
+KAFKA_KINDS=$KIND
+export KAFKA_KINDS
+PARTYBENCH=$TOP/t/procsim/partybench
+[ -x "$PARTYBENCH" ] || { echo "signer.sh: $PARTYBENCH not built" >&2; exit 100; }
+for c in python3 kcat jq; do
+	command -v $c >/dev/null 2>&1 ||
+	    { echo "signer.sh: $c not found (make deps)" >&2; exit 100; }
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END {
+	if (NR == 0) { print "nan"; exit }
+	if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ---------------------------------------------------------------- formation
+set -- $("$PARTYBENCH" 1000 150 2000)
+ours_us=$1
+ours_sum=$2
+set -- $(python3 t/vectors/party.py bench 1000 150 200)
+peer_us=$1
+peer_sum=$2
+# Compare over the same 200 attempts.
+set -- $("$PARTYBENCH" 1000 150 200)
+[ "$2" = "$peer_sum" ] ||
+    { echo "signer.sh: the implementations formed different parties ($2 vs $peer_sum)" >&2; exit 1; }
+diag "party formation: C sum $ours_sum over 2000 attempts, the Python and C sums agree over 200 ($peer_sum)"
+bench_row signer "party formation, 150 key shares over 1000 validators" \
+    "us" "$ours_us" "Python hashlib (t/vectors/party.py)" "$peer_us" lower
+
+# ---------------------------------------------------------------- routing
+kafka_require
+kafka_start "$KIND"
+D=$T/net
+SG_SIGNING="preprocess_timeout = 10m
+share_timeout = 10m"
+sg_net "$D" alice bob
+sg_topics "$D" alice bob
+sg_signer "$D" alice
+sg_signer "$D" bob
+sg_procsim "$D" alice -b "$MSGS"
+sg_procsim "$D" bob -e
+sg_relay "$D" alice bob
+sg_chain "$D" newset 1 1 "$(hex32)" alice bob
+if ! wait_for 300 sh -c "[ \$(grep -c '^rtt_us' '$D/alice/procsim.out') -ge $MSGS ]"; then
+	echo "signer.sh: only $(grep -c '^rtt_us' "$D/alice/procsim.out") of $MSGS messages came back" >&2
+	exit 1
+fi
+# The first message pays for the consumers' first fetches: leave it out.
+ours_ms=$(awk '$1 == "oneway_us" { print $2 / 1000 }' "$D/bob/procsim.out" |
+    tail -n +2 | median)
+rtt_ms=$(awk '$1 == "rtt_us" { print $2 / 1000 }' "$D/alice/procsim.out" |
+    tail -n +2 | median)
+diag "routing: one way median $ours_ms ms, there and back $rtt_ms ms"
+
+# kcat: an echo (ping -> pong) and a timed client, all long-running.
+X="-X fetch.wait.max.ms=20"
+mkfifo "$T/ping.in" "$T/pong.out"
+# shellcheck disable=SC2086
+kcat -C -b "$BOOTSTRAP" -t bench-ping -o end -u -q $X 2>"$T/kc1" |
+    kcat -P -b "$BOOTSTRAP" -t bench-pong -X linger.ms=0 2>"$T/kc2" &
+track_pid $!
+# shellcheck disable=SC2086
+kcat -C -b "$BOOTSTRAP" -t bench-pong -o end -u -q $X >"$T/pong.out" \
+    2>"$T/kc3" &
+track_pid $!
+kcat -P -b "$BOOTSTRAP" -t bench-ping -X linger.ms=0 <"$T/ping.in" \
+    2>"$T/kc4" &
+track_pid $!
+python3 - "$T/ping.in" "$T/pong.out" "$MSGS" >"$T/kcat.lat" <<'PY'
+import os, select, sys, time
+ping = open(sys.argv[1], "w")
+pong = open(sys.argv[2], "r")
+n = int(sys.argv[3])
+time.sleep(3)                   # the consumers' assignment ("-o end")
+for i in range(n + 1):
+    t = time.time_ns()
+    ping.write("%d %d\n" % (i, t))
+    ping.flush()
+    while True:
+        r, _, _ = select.select([pong], [], [], 30)
+        if not r:
+            sys.exit("no echo of %d in 30 s" % i)
+        line = pong.readline()
+        if line.startswith("%d " % i):
+            break
+    if i > 0:
+        print((time.time_ns() - t) / 1e6)
+PY
+[ $? -eq 0 ] || { echo "signer.sh: the kcat round trip failed" >&2; exit 1; }
+peer_ms=$(median <"$T/kcat.lat")
+bench_row signer "routing one way, processor-signer-connector-signer-processor ($KIND broker)" \
+    "ms" "$ours_ms" "kcat round trip, same broker" "$peer_ms" lower
+kafka_stop "$KIND"
+_tap_fail=0
