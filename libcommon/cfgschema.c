@@ -84,6 +84,7 @@ const struct cfg_keydef cfg_keydefs[] = {
 	{ "signing", "state_topic",		CFG_STR,  "signer-state" },
 	{ "signing", "transactional_id",	CFG_STR,  "" },
 	{ "signing", "batch_max",		CFG_INT,  "64" },
+	{ "signing", "static_set",		CFG_BOOL, "no" },
 
 	/* archiver */
 	{ "archive", "backend",			CFG_STR,  "file" },

@@ -107,6 +107,7 @@ load_config(struct signer *g, char *err, size_t errlen)
 	}
 	g->early_window = (size_t)n;
 	g->early_ttl_ms = cfg_ms(cfg, "signing", "early_ttl");
+	g->static_set = cfg_bool(cfg, "signing", "static_set");
 	g->state_topic = cfg_str(cfg, "signing", "state_topic");
 	if (g->state_topic[0] == '\0') {
 		snprintf(err, errlen, "%s: state_topic is empty",

@@ -682,7 +682,7 @@ start_session(struct signer *sg, const struct bus_msg *m, int kind,
 	}
 	set = has_session ? state_set_find(&sg->st, network, session) :
 	    state_set_current(&sg->st, network);
-	if (set == NULL && sg->nval > 0) {
+	if (set == NULL && sg->static_set) {
 		/* Development fallback: the static [validator] list. */
 		if (route_config_set(sg, network, has_session ? session : 0,
 		    block, &set, why, sizeof(why)) == -1)

@@ -39,6 +39,7 @@ struct signer {
 	size_t		 early_window;
 	uint64_t	 early_ttl_ms;
 	const char	*state_topic;
+	int		 static_set;		/* [validator] list as fallback */
 	int		 persist;		/* write the decision log */
 	struct dedupe	*inner;			/* inner intents seen */
 	uint64_t	 next_deadline;

@@ -72,4 +72,37 @@ is "$(jq -r 'select(.body.kind == "SIGN_PROCESSOR") | .body.payload' \
 is "$(jq -r 'select(.body.kind == "SIGN_PROCESSOR") |
     "\(.body.threshold) \(.body.total_weight) \(.body.our_validator)"' \
     "$T/out.jsonl")" "3 3 alice" "stdio: threshold, key shares, who we are"
+
+# The rest of the chain's events: a Batch and a burn of Ether (network 2
+# has no set: no session, and not an error), the key confirmed on chain,
+# the set retired, then a request for it refused.
+{
+	cat "$T/in.jsonl"
+	"$CHAINSIM" -q -f "$D/chain/coord.ini" -o - -J -x 4 batch 1 7 "$B"
+	"$CHAINSIM" -q -f "$D/chain/coord.ini" -o - -J -x 5 burn 1 "$B"
+	"$CHAINSIM" -q -f "$D/chain/coord.ini" -o - -J -x 6 burn 2 "$B"
+	"$CHAINSIM" -q -f "$D/chain/coord.ini" -o - -J -x 7 keygen 1 1 "$B"
+	"$CHAINSIM" -q -f "$D/chain/coord.ini" -o - -J -x 8 retire 1 1 "$B"
+	"$PROCSIM" -q -f "$C" -o - -J -R 1 1 "$(hex32)" "$B"
+} >"$T/in2.jsonl"
+# Without the static fallback: only the chain's sets.
+sed 's/^static_set = yes$/static_set = no/' "$C" >"$T/nostatic.ini"
+"$SIGNER" -q -f "$T/nostatic.ini" -i - -o - -J <"$T/in2.jsonl" \
+    >"$T/out2.jsonl" 2>"$T/err2"
+ok $? "stdio: the signer ran to the end of its longer input"
+is "$(jq -r 'select(.type == "PARTY_FORMED") | .body.kind' \
+    "$T/out2.jsonl" | tr '\n' ' ')" \
+    "SIGN_KEY_GEN SIGN_PROCESSOR SIGN_BATCH SIGN_BURN " \
+    "stdio: parties for the Batch and the Bitcoin burn"
+is "$(jq -r 'select(.body.kind == "SIGN_BATCH") | .body.sign_id' \
+    "$T/out2.jsonl")" "$(hex2b64 "$(sg_signid batch 1 7)")" \
+    "stdio: the Batch's sign id, computed independently"
+is "$(jq -r 'select(.type == "SIGN_COMPLETED") |
+    "\(.body.kind) \(.body.validator)"' "$T/out2.jsonl")" \
+    "SIGN_KEY_GEN chain" "stdio: KeyGen on chain completes the key generation"
+is "$(jq -r 'select(.type == "DEAD_LETTER") | .body.reason' \
+    "$T/out2.jsonl" | sed -E 's/^session [0-9a-f]+( \([a-z]+\))?: //' |
+    tr '\n' ';')" \
+    "no current validator set of network 2;set 1/1 is retired;" \
+    "stdio: dead letters: the burn on a network without a set, then the request for the retired set"
 done_testing

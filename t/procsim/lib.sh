@@ -10,7 +10,9 @@
 #                          $SG_WEIGHT_NAME), every other validator's
 #                          services in [trust], and DIR/chain/coord.ini for
 #                          chainsim ("chain.observer", trusted by all).
-#                          Extra [signing] lines: $SG_SIGNING.
+#                          Extra [signing] lines: $SG_SIGNING; static_set =
+#                          $SG_STATIC (default yes: the [validator] list is
+#                          the set when the chain has not said).
 #   sg_topics DIR NAME...  create each validator's topics (1 partition)
 #   sg_signer DIR NAME     start NAME's signer; waits for its readiness;
 #                          pid in DIR/NAME/signer.pid, log DIR/NAME/signer.log
@@ -64,6 +66,7 @@ coordinator_dlq = dlq-$_sgn
 coordinator_state = state-$_sgn
 [signing]
 state_topic = signer-state-$_sgn
+static_set = ${SG_STATIC:-yes}
 ${SG_SIGNING:-}
 EOC
 	done
