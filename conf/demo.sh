@@ -90,15 +90,21 @@ for p in $progs; do
 		cmd="$TOP/$p/$p -f $D/coord.ini"
 		;;
 	esac
+	# The tail writes its JSON Lines straight to our stdout.
+	log=prefix
+	[ "$p" = busprobe ] && log=inherit
 	cat >>"$D/demo.run" <<EOR
 
 [$p]
 command = $cmd
 after = devbroker$(have t/devnode/devnode && echo ", devnode")
-log = prefix
+log = $log
 EOR
 done
 
 echo "demo: services:$progs (state in $D)" >&2
 echo "demo: ^C to stop" >&2
-exec "$TOP/supervisor/supervisor" -f "$D/coord.ini" -r "$D/run" "$D/demo.run"
+# In the terminal's foreground (fgrun), so that ^C reaches the supervisor
+# and not make: make would die of the SIGINT and report an interrupt.
+exec "$TOP/t/fgrun/fgrun" "$TOP/supervisor/supervisor" -f "$D/coord.ini" \
+    -r "$D/run" "$D/demo.run"
