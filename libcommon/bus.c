@@ -815,6 +815,154 @@ bus_txn_abort(struct bus *b, char *err, size_t errlen)
 	return rewind_consumer(b, err, errlen);
 }
 
+/* ------------------------------------------------------------ replay */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
+    void *arg, int timeout_ms, char *err, size_t errlen)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	rd_kafka_conf_t *conf;
+	rd_kafka_message_t *rkm;
+	rd_kafka_topic_t *rkt = NULL;
+	rd_kafka_resp_err_t kerr;
+	rd_kafka_t *rk;
+	struct bus_msg m;
+	struct bus b;
+	uint64_t deadline = mono_ms() + timeout_ms;
+	int64_t lo, hi;
+	char ebuf[512], gid[300];
+	int i, npart = 0, ndone = 0, rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	b.app = app;
+	b.opts.app = app;
+	b.opts.from_start = 1;
+	snprintf(gid, sizeof(gid), "%s.replay", app_service_id(app));
+	b.opts.group = gid;
+	if ((conf = kconf_new(&b, 1, 0, err, errlen)) == NULL)
+		return -1;
+	/* assign(): never a group's offsets, never a commit. */
+	if (kconf_set(conf, "enable.auto.commit", "false", "replay", err,
+	    errlen) == -1 || kconf_set(conf, "enable.partition.eof", "true",
+	    "replay", err, errlen) == -1) {
+		rd_kafka_conf_destroy(conf);
+		return -1;
+	}
+	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, ebuf, sizeof(ebuf))) ==
+	    NULL) {
+		rd_kafka_conf_destroy(conf);
+		snprintf(err, errlen, "kafka consumer: %s", ebuf);
+		return -1;
+	}
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	for (;;) {
+		kerr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+		if (kerr == 0 && md->topic_cnt == 1 &&
+		    md->topics[0].err == 0 && md->topics[0].partition_cnt > 0)
+			break;
+		if (kerr == 0 && md->topic_cnt == 1 &&
+		    md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+			rc = 0;		/* no topic: nothing to replay */
+			goto out;
+		}
+		if (md != NULL)
+			rd_kafka_metadata_destroy(md);
+		md = NULL;
+		if (mono_ms() >= deadline) {
+			snprintf(err, errlen, "%s: no metadata: %s", topic,
+			    rd_kafka_err2str(kerr));
+			goto out;
+		}
+		poll(NULL, 0, 100);
+	}
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (i = 0; i < md->topics[0].partition_cnt; i++) {
+		kerr = rd_kafka_query_watermark_offsets(rk, topic,
+		    md->topics[0].partitions[i].id, &lo, &hi, 10000);
+		if (kerr != 0) {
+			snprintf(err, errlen, "%s[%d]: watermarks: %s", topic,
+			    md->topics[0].partitions[i].id,
+			    rd_kafka_err2str(kerr));
+			goto out;
+		}
+		if (hi > lo) {
+			rd_kafka_topic_partition_list_add(parts, topic,
+			    md->topics[0].partitions[i].id)->offset =
+			    RD_KAFKA_OFFSET_BEGINNING;
+			npart++;
+		}
+	}
+	if (npart == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((kerr = rd_kafka_assign(rk, parts)) != 0) {
+		snprintf(err, errlen, "%s: assign: %s", topic,
+		    rd_kafka_err2str(kerr));
+		goto out;
+	}
+	/* Each partition is done at its end (read_committed: its last
+	 * stable offset) as of when we got there. */
+	while (ndone < npart) {
+		if (mono_ms() >= deadline) {
+			snprintf(err, errlen, "%s: not read to its end in %d ms",
+			    topic, timeout_ms);
+			goto out;
+		}
+		if ((rkm = rd_kafka_consumer_poll(rk, 100)) == NULL)
+			continue;
+		if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			ndone++;
+			rd_kafka_message_destroy(rkm);
+			continue;
+		}
+		if (rkm->err != 0) {
+			snprintf(err, errlen, "%s: %s", topic,
+			    rd_kafka_message_errstr(rkm));
+			rd_kafka_message_destroy(rkm);
+			goto out;
+		}
+		memset(&m, 0, sizeof(m));
+		m.topic = topic;
+		m.partition = rkm->partition;
+		m.offset = rkm->offset;
+		m.key = rkm->key;
+		m.keylen = rkm->key_len;
+		m.val = rkm->payload;
+		m.len = rkm->len;
+		m.ts_ms = rd_kafka_message_timestamp(rkm, NULL);
+		i = fn(arg, &m);
+		rd_kafka_message_destroy(rkm);
+		if (i != 0) {
+			snprintf(err, errlen, "%s: replay stopped at [%d]@%lld",
+			    topic, m.partition, (long long)m.offset);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (parts != NULL)
+		rd_kafka_topic_partition_list_destroy(parts);
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	if (rkt != NULL)
+		rd_kafka_topic_destroy(rkt);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return rc;
+}
+
 /* ------------------------------------------------------------ admin */
 
 int

@@ -113,6 +113,17 @@ int		 bus_txn_commit(struct bus *, char *, size_t);
  * aborted input is consumed again. */
 int		 bus_txn_abort(struct bus *, char *, size_t);
 
+/*
+ * Read a topic from its beginning to its end as of now (read_committed:
+ * up to the last stable offsets), calling fn for each record, to rebuild
+ * state from a log (the observer's cursor, the signer's decisions).  No
+ * group offsets are used or committed.  fn returns nonzero to stop (an
+ * error).  A topic that does not exist is empty.
+ */
+typedef int	 bus_replay_fn(void *, const struct bus_msg *);
+int		 bus_replay(const struct app *, const char *, bus_replay_fn *,
+		    void *, int, char *, size_t);
+
 /* Create the suite's topics if missing (dev setups); errors are logged. */
 int		 bus_create_topics(struct bus *, int, char *, size_t);
 

@@ -81,6 +81,17 @@ for kind in $(kafka_kinds); do
 	    " 3 aborted 2 committed " \
 	    "$kind: the aborted records were written (read_uncommitted)"
 
+	# Replay (state rebuilt from a log): the topic from start to end.
+	check "$kind" "$(probe -t coordinator_state replay 2>>"$T/e1" |
+	    jq -r .body.text | tr '\n' ' ')" "committed committed " \
+	    "replay reads a log to its end, committed records only" "$nofilter"
+	is "$(probe -t signing replay 2>>"$T/e1" | jq -r .body.seq |
+	    tr '\n' ' ')" "1 2 3 " "$kind: replay of signing: 1 2 3"
+	is "$(probe -t chain_observation replay 2>>"$T/e1" | wc -l |
+	    tr -d ' ')" 3 "$kind: replay ignores group offsets (all 3 again)"
+	is "$(probe -t signer_nothing replay 2>&1 | grep -c fatal)" 1 \
+	    "$kind: replay of an unknown topic key: refused"
+
 	# Duplicates by intent are dropped (same text and seq, same intent).
 	probe -T p2p_inbound send 3 dup 2>>"$T/e1"
 	probe -T p2p_inbound send 3 dup 2>>"$T/e1"

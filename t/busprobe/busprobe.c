@@ -6,6 +6,7 @@
  *	busprobe [options] relay		re-sign and forward (a filter)
  *	busprobe [options] txn N		send N in one transaction
  *	busprobe [options] topics		create the suite's topics
+ *	busprobe [options] replay		read -t from start to end (JSON)
  *
  *	-t KEY	topic to consume (a [topics] key; default signing)
  *	-T KEY	topic to produce to (default signing)
@@ -44,6 +45,7 @@ static void	 hold_forever(void);
 static int	 topic_of(const char *);
 static int	 do_send(struct svc *, int, long long, const char *);
 static int	 do_recv(struct svc *, int);
+static int	 replay_one(void *, const struct bus_msg *);
 
 static int
 opt(struct app *app, int ch, const char *arg)
@@ -219,12 +221,29 @@ do_recv(struct svc *s, int relay)
 	return 0;
 }
 
+static int
+replay_one(void *arg, const struct bus_msg *m)
+{
+	char err[256], *line;
+
+	(void)arg;
+	if ((line = env_json_line(m->val, m->len, m->topic, err,
+	    sizeof(err))) == NULL) {
+		printf("{\"raw\":%zu}\n", m->len);
+		return 0;
+	}
+	fputs(line, stdout);
+	free(line);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct app_spec spec = {
 		.prog = "busprobe",
-		.operands = "send N [TEXT] | recv | relay | txn N | topics",
+		.operands = "send N [TEXT] | recv | relay | txn N | topics | "
+		    "replay",
 		.opts = "t:T:g:c:w:HSAU",
 		.opt = opt,
 	};
@@ -246,6 +265,17 @@ main(int argc, char **argv)
 	if (app.argc < 1)
 		app_usage();
 	cmd = app.argv[0];
+	if (strcmp(cmd, "replay") == 0) {
+		struct app *ap = &app;
+
+		(void)topic_of(in_key);		/* exits on an unknown key */
+		if (bus_replay(ap, cfg_str(app.cfg, "topics", in_key),
+		    replay_one, NULL, (int)wait_s * 1000, err,
+		    sizeof(err)) == -1)
+			fatalx(EX_TEMP, "replay: %s", err);
+		app_free(&app);
+		return 0;
+	}
 	memset(&bo, 0, sizeof(bo));
 	bo.group = group;
 	bo.from_start = 1;
