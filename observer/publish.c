@@ -373,8 +373,16 @@ cursor_read(const struct app *app, const struct svc *svc,
 	}
 	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
 	for (i = 0; i < md->topics[0].partition_cnt; i++) {
-		kerr = rd_kafka_query_watermark_offsets(rk, topic,
-		    md->topics[0].partitions[i].id, &lo, &hi, 10000);
+		/* a new topic's leader may not be known yet: retry */
+		while ((kerr = rd_kafka_query_watermark_offsets(rk, topic,
+		    md->topics[0].partitions[i].id, &lo, &hi, 10000)) !=
+		    RD_KAFKA_RESP_ERR_NO_ERROR && obs_mono_ms() < deadline &&
+		    !obs_cancelled(NULL)) {
+			log_info("%s[%d]: watermarks: %s (again)", topic,
+			    md->topics[0].partitions[i].id,
+			    rd_kafka_err2str(kerr));
+			nanosleep(&ts, NULL);
+		}
 		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			snprintf(err, errlen, "%s[%d]: watermarks: %s", topic,
 			    md->topics[0].partitions[i].id,

@@ -4,14 +4,17 @@
 #   dn_start DIR [devnode args]   a dev node in DIR (random port); sets URL
 #   rpc METHOD [PARAMS_JSON]      call $URL, print the result (jq -c)
 #   obs_conf DIR NAME [LINES]     DIR/coord.ini for validator NAME with keys
-#                                 for observer and obstool, [observation]
+#                                 for observer, obstool and busprobe,
+#                                 [observation]
 #                                 pointing at $URL, LINES appended to it
 #   obs_start DIR [args]          observer -f DIR/coord.ini against
 #                                 $BOOTSTRAP, readiness in DIR/ready, stderr
-#                                 in DIR/err; sets OBS_PID
+#                                 in DIR/err (the status file of an earlier
+#                                 run removed); sets OBS_PID
 #   obs_stop PID                  SIGTERM and wait; RC is its exit code
 #   obs_dump DIR KEY [args]       obstool dump of topic KEY (JSON Lines)
 #   obs_tool DIR args             obstool with DIR's config and $BOOTSTRAP
+#   obs_topics DIR                create the topics (real broker only)
 #   blocks FILE                   the BlockUpdate numbers in a dump, in order
 #   events FILE                   the SeraiEvents of a dump, one per line:
 #                                 number index pallet.name fields (sorted)
@@ -57,7 +60,7 @@ obs_conf() {
 	_od=$1
 	_on=$2
 	shift 2
-	coord_conf "$_od" "$_on" observer obstool >/dev/null
+	coord_conf "$_od" "$_on" observer obstool busprobe >/dev/null
 	{
 		echo "[observation]"
 		echo "rpc_endpoint = $URL"
@@ -70,7 +73,7 @@ obs_conf() {
 obs_start() {
 	_od=$1
 	shift
-	rm -f "$_od/ready"
+	rm -f "$_od/ready" "$_od/run/observer.status"
 	"$OBSERVER" -f "$_od/coord.ini" -X "bootstrap.servers=$BOOTSTRAP" \
 	    -d 3 "$@" 3>"$_od/ready" 2>>"$_od/err" </dev/null >/dev/null &
 	OBS_PID=$!
@@ -79,8 +82,22 @@ obs_start() {
 
 obs_stop() {
 	kill -TERM "$1" 2>/dev/null
+	# gone, or a zombie waiting for our wait
+	if ! wait_for 15 sh -c "! kill -0 $1 || ps -o stat= -p $1 |
+	    grep -q Z"; then
+		diag "observer $1 still running 15 s after SIGTERM: SIGKILL"
+		kill -KILL "$1" 2>/dev/null
+	fi
 	wait "$1" 2>/dev/null
 	RC=$?
+}
+
+# The suite's topics, as a deployment creates them (the dev broker creates
+# them on first use and never answers CreateTopics).
+obs_topics() {
+	[ "$kind" = mock ] && return 0
+	"$BUSPROBE" -f "$1/coord.ini" -X "bootstrap.servers=$BOOTSTRAP" \
+	    topics 2>>"$1/topics.err"
 }
 
 obs_tool() {
