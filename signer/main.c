@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cfg.h"
 #include "envelope.h"
 #include "log.h"
+#include "proto/common.pb-c.h"
 #include "sig.h"
 #include "signer.h"
 #include "statelog.h"
@@ -37,6 +40,7 @@ static int	 load_trust(struct signer *, char *, size_t);
 static void	 status(struct signer *);
 static void	 run(struct signer *);
 static void	 gauges(struct signer *);
+static int	 probe_send(struct signer *, uint8_t *, char *, size_t);
 
 static const struct app_spec spec = {
 	.prog = "signer",
@@ -367,6 +371,28 @@ gauges(struct signer *g)
 	    (double)g->st.nearly);
 }
 
+/*
+ * Readiness needs the consumer's assignment, which the bus does not show:
+ * a probe (a TestMessage to ourselves on signing, which processors ignore)
+ * coming back proves it, and that what was there before it is handled.
+ */
+static int
+probe_send(struct signer *g, uint8_t *intent, char *err, size_t errlen)
+{
+	Coord__TestMessage tm = COORD__TEST_MESSAGE__INIT;
+	uint8_t nonce[16];
+	struct env_intent in;
+
+	randombytes_buf(nonce, sizeof(nonce));
+	env_intent_init(&in, COORD__MSG_TYPE__TEST_MESSAGE);
+	env_intent_str(&in, "signer readiness probe");
+	env_intent_add(&in, nonce, sizeof(nonce));
+	env_intent_final(&in, intent);
+	tm.text = (char *)"signer readiness probe";
+	return svc_send(&g->svc, TOPIC_SIGNING, COORD__MSG_TYPE__TEST_MESSAGE,
+	    intent, g->svc.id, &tm.base, err, errlen);
+}
+
 static void
 run(struct signer *g)
 {
@@ -375,8 +401,9 @@ run(struct signer *g)
 	Coord__Envelope *e;
 	uint64_t now;
 	long long batch = cfg_int(g->app.cfg, "signing", "batch_max");
+	uint8_t probe[ENV_INTENTLEN];
 	char err[1024];
-	int r, timeout, ready = 0, eof = 0;
+	int r, timeout, ready = 0, probing = 0, eof = 0;
 	long long n;
 
 	while (!sig_term && !eof) {
@@ -386,10 +413,16 @@ run(struct signer *g)
 			timeout = 0;
 		else if (g->next_deadline - now < 1000)
 			timeout = (int)(g->next_deadline - now);
-		if (!ready)
+		if (!ready && !probing)
 			timeout = 0;
 		if (bus_txn_begin(b, err, sizeof(err)) == -1)
 			fatalx(EX_TEMP, "%s", err);
+		if (!ready && !probing && bus_is_kafka_in(b) &&
+		    bus_is_kafka_out(b)) {
+			if (probe_send(g, probe, err, sizeof(err)) == -1)
+				fatalx(EX_TEMP, "%s", err);
+			probing = 1;
+		}
 		for (n = 0; n < batch; n++) {
 			r = svc_recv(&g->svc, &m, &e, n == 0 ? timeout : 0,
 			    err, sizeof(err));
@@ -401,7 +434,11 @@ run(struct signer *g)
 				eof = 1;
 				break;
 			}
-			if (route_message(g, &m, e, err, sizeof(err)) == -1)
+			if (probing && e->type == COORD__MSG_TYPE__TEST_MESSAGE &&
+			    memcmp(e->intent.data, probe, ENV_INTENTLEN) == 0)
+				probing = 0;	/* assigned, caught up */
+			else if (route_message(g, &m, e, err,
+			    sizeof(err)) == -1)
 				fatalx(EX_TEMP, "%s", err);
 			svc_done(&g->svc, &m, e);
 			env_free(e);
@@ -413,7 +450,7 @@ run(struct signer *g)
 			fatalx(EX_TEMP, "%s: exiting; a restart resumes from "
 			    "the last committed transaction", err);
 		gauges(g);
-		if (!ready) {
+		if (!ready && !probing) {
 			log_info("ready: %zu set(s), %zu session(s), %zu early "
 			    "message(s) from the log", g->st.nset, g->st.nsess,
 			    g->st.nearly);

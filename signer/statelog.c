@@ -20,6 +20,7 @@ static int		 conf_set(rd_kafka_conf_t *, const char *,
 static uint64_t		 now_ms(void);
 static void		 klog(const rd_kafka_t *, int, const char *,
 			    const char *);
+static int		 auto_create(const struct app *, const char *);
 
 /* Errors as warnings; the rest (CONFWARN for -X consumer properties on a
  * producer, ...) only with -v. */
@@ -149,9 +150,9 @@ statelog_create(const struct app *app, const char *topic, char *err,
 	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
 	/* Short: librdkafka's mock cluster never answers CreateTopics (the
 	 * first write creates the topic there). */
-	ev = rd_kafka_queue_poll(q, 3000);
+	ev = rd_kafka_queue_poll(q, 2000);
 	if (ev == NULL) {
-		snprintf(err, errlen, "create topic %s: no answer in 3 s",
+		snprintf(err, errlen, "create topic %s: no answer in 2 s",
 		    topic);
 		rc = -1;
 	} else if (rd_kafka_event_error(ev) != 0) {
@@ -177,6 +178,44 @@ statelog_create(const struct app *app, const char *topic, char *err,
 		rd_kafka_event_destroy(ev);
 	rd_kafka_queue_destroy(q);
 	rd_kafka_NewTopic_destroy(nt);
+	rd_kafka_destroy(rk);
+	if (rc == -1 && auto_create(app, topic) == 0) {
+		/* The first decision must not wait for the topic. */
+		log_warnx("%s; the broker created it on demand instead (not "
+		    "compacted)", err);
+		rc = 0;
+	}
+	return rc;
+}
+
+/* A producer's metadata request makes the broker create a missing topic
+ * (auto.create.topics.enable, and librdkafka's mock cluster). */
+static int
+auto_create(const struct app *app, const char *topic)
+{
+	const struct rd_kafka_metadata *md;
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	rd_kafka_topic_t *rkt;
+	rd_kafka_t *rk;
+	char err[256];
+	int tries, rc = -1;
+
+	if ((rk = client_new(app, RD_KAFKA_PRODUCER, err, sizeof(err))) ==
+	    NULL)
+		return -1;
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	for (tries = 0; tries < 100 && rc == -1; tries++) {
+		md = NULL;
+		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0 &&
+		    md->topic_cnt == 1 && md->topics[0].err == 0 &&
+		    md->topics[0].partition_cnt > 0)
+			rc = 0;
+		else
+			nanosleep(&ts, NULL);
+		if (md != NULL)
+			rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
 	rd_kafka_destroy(rk);
 	return rc;
 }

@@ -20,6 +20,8 @@ share_timeout = 60s"
 in_list() { case ",$2," in *",$1,"*) return 0 ;; esac; return 1; }
 lines() { grep -c "$1" "$2" 2>/dev/null || true; }
 
+in_log() { sg_status "$D" alice | grep -q "^session $1 .*member=yes"; }
+
 restart_alice() {
 	kill -KILL "$(cat "$D/alice/signer.pid")"
 	wait "$(cat "$D/alice/signer.pid")" 2>/dev/null
@@ -76,6 +78,10 @@ for kind in $(kafka_kinds); do
 	wait $rq
 	wait_for 30 grep -q "^formed $s attempt=0" "$D/alice/procsim.out"
 	ok $? "$kind: alice's processor was told of the party"
+	# The dev broker shows records of a transaction before it commits:
+	# there, also wait until the decision is in alice's log.
+	wait_for 30 in_log "$ID"
+	ok $? "$kind: alice's decision log has the session"
 	restart_alice
 	ok $? "$kind: alice's signer killed and restarted"
 	like "$(grep 'ready:' "$D/alice/signer.log" | tail -n 1)" \
