@@ -362,11 +362,11 @@ void
 route_after_rebuild(struct signer *sg)
 {
 	struct ssess *s = NULL;
-	size_t i, cur = 0;
+	size_t i, j, cur = 0;
 
 	for (i = 0; i < sg->st.nset; i++) {
 		sg->st.set[i]->our = -1;
-		for (size_t j = 0; j < sg->st.set[i]->n; j++)
+		for (j = 0; j < sg->st.set[i]->n; j++)
 			if (memcmp(sg->st.set[i]->v[j].key, sg->our_key,
 			    PARTY_KEYLEN) == 0)
 				sg->st.set[i]->our = (long)j;
@@ -1250,11 +1250,13 @@ peer_sign(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 			return reject(sg, m, "SignMessage %s: sender %s is not "
 			    "in the party of attempt %u", hid, sm->validator,
 			    sm->attempt);
-		if (sm->attempt > s->attempt)
-			return early_add(sg, m, iintent, sm, err, errlen);
-		if (done)		/* a late result is still a result */
+		/* A member's result completes the session, whatever
+		 * attempt we are at: late or early, it is a result. */
+		if (done)
 			return complete(sg, s, sm->validator, sm->attempt,
 			    &sm->payload, err, errlen);
+		if (sm->attempt > s->attempt)
+			return early_add(sg, m, iintent, sm, err, errlen);
 		return reject(sg, m, "SignMessage %s from %s: stale attempt %u "
 		    "(current %u)", hid, sm->validator, sm->attempt,
 		    s->attempt);
@@ -1357,7 +1359,7 @@ catch_up(struct signer *sg, struct ssess *s, char *err, size_t errlen)
 	struct party p;
 	uint64_t w;
 	uint32_t best = s->attempt, a;
-	size_t i, j;
+	size_t i, j, k;
 	long pos;
 	char hid[17], why[256];
 	int dup;
@@ -1389,7 +1391,7 @@ catch_up(struct signer *sg, struct ssess *s, char *err, size_t errlen)
 				continue;
 			/* Count each member once. */
 			dup = 0;
-			for (size_t k = 0; k < j; k++)
+			for (k = 0; k < j; k++)
 				if (sg->st.early[k].attempt == a &&
 				    memcmp(sg->st.early[k].sign_id, s->sign_id,
 				    PARTY_HASHLEN) == 0 &&
