@@ -70,8 +70,23 @@ static int	 parts_parse(const cJSON *, struct obs_event *, char *,
 static int	 fetch(struct scan *, struct obs_block *, size_t, int,
 		    size_t *, char *, size_t);
 static void	 short_hash(const uint8_t *, char *);
+static int	 rpc_fail(const struct rpc_error *, const char *, char *,
+		    size_t);
 
 /* ------------------------------------------------------------ helpers */
+
+/* "what: node error CODE: message" or "what: message"; the SCAN_ code. */
+static int
+rpc_fail(const struct rpc_error *e, const char *what, char *err,
+    size_t errlen)
+{
+	if (e->kind == RPC_ERR_SERVER)
+		snprintf(err, errlen, "%s: node error %ld: %s", what, e->code,
+		    e->msg);
+	else
+		snprintf(err, errlen, "%s: %s", what, e->msg);
+	return e->kind == RPC_ERR_CANCELLED ? SCAN_STOP : SCAN_RETRY;
+}
 
 static void
 short_hash(const uint8_t *h, char *out)
@@ -245,10 +260,8 @@ breq_run(struct scan *s, struct breq *b, const char *what, char *err,
 {
 	struct rpc_error e;
 
-	if (rpc_batch(s->rpc, b->r, b->n, &e) == -1) {
-		snprintf(err, errlen, "%s: %s", what, e.msg);
-		return e.kind == RPC_ERR_CANCELLED ? SCAN_STOP : SCAN_RETRY;
-	}
+	if (rpc_batch(s->rpc, b->r, b->n, &e) == -1)
+		return rpc_fail(&e, what, err, errlen);
 	return SCAN_OK;
 }
 
@@ -256,16 +269,13 @@ static int
 call_result(struct scan *s, struct rpc_req *r, const char *what, char *err,
     size_t errlen)
 {
+	char w[128];
+
 	(void)s;
 	if (r->error.kind == RPC_ERR_NONE)
 		return SCAN_OK;
-	if (r->error.kind == RPC_ERR_SERVER)
-		snprintf(err, errlen, "%s: %s: node error %ld: %s", what,
-		    r->method, r->error.code, r->error.msg);
-	else
-		snprintf(err, errlen, "%s: %s: %s", what, r->method,
-		    r->error.msg);
-	return r->error.kind == RPC_ERR_CANCELLED ? SCAN_STOP : SCAN_RETRY;
+	snprintf(w, sizeof(w), "%s: %s", what, r->method);
+	return rpc_fail(&r->error, w, err, errlen);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -343,13 +353,13 @@ get_version(struct scan *s, const uint8_t *hash, uint32_t *spec, char *err,
 {
 	struct rpc_error	 e;
 	cJSON			*v;
-	char			 sh[16];
+	char			 sh[16], what[64];
 
 	short_hash(hash, sh);
 	v = rpc_call(s->rpc, "state_getRuntimeVersion", params_hash(hash), &e);
 	if (v == NULL) {
-		snprintf(err, errlen, "runtime version at %s: %s", sh, e.msg);
-		return e.kind == RPC_ERR_CANCELLED ? SCAN_STOP : SCAN_RETRY;
+		snprintf(what, sizeof(what), "runtime version at %s", sh);
+		return rpc_fail(&e, what, err, errlen);
 	}
 	if (version_of(v, spec) == -1) {
 		snprintf(err, errlen, "runtime version at %s: no specVersion "
@@ -383,8 +393,8 @@ meta_get(struct scan *s, uint32_t spec, const uint8_t *hash, int *rc,
 	short_hash(hash, sh);
 	v = rpc_call(s->rpc, "state_getMetadata", params_hash(hash), &e);
 	if (v == NULL) {
-		snprintf(err, errlen, "metadata at %s: %s", sh, e.msg);
-		*rc = e.kind == RPC_ERR_CANCELLED ? SCAN_STOP : SCAN_RETRY;
+		snprintf(merr, sizeof(merr), "metadata at %s", sh);
+		*rc = rpc_fail(&e, merr, err, errlen);
 		return NULL;
 	}
 	if (json_bytes(v, &blob, &len) == -1 || len == 0) {
@@ -440,10 +450,11 @@ scan_start(struct scan *s, char *err, size_t errlen)
 		at = s->next > 0 ? s->next - 1 : 0;
 		v = rpc_call(s->rpc, "chain_getBlockHash", params_num(at), &e);
 		if (v == NULL) {
-			snprintf(err, errlen, "hash of block %" PRIu64 ": %s",
-			    at, e.msg);
-			return e.kind == RPC_ERR_CANCELLED ? SCAN_STOP :
-			    SCAN_RETRY;
+			char what[64];
+
+			snprintf(what, sizeof(what), "hash of block %" PRIu64,
+			    at);
+			return rpc_fail(&e, what, err, errlen);
 		}
 		if (json_hash(v, s->last_hash) == -1) {
 			snprintf(err, errlen, "hash of block %" PRIu64 ": %s",
@@ -511,11 +522,9 @@ scan_poll(struct scan *s, int *moved, char *err, size_t errlen)
 	} else {
 		h = rpc_call(s->rpc, "chain_getHeader", params_hash(fh), &e);
 		if (h == NULL) {
-			snprintf(err, errlen, "header of the finalized head: %s",
-			    e.msg);
 			pace_failed(&s->pace, t0);
-			return e.kind == RPC_ERR_CANCELLED ? SCAN_STOP :
-			    SCAN_RETRY;
+			return rpc_fail(&e, "header of the finalized head", err,
+			    errlen);
 		}
 		rc = json_hexnum(cJSON_GetObjectItemCaseSensitive(h, "number"),
 		    &num);
