@@ -483,6 +483,7 @@ scan_poll(struct scan *s, int *moved, char *err, size_t errlen)
 {
 	struct breq	 b;
 	struct rpc_error e;
+	struct obs_block hb;
 	cJSON		*h;
 	uint8_t		 fh[32], nh[32];
 	uint64_t	 t0, t1, num, old = s->fin_num;
@@ -526,12 +527,22 @@ scan_poll(struct scan *s, int *moved, char *err, size_t errlen)
 			return rpc_fail(&e, "header of the finalized head", err,
 			    errlen);
 		}
+		/* whole, and hashing to the head's hash */
+		memset(&hb, 0, sizeof(hb));
+		memcpy(hb.hash, fh, 32);
 		rc = json_hexnum(cJSON_GetObjectItemCaseSensitive(h, "number"),
 		    &num);
+		if (rc == 0)
+			rc = header_check(h, num, NULL, &hb, err, errlen);
+		else
+			snprintf(err, errlen, "malformed header");
 		cJSON_Delete(h);
-		if (rc == -1) {
-			snprintf(err, errlen, "header of the finalized head: "
-			    "no number");
+		if (rc != 0) {
+			char	hold[512];
+
+			snprintf(hold, sizeof(hold), "%s", err);
+			snprintf(err, errlen, "header of the finalized head: %s",
+			    hold);
 			pace_failed(&s->pace, t0);
 			return SCAN_RETRY;
 		}
@@ -573,8 +584,9 @@ scan_halt(struct scan *s, const char *why)
 	    now - s->halt_logged >= 60000) {
 		log_errorx("HALTED at block %" PRIu64 ": %s; nothing past "
 		    "block %" PRIu64 " is published until the node serves a "
-		    "block that extends it (checked every polling interval)",
-		    s->next, why, s->next > 0 ? s->next - 1 : 0);
+		    "block %" PRIu64 " that checks out (tried again every "
+		    "polling interval)", s->next, why, s->next > 0 ?
+		    s->next - 1 : 0, s->next);
 		s->halt_logged = now;
 	}
 	s->halted = 1;
@@ -589,8 +601,8 @@ scan_advance(struct scan *s, const struct obs_block *b)
 	s->have_last = 1;
 	s->spec = b->spec;
 	if (s->halted) {
-		log_info("block %" PRIu64 " extends the chain again: scanning "
-		    "resumes", b->number);
+		log_info("block %" PRIu64 " checks out: scanning resumes",
+		    b->number);
 		s->halted = 0;
 		s->halt_reason[0] = '\0';
 	}
