@@ -31,11 +31,11 @@ bad() {
 bad "[observation]
 rpc_endpiont = http://x" 0 'unknown key "rpc_endpiont" in \[observation\]: "rpc_endpiont = http://x"'
 bad "[nosuch]
-a = b" 0 "unknown section \[nosuch\]"
+a = b" 1 "unknown section \[nosuch\]"
 bad "[general]
 heartbeat_interval = soon" 0 'heartbeat_interval: not a duration'
 bad "[validator]
-weight = 1" 0 'section \[validator\] needs a name'
+weight = 1" 1 'section \[validator\] needs a name'
 bad "[kafka]
 no.such.property = 1" 0 '\[kafka\] no.such.property: No such configuration property'
 bad "[kafka]
