@@ -706,11 +706,9 @@ bus_txn_begin(struct bus *b, char *err, size_t errlen)
 		return 0;	/* stdio output: nothing to do */
 	if ((kerr = rd_kafka_begin_transaction(b->prod)) != NULL)
 		return txn_error(b, kerr, "begin transaction", err, errlen);
+	/* Offsets noted since the last commit or abort (dead letters
+	 * handled inside svc_recv) go with this transaction. */
 	b->in_txn = 1;
-	if (b->txn_offsets->cnt > 0) {
-		rd_kafka_topic_partition_list_destroy(b->txn_offsets);
-		b->txn_offsets = rd_kafka_topic_partition_list_new(8);
-	}
 	return 0;
 }
 
