@@ -226,6 +226,7 @@ reader(const struct app *app)
 		fatalx(EX_PERM, "%s: %s", k, kerr);			\
 } while (0)
 	SET("bootstrap.servers", "127.0.0.1:9092");
+	SET("fetch.wait.max.ms", "10");		/* a quick end, quick news */
 	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL)
 		for (i = 0; i < s->nkv; i++)
 			SET(s->kv[i].key, s->kv[i].val);

@@ -1,0 +1,116 @@
+#!/bin/sh
+# t2250: instructions on p2p-inbound, bare or relayed by the connector
+# (P2pReceived), go to the node with author_submitExtrinsic and their
+# outcome is published (InstructionResult on serai-observation); one the
+# node refuses is a dead letter carrying the node's error plus a failed
+# result; the node's transient errors are retried; a duplicate is dropped.
+# Both Kafka kinds.
+. t/lib.sh
+. t/lib-kafka.sh
+. t/lib-coord.sh
+. t/lib-observer.sh
+need_cmd jq "reads the published JSON"
+need_cmd curl "talks to the dev node"
+need_cmd b2sum "BLAKE2b of the extrinsics"
+need_cmd basenc "hex to bytes"
+[ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
+kafka_require
+
+b2() { printf '%s' "${1#0x}" | tr a-f A-F | basenc --base16 -d |
+    b2sum -l 256 | cut -d' ' -f1; }
+results() {
+	obs_dump "$D" serai_observation >"$D/so.jsonl"
+	jq -r 'select(.type == "INSTRUCTION_RESULT") | .body |
+	    "\(.ok // false) \(.code // 0) \(.tx_hash // "-") \(.error // "")"' \
+	    "$D/so.jsonl" | while read -r okv code h rest; do
+		[ "$h" != - ] && h=$(b64hex "$h" | sed 's/^0x//')
+		echo "$okv $code $h $rest"
+	done
+}
+nresults() { results | wc -l; }
+# handled OK FAILED: the status file's counters say so
+handled() {
+	wait_for 30 grep -q "^instructions queued=0 ok=$1 failed=$2 " \
+	    "$D/run/observer.status"
+}
+
+XT1=0x0c040200				# unsigned, pallet 2, call 0
+XT2=0x0c040300
+ZSIG=$(printf "%0128d" 0)			# an all-zero signature
+XT_BADSIG=0x95018400$(printf '11%.0s' $(seq 32))01${ZSIG}0200
+XT_BADFMT=0x00				# no body at all
+
+for kind in $(kafka_kinds); do
+	kafka_start "$kind"
+	D=$T/$kind
+	dn_start "$D/dn" -i 0 -n 3
+	obs_conf "$D" alice "polling_interval = 60s"	# no poll eats the errors
+	obs_topics "$D"
+	case $kind in mock) sess=4000 ;; *) sess=6000 ;; esac
+	obs_start "$D" -X session.timeout.ms=$sess -X heartbeat.interval.ms=500
+	wait_for 30 test -s "$D/ready"
+	ok $? "$kind: ready"
+
+	obs_tool "$D" -x one instr $XT1 2>>"$D/tool.err"
+	wait_for 30 sh -c "[ \$(curl -s -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"dev_status\"}' $URL | jq .result.pending) -eq 1 ]"
+	ok $? "$kind: a bare Instruction reaches the node's pool"
+	handled 1 0
+	is "$(results | head -1)" "true 0 $(b2 $XT1) " \
+	    "$kind: InstructionResult ok, with the extrinsic's hash"
+
+	obs_tool "$D" -r -x two instr $XT2 2>>"$D/tool.err"
+	wait_for 30 sh -c "[ \$(curl -s -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"dev_status\"}' $URL | jq .result.pending) -eq 2 ]"
+	ok $? "$kind: one relayed by the connector (P2pReceived) too"
+	handled 2 0
+	is "$(results | sed -n 2p)" "true 0 $(b2 $XT2) " \
+	    "$kind: ... and its result"
+
+	# the node refuses these: dead letters and failed results
+	obs_tool "$D" -x three instr $XT_BADSIG 2>>"$D/tool.err"
+	obs_tool "$D" -r -x four instr $XT_BADFMT 2>>"$D/tool.err"
+	handled 2 2
+	ok $? "$kind: the node refused two"
+	is "$(results | sed -n 3p | cut -d' ' -f1-2)" "false 1010" \
+	    "$kind: a bad signature: not ok, code 1010"
+	like "$(results | sed -n 3p)" "Invalid Transaction" \
+	    "$kind: ... with the node's message"
+	is "$(results | sed -n 4p | cut -d' ' -f1-2)" "false 1001" \
+	    "$kind: a malformed extrinsic: not ok, code 1001"
+	obs_dump "$D" coordinator_dlq >"$D/dlq.jsonl"
+	like "$(jq -r 'select(.type == "DEAD_LETTER") | .body.reason' \
+	    "$D/dlq.jsonl" | grep 1010)" \
+	    "the node refused the instruction from alice.obstool: error 1010: Invalid Transaction" \
+	    "$kind: a dead letter with the node's error (1010)"
+	like "$(jq -r 'select(.type == "DEAD_LETTER") | .body.reason' \
+	    "$D/dlq.jsonl" | grep 1001)" \
+	    "the node refused the instruction from alice: error 1001: Extrinsic has invalid format" \
+	    "$kind: ... and for the malformed one (1001), relayed from alice"
+	is "$(jq -r 'select(.type == "DEAD_LETTER") | .body.topic' \
+	    "$D/dlq.jsonl" | sort -u)" "p2p-inbound" \
+	    "$kind: the dead letters carry the p2p-inbound records"
+
+	# transient errors: retried until the node takes it
+	rpc dev_fault '["error=2"]' >/dev/null
+	obs_tool "$D" -x five instr 0x0c040400 2>>"$D/tool.err"
+	handled 3 2
+	is "$(results | sed -n 5p)" "true 0 $(b2 0x0c040400) " \
+	    "$kind: after two node errors, submitted"
+	like "$(cat "$D/err")" "instruction from alice.obstool: node error: Internal error .*attempt 1; again in" \
+	    "$kind: the transient errors were logged and retried"
+
+	# the same instruction again: a duplicate, dropped
+	obs_tool "$D" -x one instr $XT1 2>>"$D/tool.err"
+	obs_tool "$D" -x six instr 0x0c040100 2>>"$D/tool.err"
+	handled 4 2
+	is "$(results | sed -n 6p)" "true 0 $(b2 0x0c040100) " \
+	    "$kind: a duplicate is dropped, the next one handled"
+	is "$(nresults)" 6 "$kind: six results for six instructions"
+	like "$("$OBSERVER" -f "$D/coord.ini" -s | grep ^instructions)" \
+	    "queued=0 ok=4 failed=2 retries=2 " "$kind: -s counts them"
+	kill -0 "$OBS_PID"
+	ok $? "$kind: no crash"
+	obs_stop "$OBS_PID"
+	is "$RC" 0 "$kind: SIGTERM: exit 0"
+	kafka_stop "$kind"
+done
+done_testing
