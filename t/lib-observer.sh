@@ -4,8 +4,8 @@
 #   dn_start DIR [devnode args]   a dev node in DIR (random port); sets URL
 #   rpc METHOD [PARAMS_JSON]      call $URL, print the result (jq -c)
 #   obs_conf DIR NAME [LINES]     DIR/coord.ini for validator NAME with keys
-#                                 for observer, obstool and busprobe,
-#                                 [observation]
+#                                 for observer, obstool, busprobe and
+#                                 $OBS_PROGS, [observation]
 #                                 pointing at $URL, LINES appended to it
 #   obs_start DIR [args]          observer -f DIR/coord.ini against
 #                                 $BOOTSTRAP, readiness in DIR/ready, stderr
@@ -60,7 +60,8 @@ obs_conf() {
 	_od=$1
 	_on=$2
 	shift 2
-	coord_conf "$_od" "$_on" observer obstool busprobe >/dev/null
+	coord_conf "$_od" "$_on" observer obstool busprobe ${OBS_PROGS:-} \
+	    >/dev/null
 	{
 		echo "[observation]"
 		echo "rpc_endpoint = $URL"
