@@ -334,6 +334,10 @@ scan_step(struct obs *o, struct obs_block *blocks, uint64_t now)
 	if (now < s->retry_at)
 		return SCAN_OK;
 	if (s->have_fin && s->next <= s->fin_num) {
+		if (o->cu_t0 == 0 && s->fin_num > s->next) {
+			o->cu_t0 = now;
+			o->cu_from = s->next;
+		}
 		rc = scan_fetch(s, blocks, s->batch, &n, err, sizeof(err));
 		if (n > 0) {
 			if (txn_run(o, blocks, n) == -1) {
@@ -348,6 +352,17 @@ scan_step(struct obs *o, struct obs_block *blocks, uint64_t now)
 			if (s->next <= s->fin_num && s->nblocks % 5000 < n)
 				log_info("catching up: block %" PRIu64 " of %"
 				    PRIu64, s->next, s->fin_num);
+			if (o->cu_t0 != 0 && s->next > s->fin_num) {
+				uint64_t t = obs_mono_ms(), ms = t - o->cu_t0;
+
+				log_info("caught up at block %" PRIu64 ": %"
+				    PRIu64 " blocks in %" PRIu64 " ms (%.0f "
+				    "blocks/s), %" PRIu64 " ms after start",
+				    s->next - 1, s->next - o->cu_from, ms,
+				    ms > 0 ? (double)(s->next - o->cu_from) *
+				    1000 / (double)ms : 0, t - o->t_start);
+				o->cu_t0 = 0;
+			}
 			break;
 		case SCAN_STOP:
 			return SCAN_STOP;
@@ -424,6 +439,7 @@ main(int argc, char **argv)
 	int			 perm, eof = 0, ready = 0, rc;
 	struct ins		*head;
 
+	o->t_start = obs_mono_ms();
 	app_init(&o->app, &spec, argc, argv);
 	if (status_mode)
 		status_print(&o->app);

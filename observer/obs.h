@@ -307,6 +307,8 @@ struct obs {
 	size_t		 ndone, done_cap;
 	unsigned long	 n_txn, n_txn_failed, n_published;
 	uint64_t	 started_ms;
+	uint64_t	 t_start;	/* monotonic, at exec */
+	uint64_t	 cu_t0, cu_from;	/* a catch-up under way */
 	int		 txn_failures;
 };
 
