@@ -49,7 +49,7 @@ static void	 restore_cursor(struct obs *);
 static int	 start_scan(struct obs *);
 static int	 txn_run(struct obs *, const struct obs_block *, size_t);
 static void	 done_flush(struct obs *);
-static void	 bus_intake(struct obs *, int *);
+static void	 bus_intake(struct obs *);
 static int	 scan_step(struct obs *, struct obs_block *, uint64_t);
 static void	 kafka_fatal(struct obs *, const char *)
 		    __attribute__((noreturn));
@@ -284,8 +284,10 @@ start_scan(struct obs *o)
 
 /* Records from the bus: heartbeats now, p2p-inbound into the queue. */
 static void
-bus_intake(struct obs *o, int *eof)
+bus_intake(struct obs *o)
 {
+	int *eof = &o->eof;
+
 	Coord__Envelope	*e;
 	struct bus_msg	 m;
 	char		 err[1024];
@@ -414,7 +416,7 @@ wait_events(struct obs *o, uint64_t until)
 		t = 100;	/* bus_serve at least every 100 ms */
 	pfd[n].fd = sig_fd();
 	pfd[n++].events = POLLIN;
-	if (o->consume && (fd = bus_fd(o->svc.bus)) >= 0) {
+	if (o->consume && !o->eof && (fd = bus_fd(o->svc.bus)) >= 0) {
 		pfd[n].fd = fd;
 		pfd[n++].events = POLLIN;
 	}
@@ -436,7 +438,7 @@ main(int argc, char **argv)
 	char			 err[1024];
 	uint64_t		 now, until, w, next_status = 0;
 	size_t			 nready;
-	int			 perm, eof = 0, ready = 0, rc;
+	int			 perm, ready = 0, rc;
 	struct ins		*head;
 
 	o->t_start = obs_mono_ms();
@@ -489,7 +491,7 @@ main(int argc, char **argv)
 
 	while (!sig_term) {
 		if (o->consume)
-			bus_intake(o, &eof);
+			bus_intake(o);
 		now = obs_mono_ms();
 		if (scan_step(o, blocks, now) == SCAN_STOP)
 			break;

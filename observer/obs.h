@@ -300,6 +300,7 @@ struct obs {
 	struct svc	 svc;
 	int		 kafka_out;	/* transactions and the cursor */
 	int		 consume;	/* p2p-inbound and chain-health */
+	int		 eof;		/* the stdio input ended */
 	struct scan	 scan;
 	struct submitter sub;
 	struct health	 health;

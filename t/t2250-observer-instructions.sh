@@ -113,4 +113,34 @@ for kind in $(kafka_kinds); do
 	is "$RC" 0 "$kind: SIGTERM: exit 0"
 	kafka_stop "$kind"
 done
+
+# Streams: instructions read from a file (-i), results on stdout (-o -).
+D=$T/stream
+dn_start "$D/dn" -i 0 -n 2
+obs_conf "$D" bob "polling_interval = 100ms"
+"$OBSTOOL" -f "$D/coord.ini" -o "$D/in.jsonl" -J -x s1 instr 0x0c040200 \
+    2>>"$D/tool.err"
+"$OBSTOOL" -f "$D/coord.ini" -o "$D/in.jsonl" -J -r -x s2 instr 0x00 \
+    2>>"$D/tool.err"
+is "$(jq -r .type "$D/in.jsonl" | tr '\n' ' ')" "INSTRUCTION P2P_RECEIVED " \
+    "stream: obstool wrote two envelopes"
+"$OBSERVER" -f "$D/coord.ini" -i "$D/in.jsonl" -o - -J >"$D/out.jsonl" \
+    2>"$D/err" </dev/null &
+pid=$!
+track_pid $pid
+wait_for 20 sh -c "[ \$(grep -c INSTRUCTION_RESULT '$D/out.jsonl') -ge 2 ]"
+ok $? "stream: both results on stdout"
+is "$(jq -r 'select(.type == "INSTRUCTION_RESULT") | "\(.body.ok // false)"' \
+    "$D/out.jsonl" | tr '\n' ' ')" "true false " "stream: ok, then refused"
+grep -q "input ended; scanning goes on" "$D/err"
+ok $? "stream: the end of the input is noted"
+# idle after the input ended: no busy loop (CPU time over 2 s: a
+# measurement interval, not a wait for a condition)
+t0=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+sleep 2
+t1=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
+[ $((t1 - t0)) -lt 50 ]
+ok $? "stream: idle at the end of its input ($((t1 - t0)) ticks in 2 s)"
+obs_stop $pid
+is "$RC" 0 "stream: SIGTERM: exit 0"
 done_testing
