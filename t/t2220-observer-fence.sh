@@ -49,7 +49,7 @@ for kind in $(kafka_kinds); do
 	    grep -q Z"
 	stopped=$?
 	[ $stopped = 0 ] || kill -KILL "$pid1"
-	wait "$pid1"
+	wait "$pid1" 2>/dev/null
 	rc=$?
 	check "$kind" "$stopped" 0 "the first observer stops once fenced" \
 	    "$nofence"
