@@ -90,6 +90,8 @@ struct pace {
 	uint64_t	 p_num;
 	uint64_t	 last_miss;	/* last poll that saw nothing new */
 	double		 err_avg;	/* |production - expected|, ms */
+	double		 dense_avg;	/* polls a block's dense phase takes */
+	unsigned	 cycle_dense;	/* ... this block's so far */
 	uint64_t	 guard;		/* start polling this long before */
 	uint64_t	 next_at;	/* next poll (monotonic ms) */
 	unsigned long	 polls;

@@ -12,7 +12,10 @@
  * (at most a block's worth, plus two, are kept) and each poll spends one,
  * so over any stretch adaptive polling makes no more requests than fixed
  * polling would, however wrong its guesses.  Dense polling spends what
- * the quiet part of the block time saved.
+ * the quiet part of the block time saved.  Half of what dense polling
+ * does not need goes to background polls spread over the quiet part, so
+ * a block that comes early (a chain that is not as regular as it looked,
+ * blocks made on demand) is still seen soon.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +31,8 @@ static double	 capacity(const struct pace *);
 static void	 refill(struct pace *, uint64_t);
 static uint64_t	 budget(const struct pace *);
 static uint64_t	 period(const struct pace *);
+static uint64_t	 background(const struct pace *);
+static uint64_t	 sooner(uint64_t, uint64_t);
 
 void
 pace_init(struct pace *p, uint64_t interval, int adaptive, uint64_t now)
@@ -73,6 +78,25 @@ budget(const struct pace *p)
 	uint64_t b = period(p) / p->interval;
 
 	return b > 0 ? b : 1;
+}
+
+/* The period of background polls in the quiet part (0: none). */
+static uint64_t
+background(const struct pace *p)
+{
+	uint64_t	 T = period(p);
+	double		 b = (double)budget(p), r;
+
+	r = p->dense_avg > 0 ? p->dense_avg : 3;
+	if (T == 0 || b <= r + 1)
+		return 0;
+	return (uint64_t)(2.0 * (double)T / (b - r));
+}
+
+static uint64_t
+sooner(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
 }
 
 static double
@@ -155,10 +179,15 @@ pace_polled(struct pace *p, uint64_t t0, uint64_t t1, uint64_t newest,
 		}
 		expect = p->p_est + T;
 		if (t1 + p->guard < expect) {
-			/* early (a poll for another reason): wait */
+			/* the quiet part: the next background poll, or the
+			 * start of dense polling */
 			p->next_at = expect - p->guard;
+			if (background(p) > 0)
+				p->next_at = sooner(p->next_at, t1 +
+				    background(p));
 			return;
 		}
+		p->cycle_dense++;
 		if (t1 > expect + T) {
 			/* far late: the chain stalls; poll as a fixed
 			 * poller until a block shows up */
@@ -177,6 +206,12 @@ pace_polled(struct pace *p, uint64_t t0, uint64_t t1, uint64_t newest,
 	}
 
 	p->hits++;
+	if (T > 0 && p->p_est != 0 && t0 + p->guard >= p->p_est + T)
+		p->cycle_dense++;	/* this one was dense too */
+	if (nnew == 1 && p->cycle_dense > 0)
+		p->dense_avg = p->dense_avg > 0 ? p->dense_avg * 0.75 +
+		    (double)p->cycle_dense * 0.25 : (double)p->cycle_dense;
+	p->cycle_dense = 0;
 	/* The block came after the last miss and before this answer. */
 	lo = p->last_miss > p->p_est && p->last_miss < t1 ? p->last_miss : 0;
 	/* known within a quarter block, or (block time not known yet)
@@ -224,6 +259,8 @@ pace_polled(struct pace *p, uint64_t t0, uint64_t t1, uint64_t newest,
 		return;
 	}
 	p->next_at = prod + T > p->guard ? prod + T - p->guard : t1;
+	if (background(p) > 0)
+		p->next_at = sooner(p->next_at, t1 + background(p));
 	if (p->next_at < t1)
 		p->next_at = t1;
 }

@@ -82,6 +82,43 @@ run(struct sim *s, int adaptive, uint64_t duration)
 	}
 }
 
+/* Blocks at random moments 300..3000 ms apart; each poll's answer also
+ * carries Timestamp.Now deltas of 6000 ms (as the dev node's -i 0). */
+static void
+run_irregular(struct sim *s, int adaptive)
+{
+	struct pace	 p;
+	uint64_t	 now = 1000, prod[512], seen = 0, head, nprod = 0;
+	uint64_t	 t = 1000, i, w;
+
+	for (i = 0; i < 512 && t < 1000 + 300000; i++) {
+		t += 300 + xr() % 2700;
+		prod[i] = t;
+		nprod++;
+	}
+	pace_init(&p, s->interval, adaptive, now);
+	s->polls = s->blocks = 0;
+	s->nlat = 0;
+	while (now < 1000 + 300000) {
+		w = pace_wait(&p, now);
+		now += w;
+		for (head = 0, i = 0; i < nprod; i++)
+			if (prod[i] <= now + s->rtt / 2)
+				head = i + 1;
+		pace_polled(&p, now, now + s->rtt, head, head > seen ?
+		    head - seen : 0);
+		for (i = seen; i < head; i++) {
+			pace_timestamp(&p, i, 6000 * (i + 1));
+			if (s->nlat < 4096)
+				s->lat[s->nlat++] = now + s->rtt - prod[i];
+		}
+		s->polls++;
+		s->blocks += head - seen;
+		seen = head;
+		now += s->rtt;
+	}
+}
+
 static uint64_t
 p50(struct sim *s)
 {
@@ -96,7 +133,7 @@ main(void)
 	uint64_t	 fixed_polls, fixed_p50, dur = 600000;
 	struct pace	 p;
 
-	plan(12);
+	plan(14);
 	memset(&s, 0, sizeof(s));
 	s.T = 6000;
 	s.jitter = 20;
@@ -145,6 +182,28 @@ main(void)
 	    (unsigned long long)fixed_polls);
 	ok(p50(&s) < 100, "1 s blocks, 250 ms: p50 %llu ms < 100",
 	    (unsigned long long)p50(&s));
+
+	/* blocks on demand, irregular, timestamps claiming 6 s: background
+	 * polls keep the latency near fixed polling's */
+	{
+		uint64_t fp50;
+
+		memset(&s, 0, sizeof(s));
+		s.interval = 100;
+		s.rtt = 2;
+		run_irregular(&s, 0);
+		fixed_polls = s.polls;
+		fp50 = p50(&s);
+		run_irregular(&s, 1);
+		diag("irregular: fixed %llu polls p50 %llu ms; adaptive %llu "
+		    "polls p50 %llu ms", (unsigned long long)fixed_polls,
+		    (unsigned long long)fp50, (unsigned long long)s.polls,
+		    (unsigned long long)p50(&s));
+		ok(s.polls <= fixed_polls + 2, "irregular: no more polls");
+		ok(p50(&s) <= 4 * fp50 + 100, "irregular: p50 %llu ms, near "
+		    "fixed polling's %llu", (unsigned long long)p50(&s),
+		    (unsigned long long)fp50);
+	}
 
 	/* the block time is learned */
 	pace_init(&p, 500, 1, 0);
