@@ -678,13 +678,16 @@ acks_flush(struct connector *c)
 		    err, c->nacks);
 	for (i = 0; i < c->nacks; i++) {
 		a = &c->acks[i];
+		/* Produced: never produce it again, even if the connection
+		 * it came on was replaced and the peer sends it anew. */
+		if (ok)
+			(void)dedupe_check(c->seen, a->intent);
 		if (a->peer == NULL || a->peer->conn != a->conn)
 			continue;	/* gone: the peer will send it again */
 		if (!ok) {
 			conn_close(a->conn, "could not produce to p2p-inbound");
 			continue;
 		}
-		(void)dedupe_check(c->seen, a->intent);
 		conn_ack(a->conn, a->sid, a->intent);
 	}
 	c->nacks = 0;
@@ -768,10 +771,11 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 	struct pack *a;
 	uint8_t	 rintent[ENV_INTENTLEN];
 	char	 err[256];
+	size_t	 i;
+	int	 dup_pending;
 
 	if ((p = peer_by_id(c, &conn->remote)) == NULL)
 		return;
-	p->n_recv++;
 	c->n_in++;
 	/* Verify before producing: a peer may only relay envelopes signed
 	 * by services we trust, with the intent the frame claims. */
@@ -790,6 +794,16 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 		conn_ack(conn, sid, intent);
 		return;
 	}
+	/* The same message on two connections (a simultaneous dial) within
+	 * one flush: produce it once, ack it on both. */
+	for (i = 0; i < c->nacks; i++)
+		if (memcmp(c->acks[i].intent, intent, ENV_INTENTLEN) == 0) {
+			c->n_dup++;
+			break;
+		}
+	dup_pending = i < c->nacks;
+	if (!dup_pending)
+		p->n_recv++;	/* messages, not frames: duplicates aside */
 	pr.validator = p->name;
 	pr.peer_id = p->idstr;
 	pr.envelope.data = (uint8_t *)(uintptr_t)data;
@@ -799,8 +813,9 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 	env_intent_str(&in, p->name);
 	env_intent_add(&in, data, len);
 	env_intent_final(&in, rintent);
-	if (svc_send(&c->svc, TOPIC_P2P_INBOUND, COORD__MSG_TYPE__P2P_RECEIVED,
-	    rintent, "", &pr.base, err, sizeof(err)) == -1) {
+	if (!dup_pending && svc_send(&c->svc, TOPIC_P2P_INBOUND,
+	    COORD__MSG_TYPE__P2P_RECEIVED, rintent, "", &pr.base, err,
+	    sizeof(err)) == -1) {
 		log_warnx("validator %s: p2p-inbound: %s", p->name, err);
 		conn_close(conn, "could not produce to p2p-inbound");
 		return;
