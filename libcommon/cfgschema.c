@@ -50,7 +50,7 @@ const struct cfg_keydef cfg_keydefs[] = {
 	{ "observation", "polling_interval",	CFG_DUR,  "6s" },
 	{ "observation", "rpc_timeout",		CFG_DUR,  "10s" },
 	{ "observation", "adaptive",		CFG_BOOL, "yes" },
-	{ "observation", "batch_blocks",	CFG_INT,  "64" },
+	{ "observation", "batch_blocks",	CFG_INT,  "256" },
 	{ "observation", "start_block",		CFG_INT,  "0" },
 	{ "observation", "events",		CFG_LIST,
 	    "ValidatorSets.NewSet, ValidatorSets.KeyGen, "
