@@ -396,6 +396,25 @@ scan_step(struct obs *o, struct obs_block *blocks, uint64_t now)
 		return SCAN_OK;
 	}
 	s->backoff = 0;
+	/* the finalized block we published last, replaced: finality broken */
+	if (moved && s->have_last && s->fin_num + 1 == s->next) {
+		if (memcmp(s->fin_hash, s->last_hash, 32) != 0) {
+			char a[67], b[67];
+
+			scale_hex(s->last_hash, 32, a);
+			scale_hex(s->fin_hash, 32, b);
+			snprintf(err, sizeof(err), "finalized block %" PRIu64
+			    " was %s when published, the node now says %s",
+			    s->fin_num, a, b);
+			scan_halt(s, err);
+		} else if (s->halted) {
+			log_info("block %" PRIu64 " as published is the "
+			    "node's finalized block again: scanning resumes",
+			    s->fin_num);
+			s->halted = 0;
+			s->halt_reason[0] = '\0';
+		}
+	}
 	if (moved && s->fin_num + 1 < s->next)
 		log_warnx("the node's finalized head %" PRIu64 " is behind our "
 		    "cursor (next block %" PRIu64 "): a different chain, or "

@@ -63,9 +63,11 @@ run "$D"
 wait_for 20 sh -c "[ \$(grep -c '\"BLOCK_UPDATE\"' '$D/out.jsonl') -ge 11 ]"
 ok $? "reorg: blocks 0..10 published"
 rpc dev_fault '["reorg"]' >/dev/null
+wait_for 20 grep -q "HALTED at block 11: finalized block 10 was 0x[0-9a-f]* when published, the node now says 0x" "$D/err"
+ok $? "reorg: the replaced head halts the scan at once"
 rpc dev_produce '[1]' >/dev/null
 wait_for 20 grep -q "HALTED at block 11: parent mismatch" "$D/err"
-ok $? "reorg: the block after the replaced head halts the scan"
+ok $? "reorg: the block after it does not extend what was published"
 is "$(nblocks "$D")" 11 "reorg: nothing past block 10"
 obs_stop $OBS_PID
 
