@@ -70,6 +70,8 @@ static int	 parts_parse(const cJSON *, struct obs_event *, char *,
 static int	 fetch(struct scan *, struct obs_block *, size_t, int,
 		    size_t *, char *, size_t);
 static void	 short_hash(const uint8_t *, char *);
+static void	 filter_check(const struct scan *, const struct meta *,
+		    uint32_t);
 static int	 rpc_fail(const struct rpc_error *, const char *, char *,
 		    size_t);
 
@@ -432,8 +434,44 @@ meta_get(struct scan *s, uint32_t spec, const uint8_t *hash, int *rc,
 	log_info("runtime %" PRIu32 ": metadata V%" PRIu32 " read at %s "
 	    "(%" PRIu32 " types, %" PRIu32 " pallets)", spec, m.version, sh,
 	    m.ntypes, m.npallets);
+	filter_check(s, &slot->m, spec);
 	*rc = SCAN_OK;
 	return slot;
+}
+
+/* Say which configured events this runtime does not have (a typo?). */
+static void
+filter_check(const struct scan *s, const struct meta *m, uint32_t spec)
+{
+	const struct meta_pallet	*p;
+	const struct meta_type		*t;
+	const char			*n, *dot;
+	char				 pallet[128];
+	size_t				 i, k;
+	int				 found;
+
+	for (i = 0; i < s->filter.n; i++) {
+		n = s->filter.names[i];
+		if ((dot = strchr(n, '.')) == NULL ||
+		    (size_t)(dot - n) >= sizeof(pallet))
+			continue;
+		memcpy(pallet, n, (size_t)(dot - n));
+		pallet[dot - n] = '\0';
+		found = 0;
+		if ((p = meta_pallet(m, pallet)) != NULL && p->has_event) {
+			if (strcmp(dot + 1, "*") == 0)
+				found = 1;
+			else if ((t = meta_type(m, p->event)) != NULL &&
+			    t->def == META_VARIANT)
+				for (k = 0; k < t->nvariants; k++)
+					if (strcmp(t->variants[k].name,
+					    dot + 1) == 0)
+						found = 1;
+		}
+		if (!found)
+			log_warnx("events: runtime %" PRIu32 " has no event %s "
+			    "(none will be published for it)", spec, n);
+	}
 }
 
 int

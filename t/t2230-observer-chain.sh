@@ -99,6 +99,8 @@ for mv in 14 15; do
 	    "V$mv upgrade: noticed in block 50"
 	like "$(cat "$D/err")" "runtime 2: metadata V$mv read" \
 	    "V$mv upgrade: the new metadata read"
+	like "$(cat "$D/err")" "events: runtime 1 has no event ValidatorSets.Slashed" \
+	    "V$mv upgrade: an event the old runtime lacks is pointed out"
 	is "$(jq -r 'select(.type == "BLOCK_UPDATE") |
 	    "\(.body.number // 0):\(.body.spec_version)"' "$D/out.jsonl" |
 	    sed -n '50p;51p;52p' | tr '\n' ' ')" "49:1 50:2 51:2 " \
