@@ -282,45 +282,83 @@ start_scan(struct obs *o)
 	}
 }
 
-/* Records from the bus: heartbeats now, p2p-inbound into the queue. */
+/*
+ * Records from the bus: heartbeats now, p2p-inbound into the queue.  Not
+ * svc_recv: it stores the offset of a record it rejects at once, which
+ * would let a transaction commit p2p-inbound past an instruction still
+ * queued.  The same checks here (size, signature, trust, duplicates,
+ * dead letters), but a rejected p2p-inbound record joins the queue, done,
+ * and its offset is stored in its turn.
+ */
 static void
 bus_intake(struct obs *o)
 {
-	int *eof = &o->eof;
-
+	struct svc	*sv = &o->svc;
 	Coord__Envelope	*e;
 	struct bus_msg	 m;
-	char		 err[1024];
-	int		 r, k;
+	const char	*p2p = bus_topic(sv->bus, TOPIC_P2P_INBOUND);
+	char		 err[1024], reason[512];
+	int		 r, k, inbound;
 
-	for (k = 0; k < 256 && !*eof; k++) {
+	for (k = 0; k < 256 && !o->eof; k++) {
 		if (o->sub.n >= SUB_MAX_QUEUE)
 			break;		/* the node is slow: hold intake */
-		r = svc_recv(&o->svc, &m, &e, 0, err, sizeof(err));
+		r = bus_poll(sv->bus, &m, 0, err, sizeof(err));
 		if (r == 0)
 			break;
 		if (r == -1) {
-			if (bus_eof(o->svc.bus)) {
+			if (bus_eof(sv->bus)) {
 				log_info("input ended; scanning goes on");
-				*eof = 1;
+				o->eof = 1;
 				break;
 			}
 			kafka_fatal(o, err);
 		}
-		switch (e->type) {
-		case COORD__MSG_TYPE__HEARTBEAT:
-			health_heartbeat(&o->health, e,
-			    strcmp(e->from, o->svc.id) == 0);
-			/* FALLTHROUGH */
-		case COORD__MSG_TYPE__HEALTH_REPORT:
-			obs_note_done(o, &m);
+		sv->n_in++;
+		inbound = m.offset >= 0 && m.topic != NULL &&
+		    strcmp(m.topic, p2p) == 0;
+		e = NULL;
+		if (m.error != NULL)
+			svc_dlq(sv, &m, m.error);
+		else if (m.len > sv->max_size) {
+			snprintf(reason, sizeof(reason), "record of %zu bytes "
+			    "exceeds max_message_size %zu", m.len,
+			    sv->max_size);
+			svc_dlq(sv, &m, reason);
+		} else if ((e = env_open(m.val, m.len, &sv->trust, reason,
+		    sizeof(reason))) == NULL)
+			svc_dlq(sv, &m, reason);
+		else if (e->type == COORD__MSG_TYPE__DEAD_LETTER) {
+			env_free(e);	/* passed along a pipe: not ours */
+			e = NULL;
+		} else if (dedupe_check(sv->seen, e->intent.data)) {
+			sv->n_dup++;
+			log_debug("duplicate %s from %s dropped",
+			    env_type_name(e->type) ? env_type_name(e->type) :
+			    "?", e->from);
 			env_free(e);
-			bus_release(o->svc.bus, &m);
-			break;
-		default:
-			sub_take(o, &m, e);
-			break;
+			e = NULL;
 		}
+		if (e != NULL && (e->type == COORD__MSG_TYPE__HEARTBEAT ||
+		    e->type == COORD__MSG_TYPE__HEALTH_REPORT)) {
+			if (e->type == COORD__MSG_TYPE__HEARTBEAT)
+				health_heartbeat(&o->health, e,
+				    strcmp(e->from, sv->id) == 0);
+			env_free(e);
+			e = NULL;
+			if (!inbound) {
+				obs_note_done(o, &m);
+				bus_release(sv->bus, &m);
+				continue;
+			}
+		}
+		if (e == NULL && !inbound) {
+			obs_note_done(o, &m);
+			bus_release(sv->bus, &m);
+			continue;
+		}
+		/* p2p-inbound (or a stream): in the queue, in order */
+		sub_take(o, &m, e);
 	}
 }
 

@@ -246,7 +246,8 @@ struct submitter {
 
 int	 sub_init(struct submitter *, const struct app *, char *, size_t);
 void	 sub_free(struct submitter *, struct bus *);
-/* Take a p2p-inbound record (the queue owns m and e afterwards). */
+/* Take a p2p-inbound record (the queue owns m and e afterwards); e NULL:
+ * a record already rejected or dropped, done in its turn. */
 void	 sub_take(struct obs *, struct bus_msg *, Coord__Envelope *);
 /* Submit the head if due; SCAN_STOP when cancelled. */
 int	 sub_run(struct obs *, uint64_t);

@@ -201,7 +201,10 @@ sub_take(struct obs *o, struct bus_msg *m, Coord__Envelope *e)
 	i->m = *m;
 	i->env = e;
 	memset(m, 0, sizeof(*m));
-	classify(o, i);
+	if (e != NULL)
+		classify(o, i);
+	else
+		i->state = INS_SKIP;	/* rejected or a duplicate */
 	TAILQ_INSERT_TAIL(&o->sub.q, i, entry);
 	o->sub.n++;
 }

@@ -98,6 +98,17 @@ for kind in $(kafka_kinds); do
 	like "$(cat "$D/err")" "instruction from alice.obstool: node error: Internal error .*attempt 1; again in" \
 	    "$kind: the transient errors were logged and retried"
 
+	# an envelope from a sender nobody trusts: a dead letter, and the
+	# next instruction is handled all the same
+	mkdir -p "$D/mallory"
+	chmod 700 "$D/mallory"
+	"$KEYGEN" -q -f "$D/coord.ini" "$D/mallory/m.key" >/dev/null 2>&1
+	obs_tool "$D" -k "$D/mallory/m.key" -I mallory.obstool -x m \
+	    instr 0x0c040000 2>>"$D/tool.err"
+	wait_for 30 grep -q "rejected record p2p-inbound.*mallory.obstool" \
+	    "$D/err"
+	ok $? "$kind: an untrusted sender's record is rejected"
+
 	# the same instruction again: a duplicate, dropped
 	obs_tool "$D" -x one instr $XT1 2>>"$D/tool.err"
 	obs_tool "$D" -x six instr 0x0c040100 2>>"$D/tool.err"
