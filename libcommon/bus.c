@@ -43,6 +43,8 @@ struct bus {
 	rd_kafka_topic_partition_list_t *txn_offsets;
 	int			 dr_failed;
 	char			 dr_err[256];
+	bus_delivery_fn		*dr_fn;		/* tracked sends */
+	void			*dr_arg;
 	int			 fatal;
 	char			 fatal_err[600];
 	int			 iopipe[2];
@@ -74,7 +76,7 @@ static int	 stdio_poll(struct bus *, struct bus_msg *, int, char *,
 static int	 stdio_send(struct bus *, const char *, const void *, size_t,
 		    char *, size_t);
 static int	 stdio_fill(struct bus *, int);
-static int	 kafka_send(struct bus *, rd_kafka_t *, const char *,
+static int	 kafka_send(struct bus *, rd_kafka_t *, void *, const char *,
 		    const void *, size_t, const void *, size_t, char *, size_t);
 static int	 write_all(int, const void *, size_t);
 static int	 txn_error(struct bus *, rd_kafka_error_t *, const char *,
@@ -203,6 +205,9 @@ kdr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	struct bus *b = opaque;
 
 	(void)rk;
+	if (m->_private != NULL && b->dr_fn != NULL)
+		b->dr_fn(b->dr_arg, m->_private, m->err ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR ? NULL : rd_kafka_err2str(m->err));
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
 	if (!b->dr_failed)
@@ -573,6 +578,26 @@ bus_done(struct bus *b, const struct bus_msg *m)
 }
 
 int
+bus_store(struct bus *b, const char *topic, int32_t partition, int64_t next)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t kerr;
+
+	if (next < 0 || b->cons == NULL)
+		return 0;
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, topic, partition)->offset = next;
+	kerr = rd_kafka_offsets_store(b->cons, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_warnx("kafka: storing offset %s[%d]@%lld: %s", topic,
+		    partition, (long long)next, rd_kafka_err2str(kerr));
+		return -1;
+	}
+	return 0;
+}
+
+int
 bus_commit(struct bus *b, char *err, size_t errlen)
 {
 	rd_kafka_resp_err_t kerr;
@@ -595,21 +620,44 @@ int
 bus_send(struct bus *b, const char *topic, const void *key, size_t keylen,
     const void *val, size_t len, char *err, size_t errlen)
 {
-	return kafka_send(b, b->prod, topic, key, keylen, val, len, err,
+	return kafka_send(b, b->prod, NULL, topic, key, keylen, val, len, err,
 	    errlen);
+}
+
+void
+bus_on_delivery(struct bus *b, bus_delivery_fn *fn, void *arg)
+{
+	b->dr_fn = fn;
+	b->dr_arg = arg;
+}
+
+int
+bus_send_tracked(struct bus *b, const char *topic, const void *key,
+    size_t keylen, const void *val, size_t len, void *token, char *err,
+    size_t errlen)
+{
+	if (kafka_send(b, b->prod, token, topic, key, keylen, val, len, err,
+	    errlen) == -1)
+		return -1;
+	/* stdio: written (or buffered by the kernel) is as durable as it
+	 * gets; report it at once. */
+	if (b->out_fd != -1 && b->dr_fn != NULL)
+		b->dr_fn(b->dr_arg, token, NULL);
+	return 0;
 }
 
 int
 bus_send_direct(struct bus *b, const char *topic, const void *key,
     size_t keylen, const void *val, size_t len, char *err, size_t errlen)
 {
-	return kafka_send(b, b->aux != NULL ? b->aux : b->prod, topic, key,
-	    keylen, val, len, err, errlen);
+	return kafka_send(b, b->aux != NULL ? b->aux : b->prod, NULL, topic,
+	    key, keylen, val, len, err, errlen);
 }
 
 static int
-kafka_send(struct bus *b, rd_kafka_t *rk, const char *topic, const void *key,
-    size_t keylen, const void *val, size_t len, char *err, size_t errlen)
+kafka_send(struct bus *b, rd_kafka_t *rk, void *token, const char *topic,
+    const void *key, size_t keylen, const void *val, size_t len, char *err,
+    size_t errlen)
 {
 	rd_kafka_resp_err_t kerr;
 	int tries;
@@ -630,6 +678,7 @@ kafka_send(struct bus *b, rd_kafka_t *rk, const char *topic, const void *key,
 		    RD_KAFKA_V_KEY((void *)(uintptr_t)key, keylen),
 		    RD_KAFKA_V_VALUE((void *)(uintptr_t)val, len),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_OPAQUE(token),
 		    RD_KAFKA_V_END);
 		if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			break;
@@ -824,92 +873,212 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
-    void *arg, int timeout_ms, char *err, size_t errlen)
-{
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_partition_list_t *parts = NULL;
-	rd_kafka_conf_t *conf;
-	rd_kafka_message_t *rkm;
-	rd_kafka_topic_t *rkt = NULL;
-	rd_kafka_resp_err_t kerr;
-	rd_kafka_t *rk;
-	struct bus_msg m;
-	struct bus b;
-	uint64_t deadline = mono_ms() + timeout_ms;
-	int64_t lo, hi;
-	char ebuf[512], gid[300];
-	int i, npart = 0, ndone = 0, rc = -1;
+struct bus_reader {
+	struct bus		 b;		/* config and callbacks */
+	rd_kafka_t		*rk;
+	char			*topic;
+	char			 gid[300];
+};
 
-	memset(&b, 0, sizeof(b));
-	b.app = app;
-	b.opts.app = app;
-	b.opts.from_start = 1;
-	snprintf(gid, sizeof(gid), "%s.replay", app_service_id(app));
-	b.opts.group = gid;
-	if ((conf = kconf_new(&b, 1, 0, err, errlen)) == NULL)
-		return -1;
-	/* assign(): never a group's offsets, never a commit. */
-	if (kconf_set(conf, "enable.auto.commit", "false", "replay", err,
-	    errlen) == -1 || kconf_set(conf, "enable.partition.eof", "true",
-	    "replay", err, errlen) == -1) {
-		rd_kafka_conf_destroy(conf);
-		return -1;
+struct bus_reader *
+bus_reader_open(const struct app *app, const char *topic, char *err,
+    size_t errlen)
+{
+	struct bus_reader *r;
+	rd_kafka_conf_t *conf;
+	char ebuf[512];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->topic = strdup(topic)) == NULL) {
+		free(r);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
-	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, ebuf, sizeof(ebuf))) ==
-	    NULL) {
+	r->b.app = app;
+	r->b.opts.app = app;
+	r->b.opts.from_start = 1;
+	r->b.in_fd = r->b.out_fd = -1;
+	snprintf(r->gid, sizeof(r->gid), "%s.reader", app_service_id(app));
+	r->b.opts.group = r->gid;
+	if ((conf = kconf_new(&r->b, 1, 0, err, errlen)) == NULL)
+		goto fail;
+	/* assign(): never a group's offsets, never a commit; a modest
+	 * prefetch, as a reader may sit behind a busy topic. */
+	if (kconf_set(conf, "enable.auto.commit", "false", "reader", err,
+	    errlen) == -1 || kconf_set(conf, "enable.partition.eof", "true",
+	    "reader", err, errlen) == -1 || kconf_set(conf,
+	    "queued.max.messages.kbytes", "8192", "reader", err, errlen) ==
+	    -1) {
+		rd_kafka_conf_destroy(conf);
+		goto fail;
+	}
+	if ((r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, ebuf,
+	    sizeof(ebuf))) == NULL) {
 		rd_kafka_conf_destroy(conf);
 		snprintf(err, errlen, "kafka consumer: %s", ebuf);
+		goto fail;
+	}
+	return r;
+fail:
+	free(r->topic);
+	free(r);
+	return NULL;
+}
+
+void
+bus_reader_close(struct bus_reader *r)
+{
+	if (r == NULL)
+		return;
+	rd_kafka_consumer_close(r->rk);
+	rd_kafka_destroy(r->rk);
+	free(r->topic);
+	free(r);
+}
+
+int
+bus_reader_assign(struct bus_reader *r, const int32_t *parts,
+    const int64_t *offsets, size_t n, char *err, size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t kerr;
+	size_t i;
+
+	l = rd_kafka_topic_partition_list_new((int)n);
+	for (i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(l, r->topic,
+		    parts[i])->offset = offsets[i];
+	kerr = rd_kafka_assign(r->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	if (kerr != 0) {
+		snprintf(err, errlen, "%s: assign: %s", r->topic,
+		    rd_kafka_err2str(kerr));
 		return -1;
 	}
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	return 0;
+}
+
+int
+bus_reader_poll(struct bus_reader *r, struct bus_msg *m, int timeout_ms,
+    char *err, size_t errlen)
+{
+	rd_kafka_message_t *rkm;
+
+	memset(m, 0, sizeof(*m));
+	if (r->b.fatal) {
+		snprintf(err, errlen, "%s", r->b.fatal_err);
+		return -1;
+	}
+	if ((rkm = rd_kafka_consumer_poll(r->rk, timeout_ms)) == NULL)
+		return 0;
+	m->topic = r->topic;
+	m->partition = rkm->partition;
+	m->offset = rkm->offset;
+	if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		rd_kafka_message_destroy(rkm);
+		return 2;
+	}
+	if (rkm->err != 0) {
+		snprintf(err, errlen, "%s: %s", r->topic,
+		    rd_kafka_message_errstr(rkm));
+		rd_kafka_message_destroy(rkm);
+		return -1;
+	}
+	m->key = rkm->key;
+	m->keylen = rkm->key_len;
+	m->val = rkm->payload;
+	m->len = rkm->len;
+	m->ts_ms = rd_kafka_message_timestamp(rkm, NULL);
+	m->priv = rkm;
+	return 1;
+}
+
+int
+bus_reader_partitions(struct bus_reader *r, int32_t **ids, size_t *n,
+    int timeout_ms, char *err, size_t errlen)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_resp_err_t kerr;
+	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+	int i, rc = -1;
+
+	*ids = NULL;
+	*n = 0;
+	rkt = rd_kafka_topic_new(r->rk, r->topic, NULL);
 	for (;;) {
-		kerr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
+		kerr = rd_kafka_metadata(r->rk, 0, rkt, &md, 5000);
 		if (kerr == 0 && md->topic_cnt == 1 &&
 		    md->topics[0].err == 0 && md->topics[0].partition_cnt > 0)
 			break;
 		if (kerr == 0 && md->topic_cnt == 1 &&
 		    md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-			rc = 0;		/* no topic: nothing to replay */
+			rc = 0;		/* no topic: no partitions */
 			goto out;
 		}
 		if (md != NULL)
 			rd_kafka_metadata_destroy(md);
 		md = NULL;
 		if (mono_ms() >= deadline) {
-			snprintf(err, errlen, "%s: no metadata: %s", topic,
+			snprintf(err, errlen, "%s: no metadata: %s", r->topic,
 			    rd_kafka_err2str(kerr));
 			goto out;
 		}
 		poll(NULL, 0, 100);
 	}
-	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-	for (i = 0; i < md->topics[0].partition_cnt; i++) {
-		kerr = rd_kafka_query_watermark_offsets(rk, topic,
-		    md->topics[0].partitions[i].id, &lo, &hi, 10000);
+	if ((*ids = calloc((size_t)md->topics[0].partition_cnt,
+	    sizeof(**ids))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < md->topics[0].partition_cnt; i++)
+		(*ids)[(*n)++] = md->topics[0].partitions[i].id;
+	rc = 0;
+out:
+	if (md != NULL)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	return rc;
+}
+
+int
+bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
+    void *arg, int timeout_ms, char *err, size_t errlen)
+{
+	struct bus_reader *r;
+	struct bus_msg m;
+	rd_kafka_resp_err_t kerr;
+	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+	int32_t *ids = NULL, *parts = NULL;
+	int64_t *offs = NULL, lo, hi;
+	size_t n, i, npart = 0, ndone = 0;
+	int k, rc = -1;
+
+	if ((r = bus_reader_open(app, topic, err, errlen)) == NULL)
+		return -1;
+	if (bus_reader_partitions(r, &ids, &n, timeout_ms, err, errlen) == -1)
+		goto out;
+	if ((parts = calloc(n + 1, sizeof(*parts))) == NULL ||
+	    (offs = calloc(n + 1, sizeof(*offs))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		kerr = rd_kafka_query_watermark_offsets(r->rk, topic, ids[i],
+		    &lo, &hi, 10000);
 		if (kerr != 0) {
 			snprintf(err, errlen, "%s[%d]: watermarks: %s", topic,
-			    md->topics[0].partitions[i].id,
-			    rd_kafka_err2str(kerr));
+			    ids[i], rd_kafka_err2str(kerr));
 			goto out;
 		}
 		if (hi > lo) {
-			rd_kafka_topic_partition_list_add(parts, topic,
-			    md->topics[0].partitions[i].id)->offset =
-			    RD_KAFKA_OFFSET_BEGINNING;
-			npart++;
+			parts[npart] = ids[i];
+			offs[npart++] = RD_KAFKA_OFFSET_BEGINNING;
 		}
 	}
-	if (npart == 0) {
-		rc = 0;
+	if (npart > 0 && bus_reader_assign(r, parts, offs, npart, err,
+	    errlen) == -1)
 		goto out;
-	}
-	if ((kerr = rd_kafka_assign(rk, parts)) != 0) {
-		snprintf(err, errlen, "%s: assign: %s", topic,
-		    rd_kafka_err2str(kerr));
-		goto out;
-	}
 	/* Each partition is done at its end (read_committed: its last
 	 * stable offset) as of when we got there. */
 	while (ndone < npart) {
@@ -918,46 +1087,27 @@ bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
 			    topic, timeout_ms);
 			goto out;
 		}
-		if ((rkm = rd_kafka_consumer_poll(rk, 100)) == NULL)
-			continue;
-		if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			ndone++;
-			rd_kafka_message_destroy(rkm);
-			continue;
-		}
-		if (rkm->err != 0) {
-			snprintf(err, errlen, "%s: %s", topic,
-			    rd_kafka_message_errstr(rkm));
-			rd_kafka_message_destroy(rkm);
+		k = bus_reader_poll(r, &m, 100, err, errlen);
+		if (k == -1)
 			goto out;
-		}
-		memset(&m, 0, sizeof(m));
-		m.topic = topic;
-		m.partition = rkm->partition;
-		m.offset = rkm->offset;
-		m.key = rkm->key;
-		m.keylen = rkm->key_len;
-		m.val = rkm->payload;
-		m.len = rkm->len;
-		m.ts_ms = rd_kafka_message_timestamp(rkm, NULL);
-		i = fn(arg, &m);
-		rd_kafka_message_destroy(rkm);
-		if (i != 0) {
+		if (k == 2)
+			ndone++;
+		if (k != 1)
+			continue;
+		k = fn(arg, &m);
+		if (k != 0)
 			snprintf(err, errlen, "%s: replay stopped at [%d]@%lld",
 			    topic, m.partition, (long long)m.offset);
+		bus_release(NULL, &m);
+		if (k != 0)
 			goto out;
-		}
 	}
 	rc = 0;
 out:
-	if (parts != NULL)
-		rd_kafka_topic_partition_list_destroy(parts);
-	if (md != NULL)
-		rd_kafka_metadata_destroy(md);
-	if (rkt != NULL)
-		rd_kafka_topic_destroy(rkt);
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	free(ids);
+	free(parts);
+	free(offs);
+	bus_reader_close(r);
 	return rc;
 }
 

@@ -86,6 +86,10 @@ void		 bus_release(struct bus *, struct bus_msg *);
  * it for bus_txn_commit). */
 int		 bus_done(struct bus *, const struct bus_msg *);
 
+/* Store the next offset to consume for one partition of a consumed topic
+ * (for consumers that finish records out of order and store the lowest
+ * unfinished one themselves, instead of bus_done). */
+int		 bus_store(struct bus *, const char *, int32_t, int64_t);
 /* Commit the stored offsets now (they are also committed every
  * auto.commit.interval.ms and at close). */
 int		 bus_commit(struct bus *, char *, size_t);
@@ -100,6 +104,15 @@ int		 bus_send(struct bus *, const char *, const void *, size_t,
 /* The same, outside any transaction (dead letters, heartbeats). */
 int		 bus_send_direct(struct bus *, const char *, const void *,
 		    size_t, const void *, size_t, char *, size_t);
+/*
+ * Tracked sends: fn(arg, token, NULL) once the record is durable (acks=all),
+ * fn(arg, token, reason) if it failed.  Called from bus_serve/bus_send/
+ * bus_poll (Kafka), or before bus_send_tracked returns (stdio).
+ */
+typedef void	 bus_delivery_fn(void *, void *, const char *);
+void		 bus_on_delivery(struct bus *, bus_delivery_fn *, void *);
+int		 bus_send_tracked(struct bus *, const char *, const void *,
+		    size_t, const void *, size_t, void *, char *, size_t);
 /* Wait until every record sent so far is acknowledged; -1 if any failed
  * (since the previous bus_sync) or the timeout passed. */
 int		 bus_sync(struct bus *, int, char *, size_t);
@@ -123,6 +136,26 @@ int		 bus_txn_abort(struct bus *, char *, size_t);
 typedef int	 bus_replay_fn(void *, const struct bus_msg *);
 int		 bus_replay(const struct app *, const char *, bus_replay_fn *,
 		    void *, int, char *, size_t);
+
+/*
+ * A reader: a consumer outside any group, reading a topic's partitions
+ * from given offsets, as bus_replay does (and the connector, to catch a
+ * peer up from the log).  bus_reader_poll: 1 a record in *m (release it
+ * with bus_release(NULL, m)); 2 the end of partition m->partition was
+ * reached at m->offset; 0 nothing within the timeout; -1 an error.
+ */
+struct bus_reader;
+struct bus_reader *bus_reader_open(const struct app *, const char *, char *,
+		    size_t);
+/* Read exactly these partitions, from these offsets (replaces the last). */
+int		 bus_reader_assign(struct bus_reader *, const int32_t *,
+		    const int64_t *, size_t, char *, size_t);
+int		 bus_reader_poll(struct bus_reader *, struct bus_msg *, int,
+		    char *, size_t);
+/* The topic's partition ids (none if it does not exist); free(*ids). */
+int		 bus_reader_partitions(struct bus_reader *, int32_t **,
+		    size_t *, int, char *, size_t);
+void		 bus_reader_close(struct bus_reader *);
 
 /* Create the suite's topics if missing (dev setups); errors are logged. */
 int		 bus_create_topics(struct bus *, int, char *, size_t);

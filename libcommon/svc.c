@@ -21,7 +21,7 @@ static int	 wants_topic(const struct bus_opts *, enum bus_topic);
 static void	 heartbeat(struct svc *);
 static int	 send_env(struct svc *, enum bus_topic, uint32_t,
 		    const uint8_t *, const char *, const ProtobufCMessage *,
-		    int, char *, size_t);
+		    int, void *, char *, size_t);
 
 static struct bus_opts cur_opts;
 
@@ -222,13 +222,29 @@ svc_send(struct svc *s, enum bus_topic t, uint32_t type,
     const uint8_t *intent, const char *to, const ProtobufCMessage *body,
     char *err, size_t errlen)
 {
-	return send_env(s, t, type, intent, to, body, 0, err, errlen);
+	return send_env(s, t, type, intent, to, body, 0, NULL, err, errlen);
+}
+
+int
+svc_send_direct(struct svc *s, enum bus_topic t, uint32_t type,
+    const uint8_t *intent, const char *to, const ProtobufCMessage *body,
+    char *err, size_t errlen)
+{
+	return send_env(s, t, type, intent, to, body, 1, NULL, err, errlen);
+}
+
+int
+svc_send_tracked(struct svc *s, enum bus_topic t, uint32_t type,
+    const uint8_t *intent, const char *to, const ProtobufCMessage *body,
+    void *token, char *err, size_t errlen)
+{
+	return send_env(s, t, type, intent, to, body, 0, token, err, errlen);
 }
 
 static int
 send_env(struct svc *s, enum bus_topic t, uint32_t type,
     const uint8_t *intent, const char *to, const ProtobufCMessage *body,
-    int direct, char *err, size_t errlen)
+    int direct, void *token, char *err, size_t errlen)
 {
 	Coord__Envelope e = COORD__ENVELOPE__INIT;
 	uint8_t *bb = NULL, *buf;
@@ -261,6 +277,11 @@ send_env(struct svc *s, enum bus_topic t, uint32_t type,
 	if (direct) {
 		rc = bus_send_direct(s->bus, bus_topic(s->bus, t), key,
 		    strlen(key), buf, len, err, errlen);
+		if (rc == 0)
+			s->n_out++;
+	} else if (token != NULL) {
+		rc = bus_send_tracked(s->bus, bus_topic(s->bus, t), key,
+		    strlen(key), buf, len, token, err, errlen);
 		if (rc == 0)
 			s->n_out++;
 	} else
@@ -300,7 +321,7 @@ svc_dlq(struct svc *s, const struct bus_msg *m, const char *reason)
 	env_intent_add(&in, m->val, m->len);
 	env_intent_final(&in, intent);
 	if (send_env(s, TOPIC_COORDINATOR_DLQ, COORD__MSG_TYPE__DEAD_LETTER,
-	    intent, "", &dl.base, 1, err, sizeof(err)) == -1 ||
+	    intent, "", &dl.base, 1, NULL, err, sizeof(err)) == -1 ||
 	    bus_sync(s->bus, 30000, err, sizeof(err)) == -1) {
 		log_warnx("dead letter not written: %s", err);
 		return -1;
@@ -330,7 +351,7 @@ heartbeat(struct svc *s)
 	env_intent_u64(&in, now);
 	env_intent_final(&in, intent);
 	if (send_env(s, TOPIC_CHAIN_HEALTH, COORD__MSG_TYPE__HEARTBEAT,
-	    intent, "", &hb.base, 1, err, sizeof(err)) == -1)
+	    intent, "", &hb.base, 1, NULL, err, sizeof(err)) == -1)
 		log_warnx("heartbeat: %s", err);
 }
 

@@ -76,6 +76,14 @@ int	svc_done(struct svc *, struct bus_msg *, Coord__Envelope *);
 /* Build, sign and produce one envelope. */
 int	svc_send(struct svc *, enum bus_topic, uint32_t, const uint8_t *,
 	    const char *, const ProtobufCMessage *, char *, size_t);
+/* The same outside any transaction (status, dead letters). */
+int	svc_send_direct(struct svc *, enum bus_topic, uint32_t,
+	    const uint8_t *, const char *, const ProtobufCMessage *, char *,
+	    size_t);
+/* The same; bus_on_delivery's callback gets token once it is durable. */
+int	svc_send_tracked(struct svc *, enum bus_topic, uint32_t,
+	    const uint8_t *, const char *, const ProtobufCMessage *, void *,
+	    char *, size_t);
 /*
  * Produce an already sealed envelope (relays) with a record key (NULL for
  * none).  svc_send keys records "from>to", so each (sender, recipient)
