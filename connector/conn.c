@@ -123,6 +123,9 @@ conn_new(int initiator, const struct p2p_identity *id,
 	buf_init(&c->pin);
 	mss_init(&c->mss, initiator, noise_protos, 1);
 	c->max_msg = 1024 * 1024;
+	c->hs_timeout = CONN_HS_TIMEOUT;
+	c->keepalive = CONN_KEEPALIVE;
+	c->keepalive_timeout = CONN_KEEPALIVE_TIMEOUT;
 	c->started = yamux_now_ms();
 	return c;
 }
@@ -463,18 +466,18 @@ conn_tick(struct conn *c, uint64_t now)
 	case CONN_MSS_SEC:
 	case CONN_NOISE:
 	case CONN_MSS_MUX:
-		if (now - c->started > CONN_HS_TIMEOUT)
-			conn_fail(c, "handshake not finished after %d s",
-			    CONN_HS_TIMEOUT / 1000);
+		if (now - c->started > c->hs_timeout)
+			conn_fail(c, "handshake not finished after %llu ms",
+			    (unsigned long long)c->hs_timeout);
 		break;
 	case CONN_OPEN:
 		if (c->mux.ping_out &&
-		    now - c->mux.ping_sent > CONN_KEEPALIVE_TIMEOUT) {
-			conn_fail(c, "keepalive: no pong within %d s",
-			    CONN_KEEPALIVE_TIMEOUT / 1000);
+		    now - c->mux.ping_sent > c->keepalive_timeout) {
+			conn_fail(c, "keepalive: no pong within %llu ms",
+			    (unsigned long long)c->keepalive_timeout);
 			break;
 		}
-		if (now - c->last_keepalive >= CONN_KEEPALIVE) {
+		if (now - c->last_keepalive >= c->keepalive) {
 			yamux_ping(&c->mux, now);
 			c->last_keepalive = now;
 		}

@@ -94,6 +94,9 @@ struct conn {
 	uint64_t	 last_keepalive;
 	uint64_t	 closing_since;
 	uint32_t	 rtt_ms;	/* yamux keepalive round trip */
+	uint64_t	 hs_timeout;	/* ms; CONN_HS_TIMEOUT by default */
+	uint64_t	 keepalive;	/* ms; CONN_KEEPALIVE */
+	uint64_t	 keepalive_timeout; /* ms; CONN_KEEPALIVE_TIMEOUT */
 	char		 reason[256];	/* why it ended */
 
 	uint64_t	 msgs_in, msgs_out, acks_in, acks_out;

@@ -194,6 +194,12 @@ hconn_new(struct host *h, int fd, int initiator, const char *addr)
 	hc->c = conn_new(initiator, h->id, &h->cb, h->arg, name);
 	hc->c->udata = hc;
 	conn_set_max(hc->c, h->max_msg);
+	if (h->hs_timeout > 0)
+		hc->c->hs_timeout = h->hs_timeout;
+	if (h->keepalive > 0)
+		hc->c->keepalive = h->keepalive;
+	if (h->keepalive_timeout > 0)
+		hc->c->keepalive_timeout = h->keepalive_timeout;
 	TAILQ_INSERT_TAIL(&h->conns, hc, entry);
 	h->nconns++;
 	return hc;

@@ -43,6 +43,9 @@ struct host {
 	struct peerid	*allowed;
 	size_t		 nallowed;
 	size_t		 max_msg;
+	uint64_t	 hs_timeout;	/* ms; 0: the conn default */
+	uint64_t	 keepalive;
+	uint64_t	 keepalive_timeout;
 	struct conn_cb	 cb;		/* what conns call: ours + owner's */
 	const struct conn_cb *owner;
 	void		(*closed)(void *, struct conn *);

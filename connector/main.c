@@ -41,7 +41,11 @@
 #include "connector/host.h"
 
 #define MAXPEERS	256
+#define MAXPART		64		/* p2p-outbound partitions tracked */
 #define MAXPFD		(HOST_MAXCONNS + 8)
+#define REPLAY_BUDGET	512		/* records read per peer per turn */
+#define STORE_EVERY	200		/* ms between offset stores */
+#define ABUSE_WINDOW	60000		/* ms over which refusals count */
 
 struct rec {				/* one consumed p2p-outbound record */
 	struct bus_msg	 m;
@@ -52,12 +56,21 @@ struct rec {				/* one consumed p2p-outbound record */
 };
 
 struct pmsg {				/* one envelope for one peer */
-	struct rec	*rec;
+	struct rec	*rec;		/* NULL: read back from the log */
 	uint8_t		 intent[ENV_INTENTLEN];
 	const uint8_t	*data;
 	size_t		 len;
+	uint8_t		*own;		/* read back: the bytes, ours */
+	int		 pi;		/* its record's partition (index) */
+	int64_t		 off;		/* and offset */
 	int		 sent;		/* on the current connection */
 	TAILQ_ENTRY(pmsg) entry;
+};
+
+struct part {				/* a p2p-outbound partition */
+	int32_t		 id;
+	int64_t		 next;		/* after the last record consumed */
+	int64_t		 stored;	/* the offset last stored */
 };
 
 struct peer {
@@ -76,13 +89,38 @@ struct peer {
 	char		 last_error[256];
 	int		 dynamic;	/* from a ConnectRequest */
 	int		 mark;		/* reload bookkeeping */
+
+	/*
+	 * Behind: its queue was full when a record for it was consumed, so
+	 * it is served from the log instead, from behind[pi] on, by its
+	 * own reader, until that reaches what the consumer has consumed.
+	 */
+	int64_t		 behind[MAXPART];	/* -1: live in partition */
+	int		 nbehind;
+	struct bus_reader *reader;
+	int		 reassign;	/* behind[] changed under the reader */
+	uint64_t	 n_replayed;
+
+	uint64_t	 abuse_since;	/* refused messages in the window */
+	unsigned int	 abuse;
+	uint64_t	 banned_until;
+};
+
+enum pack_state {
+	PACK_WAIT,			/* its record is being produced */
+	PACK_RIDE,			/* the same message is, from elsewhere */
+	PACK_OK,			/* produced: acknowledge */
+	PACK_FAIL,			/* not produced: hang up */
+	PACK_DONE			/* answered */
 };
 
 struct pack {				/* an acknowledgement to send */
-	struct peer	*peer;
+	struct peer	*peer;		/* NULL: the connection is gone */
 	struct conn	*conn;
 	uint32_t	 sid;
 	uint8_t		 intent[ENV_INTENTLEN];
+	enum pack_state	 state;
+	TAILQ_ENTRY(pack) entry;
 };
 
 struct creq {				/* a ConnectRequest to answer */
@@ -103,11 +141,18 @@ struct connector {
 	TAILQ_HEAD(, rec) recs;
 	size_t		 nrecs;
 	TAILQ_HEAD(, creq) creqs;
-	struct pack	*acks;
-	size_t		 nacks, acks_cap;
+	TAILQ_HEAD(, pack) packs;	/* in arrival order */
+	size_t		 npacks, nriders, nresolved;
 	struct dedupe	*seen;		/* intents produced to p2p-inbound */
 	size_t		 max_queue;
 	uint64_t	 backoff_min, backoff_max, connect_timeout;
+	uint64_t	 keepalive, keepalive_timeout;
+	unsigned int	 abuse_limit;
+	int		 kafka_in;	/* the log can be read back */
+	const char	*otopic;	/* p2p-outbound's name */
+	struct part	 part[MAXPART];
+	size_t		 npart;
+	uint64_t	 next_store;
 	int		 eof;
 	uint64_t	 next_status;
 	char		 status_path[512];
@@ -128,7 +173,17 @@ static struct peer *peer_by_id(struct connector *, const struct peerid *);
 static struct peer *peer_by_name(struct connector *, const char *);
 static void	 peer_requeue(struct peer *);
 static void	 rec_ack(struct connector *, struct rec *);
-static void	 recs_commit(struct connector *);
+static void	 rec_free(struct connector *, struct rec *);
+static void	 pmsg_free(struct connector *, struct pmsg *);
+static int	 part_index(struct connector *, int32_t);
+static void	 offsets_store(struct connector *, int);
+static int	 targets_peer(const Coord__P2pSend *, const struct peer *);
+static void	 replay(struct connector *, struct peer *);
+static void	 behind_clear(struct peer *);
+static void	 abuse(struct connector *, struct peer *, struct conn *,
+		    const char *);
+static void	 delivered(void *, void *, const char *);
+static void	 pack_answer(struct pack *, int);
 static void	 outbound(struct connector *, struct bus_msg *,
 		    Coord__Envelope *);
 static void	 connect_request(struct connector *, struct rec *);
@@ -140,6 +195,8 @@ static void	 status_write(struct connector *);
 static void	 reload(struct connector *);
 static uint64_t	 jitter(uint64_t);
 static void	 cleanup(struct connector *);
+static void	 packs_free(struct connector *);
+static void	 skipped(struct svc *, const struct bus_msg *);
 
 static int	 c_allow(void *, struct conn *, const struct peerid *);
 static void	 c_ready(void *, struct conn *);
@@ -232,6 +289,7 @@ peer_add(struct connector *c, const char *name, const struct peerid *id)
 	peerid_str(id, p->idstr, sizeof(p->idstr));
 	TAILQ_INIT(&p->q);
 	p->backoff = c->backoff_min;
+	behind_clear(p);
 	c->peer[c->npeer++] = p;
 	host_allow(&c->host, id);
 	return p;
@@ -243,6 +301,7 @@ peer_drop(struct connector *c, size_t i)
 {
 	struct peer *p = c->peer[i];
 	struct pmsg *pm;
+	struct pack *a;
 	size_t	 n = 0, k;
 
 	log_info("validator %s (%s) removed", p->name, p->idstr);
@@ -252,16 +311,17 @@ peer_drop(struct connector *c, size_t i)
 		conn_close(p->dconn, "validator removed from the configuration");
 	while ((pm = TAILQ_FIRST(&p->q)) != NULL) {
 		TAILQ_REMOVE(&p->q, pm, entry);
-		rec_ack(c, pm->rec);
-		free(pm);
+		pmsg_free(c, pm);
 		n++;
 	}
-	if (n > 0)
-		log_warnx("validator %s: %zu undelivered message(s) dropped",
-		    p->name, n);
-	for (k = 0; k < c->nacks; k++)
-		if (c->acks[k].peer == p)
-			c->acks[k].peer = NULL;
+	if (n > 0 || p->nbehind > 0)
+		log_warnx("validator %s: %zu undelivered message(s) dropped%s",
+		    p->name, n, p->nbehind > 0 ? ", and those in the log it "
+		    "was behind on" : "");
+	bus_reader_close(p->reader);
+	TAILQ_FOREACH(a, &c->packs, entry)
+		if (a->peer == p)
+			a->peer = NULL;
 	free(p);
 	c->peer[i] = c->peer[--c->npeer];
 	host_allow_clear(&c->host);
@@ -381,28 +441,227 @@ peer_requeue(struct peer *p)
 /* ------------------------------------------------------------ outbound */
 
 static void
-rec_ack(struct connector *c, struct rec *r)
+rec_free(struct connector *c, struct rec *r)
 {
-	(void)c;
-	if (r->pending > 0)
-		r->pending--;
+	TAILQ_REMOVE(&c->recs, r, entry);
+	c->nrecs--;
+	if (r->ps != NULL)
+		coord__p2p_send__free_unpacked(r->ps, NULL);
+	env_free(r->env);
+	bus_release(c->svc.bus, &r->m);
+	free(r);
 }
 
-/* Store offsets for the records at the head that are fully delivered. */
+/* One target fewer; a record every target has is finished. */
 static void
-recs_commit(struct connector *c)
+rec_ack(struct connector *c, struct rec *r)
 {
-	struct rec *r;
+	if (r->pending > 0)
+		r->pending--;
+	if (r->pending == 0)
+		rec_free(c, r);
+}
 
-	while ((r = TAILQ_FIRST(&c->recs)) != NULL && r->pending == 0) {
-		TAILQ_REMOVE(&c->recs, r, entry);
-		c->nrecs--;
-		svc_done(&c->svc, &r->m, r->env);
-		if (r->ps != NULL)
-			coord__p2p_send__free_unpacked(r->ps, NULL);
-		env_free(r->env);
-		bus_release(c->svc.bus, &r->m);
-		free(r);
+static int
+part_index(struct connector *c, int32_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->npart; i++)
+		if (c->part[i].id == id)
+			return (int)i;
+	if (c->npart == MAXPART)
+		fatalx(EX_PERM, "%s: more than %d partitions", c->otopic,
+		    MAXPART);
+	c->part[c->npart].id = id;
+	c->part[c->npart].next = -1;
+	c->part[c->npart].stored = -1;
+	return (int)c->npart++;
+}
+
+static void
+behind_clear(struct peer *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < MAXPART; i++)
+		p->behind[i] = -1;
+	p->nbehind = 0;
+	p->reassign = 1;
+}
+
+/*
+ * Store, per partition, the lowest offset some peer still needs: a record
+ * waiting for an acknowledgement, a record read back from the log and not
+ * yet acknowledged, or where a peer that is behind reads from.  Records
+ * finish out of order (peers acknowledge at their own pace), so offsets
+ * are stored from this, never per record.
+ */
+static void
+offsets_store(struct connector *c, int force)
+{
+	int64_t	 low[MAXPART];
+	struct rec *r;
+	struct peer *p;
+	struct pmsg *pm;
+	uint64_t now = yamux_now_ms();
+	size_t	 i, k;
+
+	if (!c->kafka_in || c->npart == 0 || (!force && now < c->next_store))
+		return;
+	c->next_store = now + STORE_EVERY;
+	for (i = 0; i < c->npart; i++)
+		low[i] = c->part[i].next;
+	TAILQ_FOREACH(r, &c->recs, entry) {
+		k = (size_t)part_index(c, r->m.partition);
+		if (r->m.offset < low[k])
+			low[k] = r->m.offset;
+	}
+	for (i = 0; i < c->npeer; i++) {
+		p = c->peer[i];
+		for (k = 0; p->nbehind > 0 && k < c->npart; k++)
+			if (p->behind[k] >= 0 && p->behind[k] < low[k])
+				low[k] = p->behind[k];
+		TAILQ_FOREACH(pm, &p->q, entry)
+			if (pm->rec == NULL && pm->off < low[pm->pi])
+				low[pm->pi] = pm->off;
+	}
+	for (i = 0; i < c->npart; i++) {
+		if (low[i] < 0 || low[i] <= c->part[i].stored)
+			continue;
+		if (bus_store(c->svc.bus, c->otopic, c->part[i].id, low[i]) ==
+		    0)
+			c->part[i].stored = low[i];
+	}
+}
+
+static int
+targets_peer(const Coord__P2pSend *ps, const struct peer *p)
+{
+	size_t	 i;
+
+	if (ps->n_validators == 0)
+		return 1;
+	for (i = 0; i < ps->n_validators; i++)
+		if (strcmp(ps->validators[i], p->name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A peer that is behind: read its records back from the log while its
+ * queue has room and it is connected.  A partition is caught up when the
+ * reader gets to what the consumer has consumed; from then on the
+ * consumer queues that partition's records for it again.
+ */
+static void
+replay(struct connector *c, struct peer *p)
+{
+	Coord__P2pSend *ps;
+	Coord__Envelope *outer, *inner;
+	struct bus_msg m;
+	struct pmsg *pm;
+	int32_t	 ids[MAXPART];
+	int64_t	 offs[MAXPART];
+	char	 err[512];
+	size_t	 i, n;
+	int	 k, r, budget = REPLAY_BUDGET;
+
+	if (p->nbehind == 0 || p->conn == NULL ||
+	    p->conn->state != CONN_OPEN)
+		return;
+	if (p->reader == NULL) {
+		if ((p->reader = bus_reader_open(&c->app, c->otopic, err,
+		    sizeof(err))) == NULL) {
+			log_warnx("validator %s: reading the log back: %s",
+			    p->name, err);
+			return;
+		}
+		p->reassign = 1;
+	}
+	while (budget-- > 0 && p->nbehind > 0 && p->qlen < c->max_queue) {
+		if (p->reassign) {
+			for (i = n = 0; i < c->npart; i++)
+				if (p->behind[i] >= 0) {
+					ids[n] = c->part[i].id;
+					offs[n++] = p->behind[i];
+				}
+			if (bus_reader_assign(p->reader, ids, offs, n, err,
+			    sizeof(err)) == -1) {
+				log_warnx("validator %s: %s", p->name, err);
+				return;
+			}
+			p->reassign = 0;
+		}
+		r = bus_reader_poll(p->reader, &m, 0, err, sizeof(err));
+		if (r == 0)
+			return;
+		if (r == -1) {
+			log_warnx("validator %s: reading the log back: %s",
+			    p->name, err);
+			bus_reader_close(p->reader);
+			p->reader = NULL;
+			return;
+		}
+		k = part_index(c, m.partition);
+		if (p->behind[k] < 0) {		/* prefetched, not needed */
+			bus_release(NULL, &m);
+			continue;
+		}
+		if (m.offset >= c->part[k].next) {
+			/* At what the consumer consumed (a record it has
+			 * or will have, or the end): live again here. */
+			bus_release(NULL, &m);
+			p->behind[k] = -1;
+			p->nbehind--;
+			p->reassign = 1;
+			log_info("validator %s caught up from the log in "
+			    "%s[%d]", p->name, c->otopic, c->part[k].id);
+			continue;
+		}
+		if (r == 2) {
+			p->behind[k] = m.offset;
+			continue;
+		}
+		p->behind[k] = m.offset + 1;
+		/* What the consumer took and refused is in the DLQ already;
+		 * here it is only skipped. */
+		outer = env_open(m.val, m.len, &c->svc.trust, err,
+		    sizeof(err));
+		ps = NULL;
+		if (outer != NULL && outer->type == COORD__MSG_TYPE__P2P_SEND)
+			ps = coord__p2p_send__unpack(NULL, outer->body.len,
+			    outer->body.data);
+		inner = ps == NULL ? NULL : coord__envelope__unpack(NULL,
+		    ps->envelope.len, ps->envelope.data);
+		if (inner != NULL && inner->intent.len == ENV_INTENTLEN &&
+		    targets_peer(ps, p)) {
+			if ((pm = calloc(1, sizeof(*pm))) == NULL ||
+			    (pm->own = malloc(ps->envelope.len + 1)) == NULL)
+				fatal(EX_TEMP, "calloc");
+			memcpy(pm->own, ps->envelope.data, ps->envelope.len);
+			memcpy(pm->intent, inner->intent.data, ENV_INTENTLEN);
+			pm->data = pm->own;
+			pm->len = ps->envelope.len;
+			pm->pi = k;
+			pm->off = m.offset;
+			TAILQ_INSERT_TAIL(&p->q, pm, entry);
+			p->qlen++;
+			p->n_replayed++;
+		}
+		if (inner != NULL)
+			coord__envelope__free_unpacked(inner, NULL);
+		if (ps != NULL)
+			coord__p2p_send__free_unpacked(ps, NULL);
+		env_free(outer);
+		bus_release(NULL, &m);
+	}
+	if (p->nbehind == 0) {
+		bus_reader_close(p->reader);
+		p->reader = NULL;
+		log_info("validator %s is live again (%llu message(s) read "
+		    "back from the log)", p->name,
+		    (unsigned long long)p->n_replayed);
 	}
 }
 
@@ -415,30 +674,36 @@ outbound(struct connector *c, struct bus_msg *m, Coord__Envelope *e)
 	struct pmsg *pm;
 	size_t	 nt = 0, i, k;
 	char	 why[256];
+	int	 pi = -1;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal(EX_TEMP, "calloc");
 	r->m = *m;
 	r->env = e;
+	r->pending = 1;		/* ours, until the targets are queued */
 	TAILQ_INSERT_TAIL(&c->recs, r, entry);
 	c->nrecs++;
 	c->n_out++;
+	if (c->kafka_in && m->offset >= 0) {
+		pi = part_index(c, m->partition);
+		c->part[pi].next = m->offset + 1;
+	}
 
 	if (e->type == COORD__MSG_TYPE__CONNECT_REQUEST) {
 		connect_request(c, r);
-		return;
+		goto out;
 	}
 	if (e->type != COORD__MSG_TYPE__P2P_SEND) {
 		snprintf(why, sizeof(why), "connector: unexpected %s on "
 		    "p2p-outbound", env_type_name(e->type) ?
 		    env_type_name(e->type) : "message type");
 		svc_dlq(&c->svc, m, why);
-		return;
+		goto out;
 	}
 	r->ps = coord__p2p_send__unpack(NULL, e->body.len, e->body.data);
 	if (r->ps == NULL) {
 		svc_dlq(&c->svc, m, "connector: P2pSend does not parse");
-		return;
+		goto out;
 	}
 	inner = coord__envelope__unpack(NULL, r->ps->envelope.len,
 	    r->ps->envelope.data);
@@ -447,7 +712,7 @@ outbound(struct connector *c, struct bus_msg *m, Coord__Envelope *e)
 			coord__envelope__free_unpacked(inner, NULL);
 		svc_dlq(&c->svc, m, "connector: the envelope in P2pSend does "
 		    "not parse");
-		return;
+		goto out;
 	}
 	if (r->ps->n_validators == 0) {
 		for (i = 0; i < c->npeer; i++)
@@ -467,17 +732,36 @@ outbound(struct connector *c, struct bus_msg *m, Coord__Envelope *e)
 		}
 	}
 	for (i = 0; i < nt; i++) {
+		p = targets[i];
+		if (pi >= 0 && p->behind[pi] >= 0)
+			continue;	/* it reads this from the log */
+		if (pi >= 0 && p->qlen >= c->max_queue) {
+			/* Full: this peer alone falls behind; the others
+			 * go on.  It catches up from the log. */
+			p->behind[pi] = m->offset;
+			p->nbehind++;
+			p->reassign = 1;
+			log_info("validator %s: %zu message(s) queued; "
+			    "reading %s[%d] back from offset %lld later",
+			    p->name, p->qlen, c->otopic, m->partition,
+			    (long long)m->offset);
+			continue;
+		}
 		if ((pm = calloc(1, sizeof(*pm))) == NULL)
 			fatal(EX_TEMP, "calloc");
 		pm->rec = r;
 		memcpy(pm->intent, inner->intent.data, ENV_INTENTLEN);
 		pm->data = r->ps->envelope.data;
 		pm->len = r->ps->envelope.len;
-		TAILQ_INSERT_TAIL(&targets[i]->q, pm, entry);
-		targets[i]->qlen++;
+		pm->pi = pi;
+		pm->off = m->offset;
+		TAILQ_INSERT_TAIL(&p->q, pm, entry);
+		p->qlen++;
 		r->pending++;
 	}
 	coord__envelope__free_unpacked(inner, NULL);
+out:
+	rec_ack(c, r);		/* ours: done, unless peers have it */
 }
 
 static void
@@ -662,44 +946,120 @@ send_queued(struct connector *c)
 
 /* ------------------------------------------------------------ inbound */
 
+/* The producer's word on a P2pReceived record (token: its pack). */
+static void
+delivered(void *arg, void *token, const char *err)
+{
+	struct connector *c = arg;
+	struct pack *a = token;
+
+	if (a->state != PACK_WAIT)
+		return;
+	a->state = err == NULL ? PACK_OK : PACK_FAIL;
+	if (err != NULL)
+		log_warnx("p2p-inbound: %s", err);
+	c->nresolved++;
+}
+
+static void
+pack_answer(struct pack *a, int ok)
+{
+	if (a->peer == NULL || a->peer->conn != a->conn)
+		return;		/* gone: the peer will send it again */
+	if (ok)
+		conn_ack(a->conn, a->sid, a->intent);
+	else
+		conn_close(a->conn, "could not produce to p2p-inbound");
+}
+
+/*
+ * Acknowledge what the producer confirmed; hang up on a connection whose
+ * message could not be produced (the peer sends it again).  Never blocks:
+ * a record still being produced holds back only its own acknowledgement.
+ */
 static void
 acks_flush(struct connector *c)
 {
-	struct pack *a;
-	char	 err[256];
-	size_t	 i;
+	struct pack *a, *b, *tmp;
 	int	 ok;
 
-	if (c->nacks == 0)
+	if (c->nresolved == 0)
 		return;
-	ok = bus_sync(c->svc.bus, 10000, err, sizeof(err)) == 0;
-	if (!ok)
-		log_warnx("p2p-inbound: %s; not acknowledging %zu message(s)",
-		    err, c->nacks);
-	for (i = 0; i < c->nacks; i++) {
-		a = &c->acks[i];
+	c->nresolved = 0;
+	TAILQ_FOREACH(a, &c->packs, entry) {
+		if (a->state != PACK_OK && a->state != PACK_FAIL)
+			continue;
+		ok = a->state == PACK_OK;
 		/* Produced: never produce it again, even if the connection
 		 * it came on was replaced and the peer sends it anew. */
 		if (ok)
 			(void)dedupe_check(c->seen, a->intent);
-		if (a->peer == NULL || a->peer->conn != a->conn)
-			continue;	/* gone: the peer will send it again */
-		if (!ok) {
-			conn_close(a->conn, "could not produce to p2p-inbound");
+		pack_answer(a, ok);
+		a->state = PACK_DONE;
+		if (c->nriders == 0)
 			continue;
-		}
-		conn_ack(a->conn, a->sid, a->intent);
+		TAILQ_FOREACH(b, &c->packs, entry)
+			if (b->state == PACK_RIDE && memcmp(b->intent,
+			    a->intent, ENV_INTENTLEN) == 0) {
+				pack_answer(b, ok);
+				b->state = PACK_DONE;
+				c->nriders--;
+			}
 	}
-	c->nacks = 0;
+	TAILQ_FOREACH_SAFE(a, &c->packs, entry, tmp)
+		if (a->state == PACK_DONE) {
+			TAILQ_REMOVE(&c->packs, a, entry);
+			c->npacks--;
+			free(a);
+		}
 }
 
 static int
 c_allow(void *arg, struct conn *conn, const struct peerid *id)
 {
 	struct connector *c = arg;
+	struct peer *p;
 
-	(void)conn;
-	return peer_by_id(c, id) != NULL;
+	if ((p = peer_by_id(c, id)) == NULL)
+		return 0;
+	if (p->banned_until > yamux_now_ms()) {
+		conn_fail(conn, "validator %s is refused for %llu s more "
+		    "(abusive)", p->name, (unsigned long long)
+		    ((p->banned_until - yamux_now_ms()) / 1000 + 1));
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * A peer that keeps sending what we must refuse (oversize, unverifiable)
+ * is hung up on once it passes abuse_limit refusals in a minute, and
+ * refused (and not dialled) for dial_backoff_max.
+ */
+static void
+abuse(struct connector *c, struct peer *p, struct conn *conn,
+    const char *what)
+{
+	uint64_t now = yamux_now_ms();
+
+	p->n_rejected++;
+	if (c->abuse_limit == 0)
+		return;
+	if (now - p->abuse_since > ABUSE_WINDOW) {
+		p->abuse_since = now;
+		p->abuse = 0;
+	}
+	if (++p->abuse <= c->abuse_limit)
+		return;
+	snprintf(p->last_error, sizeof(p->last_error), "abusive: %u refused "
+	    "messages within %d s (the last: %s)", p->abuse,
+	    ABUSE_WINDOW / 1000, what);
+	log_warnx("validator %s: %s; disconnecting it for %llu s", p->name,
+	    p->last_error, (unsigned long long)(c->backoff_max / 1000));
+	p->banned_until = now + c->backoff_max;
+	p->next_dial = p->banned_until;
+	p->abuse = 0;
+	conn_close(conn, p->last_error);
 }
 
 static void
@@ -727,7 +1087,8 @@ c_closed(void *arg, struct conn *conn)
 {
 	struct connector *c = arg;
 	struct peer *p = NULL;
-	size_t	 i, k;
+	struct pack *a;
+	size_t	 i;
 	uint64_t now = yamux_now_ms();
 
 	for (i = 0; i < c->npeer; i++)
@@ -735,12 +1096,12 @@ c_closed(void *arg, struct conn *conn)
 			p = c->peer[i];
 			break;
 		}
-	for (k = 0; k < c->nacks; k++)
-		if (c->acks[k].conn == conn)
-			c->acks[k].peer = NULL;
+	TAILQ_FOREACH(a, &c->packs, entry)
+		if (a->conn == conn)
+			a->peer = NULL;
 	if (p == NULL)
 		return;
-	if (conn->reason[0] != '\0')
+	if (conn->reason[0] != '\0' && p->banned_until <= now)
 		snprintf(p->last_error, sizeof(p->last_error), "%s",
 		    conn->reason);
 	if (p->dconn == conn) {
@@ -754,7 +1115,8 @@ c_closed(void *arg, struct conn *conn)
 	}
 	p->conn = NULL;
 	peer_requeue(p);
-	p->next_dial = now + jitter(c->backoff_min);
+	if (p->banned_until <= now)
+		p->next_dial = now + jitter(c->backoff_min);
 	log_info("validator %s disconnected: %s (%zu message(s) queued)",
 	    p->name, conn->reason[0] ? conn->reason : "-", p->qlen);
 }
@@ -768,11 +1130,9 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 	Coord__Envelope *inner;
 	struct env_intent in;
 	struct peer *p;
-	struct pack *a;
+	struct pack *a, *b;
 	uint8_t	 rintent[ENV_INTENTLEN];
 	char	 err[256];
-	size_t	 i;
-	int	 dup_pending;
 
 	if ((p = peer_by_id(c, &conn->remote)) == NULL)
 		return;
@@ -786,6 +1146,7 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 		    inner == NULL ? err : "intent differs from the frame's");
 		env_free(inner);
 		conn_reject(conn, sid, intent, COORD_R_INVALID);
+		abuse(c, p, conn, "an invalid message");
 		return;
 	}
 	env_free(inner);
@@ -794,16 +1155,28 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 		conn_ack(conn, sid, intent);
 		return;
 	}
-	/* The same message on two connections (a simultaneous dial) within
-	 * one flush: produce it once, ack it on both. */
-	for (i = 0; i < c->nacks; i++)
-		if (memcmp(c->acks[i].intent, intent, ENV_INTENTLEN) == 0) {
-			c->n_dup++;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		fatal(EX_TEMP, "calloc");
+	a->peer = p;
+	a->conn = conn;
+	a->sid = sid;
+	memcpy(a->intent, intent, ENV_INTENTLEN);
+	a->state = PACK_WAIT;
+	/* The same message on two connections (a simultaneous dial) while
+	 * the first is being produced: produce it once, ack it on both. */
+	TAILQ_FOREACH(b, &c->packs, entry)
+		if (b->state == PACK_WAIT && memcmp(b->intent, intent,
+		    ENV_INTENTLEN) == 0)
 			break;
-		}
-	dup_pending = i < c->nacks;
-	if (!dup_pending)
-		p->n_recv++;	/* messages, not frames: duplicates aside */
+	TAILQ_INSERT_TAIL(&c->packs, a, entry);
+	c->npacks++;
+	if (b != NULL) {
+		c->n_dup++;
+		a->state = PACK_RIDE;
+		c->nriders++;
+		return;
+	}
+	p->n_recv++;	/* messages, not frames: duplicates aside */
 	pr.validator = p->name;
 	pr.peer_id = p->idstr;
 	pr.envelope.data = (uint8_t *)(uintptr_t)data;
@@ -813,24 +1186,13 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 	env_intent_str(&in, p->name);
 	env_intent_add(&in, data, len);
 	env_intent_final(&in, rintent);
-	if (!dup_pending && svc_send(&c->svc, TOPIC_P2P_INBOUND,
-	    COORD__MSG_TYPE__P2P_RECEIVED, rintent, "", &pr.base, err,
+	if (svc_send_tracked(&c->svc, TOPIC_P2P_INBOUND,
+	    COORD__MSG_TYPE__P2P_RECEIVED, rintent, "", &pr.base, a, err,
 	    sizeof(err)) == -1) {
 		log_warnx("validator %s: p2p-inbound: %s", p->name, err);
-		conn_close(conn, "could not produce to p2p-inbound");
-		return;
+		a->state = PACK_FAIL;	/* its riders hang up too */
+		c->nresolved++;
 	}
-	if (c->nacks == c->acks_cap) {
-		c->acks_cap = c->acks_cap ? c->acks_cap * 2 : 64;
-		c->acks = reallocarray(c->acks, c->acks_cap, sizeof(*a));
-		if (c->acks == NULL)
-			fatal(EX_TEMP, "reallocarray");
-	}
-	a = &c->acks[c->nacks++];
-	a->peer = p;
-	a->conn = conn;
-	a->sid = sid;
-	memcpy(a->intent, intent, ENV_INTENTLEN);
 }
 
 static void
@@ -839,12 +1201,13 @@ c_oversize(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 {
 	struct connector *c = arg;
 	struct peer *p = peer_by_id(c, &conn->remote);
+	char	 what[64];
 
 	(void)sid;
 	(void)intent;
-	(void)len;
+	snprintf(what, sizeof(what), "%llu bytes", (unsigned long long)len);
 	if (p != NULL)
-		p->n_rejected++;
+		abuse(c, p, conn, what);
 }
 
 /* The head-most queued message for this peer with that intent. */
@@ -872,7 +1235,16 @@ c_ack(void *arg, struct conn *conn, const uint8_t *intent)
 	TAILQ_REMOVE(&p->q, pm, entry);
 	p->qlen--;
 	p->n_acked++;
-	rec_ack(c, pm->rec);
+	pmsg_free(c, pm);
+}
+
+/* Off the queue: its record has one target fewer. */
+static void
+pmsg_free(struct connector *c, struct pmsg *pm)
+{
+	if (pm->rec != NULL)
+		rec_ack(c, pm->rec);
+	free(pm->own);
 	free(pm);
 }
 
@@ -882,6 +1254,7 @@ c_reject(void *arg, struct conn *conn, const uint8_t *intent, int reason)
 	struct connector *c = arg;
 	struct peer *p;
 	struct pmsg *pm;
+	struct bus_msg m;
 	char	 why[256];
 
 	if ((p = peer_by_id(c, &conn->remote)) == NULL ||
@@ -890,12 +1263,22 @@ c_reject(void *arg, struct conn *conn, const uint8_t *intent, int reason)
 	snprintf(why, sizeof(why), "connector: validator %s refused it (%s)",
 	    p->name, reason == COORD_R_TOOBIG ? "too large" : "invalid");
 	log_warnx("%s", why);
-	svc_dlq(&c->svc, &pm->rec->m, why);
+	if (pm->rec != NULL)
+		svc_dlq(&c->svc, &pm->rec->m, why);
+	else {
+		/* Read back from the log: the envelope it carried. */
+		memset(&m, 0, sizeof(m));
+		m.topic = c->otopic;
+		m.partition = c->part[pm->pi].id;
+		m.offset = pm->off;
+		m.val = pm->data;
+		m.len = pm->len;
+		svc_dlq(&c->svc, &m, why);
+	}
 	TAILQ_REMOVE(&p->q, pm, entry);
 	p->qlen--;
 	p->n_rejected++;
-	rec_ack(c, pm->rec);
-	free(pm);
+	pmsg_free(c, pm);
 }
 
 /* ------------------------------------------------------------ status */
@@ -906,7 +1289,7 @@ status_write(struct connector *c)
 	struct peer *p;
 	char	 tmp[600];
 	FILE	*f;
-	size_t	 i, up = 0, queued = 0;
+	size_t	 i, up = 0, queued = 0, behind;
 
 	for (i = 0; i < c->npeer; i++) {
 		up += c->peer[i]->conn != NULL;
@@ -920,6 +1303,10 @@ status_write(struct connector *c)
 	    "acknowledgement", (double)queued);
 	svc_gauge(&c->svc, "connector_received", "messages received from "
 	    "peers", (double)c->n_in);
+	for (i = behind = 0; i < c->npeer; i++)
+		behind += c->peer[i]->nbehind > 0;
+	svc_gauge(&c->svc, "connector_peers_behind", "validators served "
+	    "from the log (their queue overflowed)", (double)behind);
 	if (c->status_path[0] == '\0')
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", c->status_path);
@@ -930,13 +1317,16 @@ status_write(struct connector *c)
 	    c->id.idstr, c->npeer, up, queued, (unsigned long long)c->n_in);
 	for (i = 0; i < c->npeer; i++) {
 		p = c->peer[i];
-		fprintf(f, "peer %s %s %s rtt=%ums queued=%zu sent=%llu "
-		    "acked=%llu received=%llu rejected=%llu last_error=%s\n",
+		fprintf(f, "peer %s %s %s rtt=%ums queued=%zu behind=%s "
+		    "sent=%llu acked=%llu replayed=%llu received=%llu "
+		    "rejected=%llu last_error=%s\n",
 		    p->name, p->idstr, p->conn != NULL ? "connected" :
 		    p->dconn != NULL ? "connecting" : "down",
 		    p->conn != NULL ? p->conn->rtt_ms : 0, p->qlen,
+		    p->nbehind > 0 ? "yes" : "no",
 		    (unsigned long long)p->n_sent,
 		    (unsigned long long)p->n_acked,
+		    (unsigned long long)p->n_replayed,
 		    (unsigned long long)p->n_recv,
 		    (unsigned long long)p->n_rejected,
 		    p->last_error[0] ? p->last_error : "-");
@@ -986,6 +1376,7 @@ main(int argc, char **argv)
 		fatalx(EX_TEMP, "sodium_init failed");
 	TAILQ_INIT(&c->recs);
 	TAILQ_INIT(&c->creqs);
+	TAILQ_INIT(&c->packs);
 	c->max_queue = (size_t)cfg_int(c->app.cfg, "connection", "max_queue");
 	c->backoff_min = (uint64_t)cfg_ms(c->app.cfg, "connection",
 	    "dial_backoff");
@@ -993,6 +1384,14 @@ main(int argc, char **argv)
 	    "dial_backoff_max");
 	c->connect_timeout = (uint64_t)cfg_ms(c->app.cfg, "connection",
 	    "connect_timeout");
+	c->keepalive = (uint64_t)cfg_ms(c->app.cfg, "connection",
+	    "keepalive");
+	c->keepalive_timeout = (uint64_t)cfg_ms(c->app.cfg, "connection",
+	    "keepalive_timeout");
+	c->abuse_limit = (unsigned int)cfg_int(c->app.cfg, "connection",
+	    "abuse_limit");
+	if (c->max_queue == 0)
+		c->max_queue = 1;
 	if (c->backoff_min == 0)
 		c->backoff_min = 100;
 	if (c->backoff_max < c->backoff_min)
@@ -1008,6 +1407,9 @@ main(int argc, char **argv)
 		fatalx(EX_PERM, "identity_key: %s", err);
 	host_init(&c->host, &c->id, &conn_callbacks, c_closed, c);
 	c->host.max_msg = cfg_size(c->app.cfg, "general", "max_message_size");
+	c->host.hs_timeout = c->connect_timeout;
+	c->host.keepalive = c->keepalive;
+	c->host.keepalive_timeout = c->keepalive_timeout;
 	if (load_peers(c, 1, err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "%s", err);
 	listen_at = cfg_str(c->app.cfg, "connection", "listen");
@@ -1032,6 +1434,11 @@ main(int argc, char **argv)
 	if (svc_open(&c->svc, &c->app, &o, &perm, err, sizeof(err)) == -1)
 		fatalx(perm ? EX_PERM : EX_TEMP, "%s", err);
 	c->svc.hb_network = "p2p";
+	c->svc.skipped = skipped;
+	c->svc.skipped_arg = c;
+	c->kafka_in = bus_is_kafka_in(c->svc.bus);
+	c->otopic = bus_topic(c->svc.bus, TOPIC_P2P_OUTBOUND);
+	bus_on_delivery(c->svc.bus, delivered, c);
 	if (listen_at[0] != '\0') {
 		if (host_listen(&c->host, &lma, err, sizeof(err)) == -1)
 			fatalx(EX_TEMP, "%s", err);
@@ -1082,11 +1489,16 @@ main(int argc, char **argv)
 			sig_drain();
 		host_events(&c->host, pfd, nh);
 
-		/* Take records while every peer's queue has room. */
+		/*
+		 * Take records.  From Kafka always: a peer whose queue is full
+		 * falls behind alone and reads its records back from the log
+		 * later.  From a pipe (no log to read back), only while every
+		 * peer's queue has room.
+		 */
 		while (!c->eof && stop_at == 0) {
 			size_t	 i, full = 0;
 
-			for (i = 0; i < c->npeer; i++)
+			for (i = 0; !c->kafka_in && i < c->npeer; i++)
 				if (c->peer[i]->qlen >= c->max_queue)
 					full = 1;
 			if (full)
@@ -1106,13 +1518,15 @@ main(int argc, char **argv)
 		}
 		now = yamux_now_ms();
 		dial_due(c, now);
+		for (n = 0; n < c->npeer; n++)
+			replay(c, c->peer[n]);
 		send_queued(c);
+		bus_serve(c->svc.bus);
 		acks_flush(c);
-		recs_commit(c);
+		offsets_store(c, 0);
 		creqs_answer(c, now);
 		host_tick(&c->host);
 		svc_tick(&c->svc);
-		bus_serve(c->svc.bus);
 		if (now >= c->next_status) {
 			status_write(c);
 			c->next_status = now + 1000;
@@ -1131,11 +1545,26 @@ main(int argc, char **argv)
 	}
 	status_write(c);
 	host_free(&c->host);
+	offsets_store(c, 1);
 	cleanup(c);
 	if (svc_close(&c->svc) == -1)
 		log_warnx("not every record was delivered at exit");
+	packs_free(c);
 	dedupe_free(c->seen);
 	return 0;
+}
+
+/* After svc_close: no delivery report can come any more. */
+static void
+packs_free(struct connector *c)
+{
+	struct pack *a;
+
+	while ((a = TAILQ_FIRST(&c->packs)) != NULL) {
+		TAILQ_REMOVE(&c->packs, a, entry);
+		free(a);
+	}
+	c->npacks = 0;
 }
 
 /* Undelivered records stay unstored: the next run consumes them again. */
@@ -1150,8 +1579,10 @@ cleanup(struct connector *c)
 	for (i = 0; i < c->npeer; i++) {
 		while ((pm = TAILQ_FIRST(&c->peer[i]->q)) != NULL) {
 			TAILQ_REMOVE(&c->peer[i]->q, pm, entry);
+			free(pm->own);
 			free(pm);
 		}
+		bus_reader_close(c->peer[i]->reader);
 		free(c->peer[i]);
 	}
 	c->npeer = 0;
@@ -1173,6 +1604,17 @@ cleanup(struct connector *c)
 		free(q->names);
 		free(q);
 	}
-	free(c->acks);
-	c->acks = NULL;
+}
+
+/* A record svc_recv refused (to the DLQ) or dropped as a duplicate. */
+static void
+skipped(struct svc *s, const struct bus_msg *m)
+{
+	struct connector *c = s->skipped_arg;
+	int	 pi;
+
+	if (!c->kafka_in || m->offset < 0)
+		return;
+	pi = part_index(c, m->partition);
+	c->part[pi].next = m->offset + 1;
 }

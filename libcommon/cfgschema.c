@@ -68,6 +68,9 @@ const struct cfg_keydef cfg_keydefs[] = {
 	{ "connection", "dial_backoff",		CFG_DUR,  "500ms" },
 	{ "connection", "dial_backoff_max",	CFG_DUR,  "30s" },
 	{ "connection", "connect_timeout",	CFG_DUR,  "10s" },
+	{ "connection", "keepalive",		CFG_DUR,  "15s" },
+	{ "connection", "keepalive_timeout",	CFG_DUR,  "20s" },
+	{ "connection", "abuse_limit",		CFG_INT,  "10" },
 
 	/* [validator NAME] */
 	{ "validator", "public_key",		CFG_STR,  NULL },

@@ -194,7 +194,10 @@ svc_recv(struct svc *s, struct bus_msg *m, Coord__Envelope **envp,
 		*envp = e;
 		return 1;
 next:
-		bus_done(s->bus, m);
+		if (s->skipped != NULL)
+			s->skipped(s, m);
+		else
+			bus_done(s->bus, m);
 		bus_release(s->bus, m);
 	}
 }

@@ -46,6 +46,11 @@ struct svc {
 	const char		*hb_status;
 
 	uint64_t		 n_in, n_out, n_dup, n_dlq;
+	/* Set: called for a record svc_recv handled itself (a dead letter,
+	 * a duplicate) instead of storing its offset, for a caller that
+	 * stores offsets itself (bus_store). */
+	void			(*skipped)(struct svc *, const struct bus_msg *);
+	void			*skipped_arg;
 	struct {
 		const char	*name;
 		const char	*help;

@@ -7,7 +7,7 @@
  *	      [-b BOOTSTRAP -T TOPIC]
  *
  * With -b and -T the records go to that Kafka topic instead (acks=all,
- * waited for); with -J they are JSON Lines.  With -C NAME=HEXKEY=ENDPOINT (repeatable) one
+ * waited for), keyed "ID>" as the signer's are (one partition, in order); with -J they are JSON Lines.  With -C NAME=HEXKEY=ENDPOINT (repeatable) one
  * ConnectRequest for those validators is written instead of messages.
  *
  * seq runs FIRST..FIRST+N-1; text "message SEQ from ID"; payload SIZE
@@ -28,6 +28,7 @@
 
 static rd_kafka_t *rk;
 static const char *topic;
+static char rkey[300];		/* "ID>", as svc keys what it sends */
 static int json;
 
 static void
@@ -54,6 +55,7 @@ put(const uint8_t *b, size_t n)
 	}
 	if (rk != NULL) {
 		while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+		    RD_KAFKA_V_KEY(rkey, strlen(rkey)),
 		    RD_KAFKA_V_VALUE((void *)(uintptr_t)b, n),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ==
 		    RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -93,7 +95,10 @@ main(int argc, char **argv)
 			break;
 		case 'T': topic = optarg; break;
 		case 'f': first = atol(optarg); break;
-		case 'i': id = optarg; break;
+		case 'i':
+			id = optarg;
+			snprintf(rkey, sizeof(rkey), "%s>", id);
+			break;
 		case 'k': keyfile = optarg; break;
 		case 'n': n = atol(optarg); break;
 		case 's': size = (size_t)atol(optarg); break;
