@@ -12,10 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "connector/host.h"
+
+/* A name being resolved by getaddrinfo_a(3), so a slow DNS server never
+ * stalls the loop: every field must live until the lookup ends. */
+struct hresolve {
+	struct gaicb	 cb;
+	struct addrinfo	 hints;
+	char		 name[MA_HOSTMAX + 1];
+	char		 port[8];
+};
 
 #define READ_CHUNK	(64 * 1024)
 #define READS_PER_EVENT	8
@@ -28,6 +38,10 @@ static void	hconn_write(struct hconn *);
 static void	hconn_connected(struct hconn *);
 static void	sock_setup(int);
 static void	addr_str(const struct sockaddr *, char *, size_t);
+static int	hconn_connect(struct hconn *, const struct addrinfo *, char *,
+		    size_t);
+static void	resolve_end(struct host *, struct hresolve *);
+static void	resolve_check(struct hconn *);
 static const struct peerid *initiator_of(const struct host *,
 		    const struct conn *);
 
@@ -58,12 +72,31 @@ host_free(struct host *h)
 		TAILQ_REMOVE(&h->conns, hc, entry);
 		if (h->closed != NULL)
 			h->closed(h->arg, hc->c);
-		close(hc->fd);
+		if (hc->fd != -1)
+			close(hc->fd);
+		if (hc->rs != NULL)
+			resolve_end(h, hc->rs);
 		conn_free(hc->c);
 		free(hc);
 	}
 	if (h->lfd != -1)
 		close(h->lfd);
+	/* Lookups still running: give them a moment, then free them. */
+	while (h->norphans > 0) {
+		struct timespec ts = { 1, 0 };
+		const struct gaicb *l[1] = { &h->orphans[h->norphans - 1]->cb };
+
+		if (gai_error(&h->orphans[h->norphans - 1]->cb) ==
+		    EAI_INPROGRESS && (gai_suspend(l, 1, &ts) != 0 ||
+		    gai_error(&h->orphans[h->norphans - 1]->cb) ==
+		    EAI_INPROGRESS)) {
+			h->norphans--;		/* leaked: exiting anyway */
+			continue;
+		}
+		if (h->orphans[h->norphans - 1]->cb.ar_result != NULL)
+			freeaddrinfo(h->orphans[h->norphans - 1]->cb.ar_result);
+		free(h->orphans[--h->norphans]);
+	}
 	free(h->allowed);
 	h->allowed = NULL;
 	h->nallowed = 0;
@@ -258,9 +291,11 @@ host_dial(struct host *h, const struct multiaddr *ma, char *err,
     size_t errlen)
 {
 	struct addrinfo hints, *res;
+	struct gaicb *list[1];
+	struct hresolve *rs;
 	struct hconn *hc;
-	char	 port[8], addr[96];
-	int	 fd, r, connecting = 0;
+	char	 port[8];
+	int	 r;
 
 	if (h->nconns >= HOST_MAXCONNS) {
 		snprintf(err, errlen, "too many connections");
@@ -270,42 +305,119 @@ host_dial(struct host *h, const struct multiaddr *ma, char *err,
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = ma->kind == MA_IP4 || ma->kind == MA_DNS4 ? AF_INET :
 	    ma->kind == MA_IP6 || ma->kind == MA_DNS6 ? AF_INET6 : AF_UNSPEC;
-	if (ma->kind == MA_IP4 || ma->kind == MA_IP6)
-		hints.ai_flags |= AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", ma->port);
-	/* Blocking resolution: names are resolved from /etc/hosts or DNS. */
-	if ((r = getaddrinfo(ma->host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "resolve %s: %s", ma->host,
-		    gai_strerror(r));
-		return NULL;
+	if (ma->kind == MA_IP4 || ma->kind == MA_IP6) {
+		hints.ai_flags |= AI_NUMERICHOST;
+		if ((r = getaddrinfo(ma->host, port, &hints, &res)) != 0) {
+			snprintf(err, errlen, "address %s: %s", ma->host,
+			    gai_strerror(r));
+			return NULL;
+		}
+		hc = hconn_new(h, -1, 1, ma->host);
+		r = hconn_connect(hc, res, err, errlen);
+		freeaddrinfo(res);
+		if (r == -1) {
+			/* not announced: the caller hears of it from err */
+			TAILQ_REMOVE(&h->conns, hc, entry);
+			h->nconns--;
+			conn_free(hc->c);
+			free(hc);
+			return NULL;
+		}
+	} else {
+		/* A name: resolved in the background, dialled when known. */
+		if ((rs = calloc(1, sizeof(*rs))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		rs->hints = hints;
+		snprintf(rs->name, sizeof(rs->name), "%s", ma->host);
+		snprintf(rs->port, sizeof(rs->port), "%s", port);
+		rs->cb.ar_name = rs->name;
+		rs->cb.ar_service = rs->port;
+		rs->cb.ar_request = &rs->hints;
+		list[0] = &rs->cb;
+		if ((r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0) {
+			snprintf(err, errlen, "resolve %s: %s", ma->host,
+			    gai_strerror(r));
+			free(rs);
+			return NULL;
+		}
+		hc = hconn_new(h, -1, 1, ma->host);
+		hc->rs = rs;
+		hc->connecting = 1;
 	}
+	if (ma->has_peer)
+		conn_expect(hc->c, &ma->peer);
+	return hc->c;
+}
+
+/* Start the TCP connection to the first address. */
+static int
+hconn_connect(struct hconn *hc, const struct addrinfo *res, char *err,
+    size_t errlen)
+{
+	int	 fd;
+
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
-		freeaddrinfo(res);
-		return NULL;
+		return -1;
 	}
 	sock_setup(fd);
-	addr_str(res->ai_addr, addr, sizeof(addr));
-	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1) {
-		if (errno != EINPROGRESS) {
-			snprintf(err, errlen, "connect %s: %s", addr,
-			    strerror(errno));
-			close(fd);
-			freeaddrinfo(res);
-			return NULL;
-		}
-		connecting = 1;
+	addr_str(res->ai_addr, hc->addr, sizeof(hc->addr));
+	snprintf(hc->c->name, sizeof(hc->c->name), "to %s", hc->addr);
+	hc->connecting = 1;
+	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		snprintf(err, errlen, "connect %s: %s", hc->addr,
+		    strerror(errno));
+		close(fd);
+		return -1;
 	}
-	freeaddrinfo(res);
-	hc = hconn_new(h, fd, 1, addr);
-	if (ma->has_peer)
-		conn_expect(hc->c, &ma->peer);
-	hc->connecting = connecting;
-	if (!connecting)
-		hconn_connected(hc);
-	return hc->c;
+	hc->fd = fd;
+	return 0;
+}
+
+/* Done with a lookup; one still running is left to finish on its own. */
+static void
+resolve_end(struct host *h, struct hresolve *rs)
+{
+	int	 r;
+
+	if ((r = gai_cancel(&rs->cb)) == EAI_NOTCANCELED) {
+		if (h->norphans < sizeof(h->orphans) / sizeof(h->orphans[0])) {
+			h->orphans[h->norphans++] = rs;
+			return;
+		}
+		/* too many stuck lookups: leak this one rather than free
+		 * memory the resolver thread still writes */
+		log_warnx("resolve %s: still running; abandoned", rs->name);
+		return;
+	}
+	if (rs->cb.ar_result != NULL)
+		freeaddrinfo(rs->cb.ar_result);
+	free(rs);
+}
+
+static void
+resolve_check(struct hconn *hc)
+{
+	struct hresolve *rs = hc->rs;
+	char	 err[256];
+	int	 r;
+
+	if ((r = gai_error(&rs->cb)) == EAI_INPROGRESS)
+		return;
+	hc->rs = NULL;
+	if (r != 0)
+		conn_fail(hc->c, "resolve %s: %s", rs->name, gai_strerror(r));
+	else if (hconn_connect(hc, rs->cb.ar_result, err, sizeof(err)) == -1)
+		conn_fail(hc->c, "%s", err);
+	if (rs->cb.ar_result != NULL)
+		freeaddrinfo(rs->cb.ar_result);
+	free(rs);
 }
 
 static void
@@ -358,7 +470,7 @@ host_pollfds(struct host *h, struct pollfd *pfd, size_t max)
 	}
 	TAILQ_FOREACH(hc, &h->conns, entry) {
 		hc->pidx = -1;
-		if (n == max || hc->c->state == CONN_DEAD)
+		if (n == max || hc->c->state == CONN_DEAD || hc->fd == -1)
 			continue;
 		pfd[n].fd = hc->fd;
 		pfd[n].events = 0;
@@ -504,7 +616,19 @@ host_tick(struct host *h)
 	struct hconn *hc, *tmp;
 	uint64_t now = yamux_now_ms();
 
+	size_t	 i;
+
+	for (i = 0; i < h->norphans; )
+		if (gai_error(&h->orphans[i]->cb) != EAI_INPROGRESS) {
+			if (h->orphans[i]->cb.ar_result != NULL)
+				freeaddrinfo(h->orphans[i]->cb.ar_result);
+			free(h->orphans[i]);
+			h->orphans[i] = h->orphans[--h->norphans];
+		} else
+			i++;
 	TAILQ_FOREACH_SAFE(hc, &h->conns, entry, tmp) {
+		if (hc->rs != NULL && hc->c->state != CONN_DEAD)
+			resolve_check(hc);
 		if (hc->c->state != CONN_DEAD) {
 			conn_tick(hc->c, now);
 			conn_pump(hc->c);
@@ -517,7 +641,10 @@ host_tick(struct host *h)
 		h->nconns--;
 		if (h->closed != NULL)
 			h->closed(h->arg, hc->c);
-		close(hc->fd);
+		if (hc->fd != -1)
+			close(hc->fd);
+		if (hc->rs != NULL)
+			resolve_end(h, hc->rs);
 		conn_free(hc->c);
 		free(hc);
 	}

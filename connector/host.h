@@ -23,6 +23,7 @@
 #define HOST_MAXHANDSHAKES	32	/* unauthenticated inbound at once */
 
 struct host;
+struct hresolve;
 
 struct hconn {
 	struct host	*h;
@@ -30,6 +31,7 @@ struct hconn {
 	int		 fd;
 	int		 connecting;	/* TCP connect in progress */
 	int		 pidx;		/* index in the last pollfd set */
+	struct hresolve	*rs;		/* name being resolved (fd -1) */
 	char		 addr[96];
 	TAILQ_ENTRY(hconn) entry;
 };
@@ -51,6 +53,8 @@ struct host {
 	void		(*closed)(void *, struct conn *);
 	void		*arg;
 	int		 lidx;
+	struct hresolve	*orphans[16];	/* cancelled, still resolving */
+	size_t		 norphans;
 };
 
 void	host_init(struct host *, const struct p2p_identity *,

@@ -14,7 +14,7 @@ need_cmd python3 "python3 finds free ports"
 need_cmd node "node opens a bare TCP connection"
 CONNECTOR=$TOP/connector/connector
 [ -x "$CONNECTOR" ] && [ -x "$P2PTOOL" ] || skip_all "connector not built"
-plan 13
+plan 14
 
 conn_setup alice "$(free_port)"
 conn_setup bob "$(free_port)"
@@ -27,7 +27,15 @@ sed -i 's/^connect_timeout = 2s$/connect_timeout = 1s\nkeepalive = 300ms\nkeepal
 sed -i 's/^\[general\]$/&\nmax_message_size = 4096/' "$T/bob/c.ini"
 sed -i "s/^dial_backoff_max = 1s$/dial_backoff_max = 30s/" "$T/bob/c.ini"
 printf '[validator mallory]\npublic_key = %s\n' "$MALLORY" >>"$T/bob/c.ini"
+# bob dials alice by name (resolved in the background), and a validator
+# whose name does not resolve; alice does not dial bob
+ALICEPORT=$(cat "$T/alice/port")
 BOBPORT=$(cat "$T/bob/port")
+sed -i "s|/ip4/127.0.0.1/tcp/$ALICEPORT\$|/dns4/localhost/tcp/$ALICEPORT|" \
+    "$T/bob/c.ini"
+printf '[validator ghost]\npublic_key = %s\nendpoint = /dns4/no-such-host.invalid/tcp/9\n' \
+    "$(p2p_key ghost)" >>"$T/bob/c.ini"
+sed -i "/^endpoint = .*tcp\/$BOBPORT\$/d" "$T/alice/c.ini"
 
 # each reads a FIFO that never ends (fd 3, 4 keep them open)
 mkfifo "$T/alice/in" "$T/bob/in"
@@ -63,7 +71,12 @@ like "$(cat "$T/bob/err")" "handshake not finished after 1000 ms" \
 # 2. alice connects, then stops answering
 start alice
 wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s | grep -q '^peer alice .* connected'"
-ok $? "alice and bob connected"
+ok $? "bob dialled alice at /dns4/localhost" ||
+    show "$T/bob/err"
+wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s |
+    grep -q '^peer ghost .*last_error=resolve no-such-host.invalid: '"
+ok $? "a name that does not resolve is the ghost's last error" ||
+    st bob ghost | sed 's/^/# /'
 kill -STOP "$PID_alice"
 wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s | grep -q '^peer alice .* down'"
 ok $? "bob drops alice once she stops answering pings" || st bob alice | sed 's/^/# /'
