@@ -704,7 +704,7 @@ sapp_coord(struct conn *c, struct sapp *sa)
 		switch (f.kind) {
 		case COORD_MSG:
 			if (f.oversize) {
-				log_warnx("%s: message of %llu bytes exceeds "
+				log_debug("%s: message of %llu bytes exceeds "
 				    "the maximum of %zu; rejected", c->name,
 				    (unsigned long long)f.fulllen - COORD_HDR,
 				    c->max_msg);

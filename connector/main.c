@@ -46,6 +46,7 @@
 #define REPLAY_BUDGET	512		/* records read per peer per turn */
 #define STORE_EVERY	200		/* ms between offset stores */
 #define ABUSE_WINDOW	60000		/* ms over which refusals count */
+#define ABUSE_LOGGED	5		/* refusals logged per window */
 
 struct rec {				/* one consumed p2p-outbound record */
 	struct bus_msg	 m;
@@ -1043,13 +1044,19 @@ abuse(struct connector *c, struct peer *p, struct conn *conn,
 	uint64_t now = yamux_now_ms();
 
 	p->n_rejected++;
-	if (c->abuse_limit == 0)
-		return;
 	if (now - p->abuse_since > ABUSE_WINDOW) {
+		if (p->abuse > ABUSE_LOGGED)
+			log_warnx("validator %s: %u more message(s) refused "
+			    "that minute", p->name, p->abuse - ABUSE_LOGGED);
 		p->abuse_since = now;
 		p->abuse = 0;
 	}
-	if (++p->abuse <= c->abuse_limit)
+	/* A flood must not flood the log too. */
+	if (++p->abuse <= ABUSE_LOGGED)
+		log_warnx("validator %s: refused %s%s", p->name, what,
+		    p->abuse == ABUSE_LOGGED ? " (the next refusals within "
+		    "the minute are counted, not logged)" : "");
+	if (c->abuse_limit == 0 || p->abuse <= c->abuse_limit)
 		return;
 	snprintf(p->last_error, sizeof(p->last_error), "abusive: %u refused "
 	    "messages within %d s (the last: %s)", p->abuse,
@@ -1132,7 +1139,7 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 	struct peer *p;
 	struct pack *a, *b;
 	uint8_t	 rintent[ENV_INTENTLEN];
-	char	 err[256];
+	char	 err[256], what[300];
 
 	if ((p = peer_by_id(c, &conn->remote)) == NULL)
 		return;
@@ -1142,11 +1149,11 @@ c_msg(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 	inner = env_open(data, len, &c->svc.trust, err, sizeof(err));
 	if (inner == NULL || memcmp(inner->intent.data, intent,
 	    ENV_INTENTLEN) != 0) {
-		log_warnx("validator %s: message rejected: %s", p->name,
-		    inner == NULL ? err : "intent differs from the frame's");
+		snprintf(what, sizeof(what), "a message: %s", inner == NULL ?
+		    err : "intent differs from the frame's");
 		env_free(inner);
 		conn_reject(conn, sid, intent, COORD_R_INVALID);
-		abuse(c, p, conn, "an invalid message");
+		abuse(c, p, conn, what);
 		return;
 	}
 	env_free(inner);
@@ -1201,11 +1208,12 @@ c_oversize(void *arg, struct conn *conn, uint32_t sid, const uint8_t *intent,
 {
 	struct connector *c = arg;
 	struct peer *p = peer_by_id(c, &conn->remote);
-	char	 what[64];
+	char	 what[96];
 
 	(void)sid;
 	(void)intent;
-	snprintf(what, sizeof(what), "%llu bytes", (unsigned long long)len);
+	snprintf(what, sizeof(what), "a message of %llu bytes (over "
+	    "max_message_size)", (unsigned long long)len);
 	if (p != NULL)
 		abuse(c, p, conn, what);
 }
