@@ -1042,12 +1042,27 @@ out:
 }
 
 int
+bus_reader_watermarks(struct bus_reader *r, int32_t partition, int64_t *lo,
+    int64_t *hi, int timeout_ms, char *err, size_t errlen)
+{
+	rd_kafka_resp_err_t kerr;
+
+	kerr = rd_kafka_query_watermark_offsets(r->rk, r->topic, partition, lo,
+	    hi, timeout_ms);
+	if (kerr != 0) {
+		snprintf(err, errlen, "%s[%d]: watermarks: %s", r->topic,
+		    partition, rd_kafka_err2str(kerr));
+		return -1;
+	}
+	return 0;
+}
+
+int
 bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
     void *arg, int timeout_ms, char *err, size_t errlen)
 {
 	struct bus_reader *r;
 	struct bus_msg m;
-	rd_kafka_resp_err_t kerr;
 	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
 	int32_t *ids = NULL, *parts = NULL;
 	int64_t *offs = NULL, lo, hi;
@@ -1064,13 +1079,9 @@ bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		kerr = rd_kafka_query_watermark_offsets(r->rk, topic, ids[i],
-		    &lo, &hi, 10000);
-		if (kerr != 0) {
-			snprintf(err, errlen, "%s[%d]: watermarks: %s", topic,
-			    ids[i], rd_kafka_err2str(kerr));
+		if (bus_reader_watermarks(r, ids[i], &lo, &hi, 10000, err,
+		    errlen) == -1)
 			goto out;
-		}
 		if (hi > lo) {
 			parts[npart] = ids[i];
 			offs[npart++] = RD_KAFKA_OFFSET_BEGINNING;

@@ -155,6 +155,9 @@ int		 bus_reader_poll(struct bus_reader *, struct bus_msg *, int,
 /* The topic's partition ids (none if it does not exist); free(*ids). */
 int		 bus_reader_partitions(struct bus_reader *, int32_t **,
 		    size_t *, int, char *, size_t);
+/* One partition's low and high watermarks (one query, up to timeout). */
+int		 bus_reader_watermarks(struct bus_reader *, int32_t, int64_t *,
+		    int64_t *, int, char *, size_t);
 void		 bus_reader_close(struct bus_reader *);
 
 /* Create the suite's topics if missing (dev setups); errors are logged. */

@@ -182,8 +182,9 @@ report(struct obs *o, struct hsvc *r, uint64_t now, int changed)
 	env_intent_final(&in, intent);
 	r->reported_ms = now;
 	o->health.n_reports++;
-	if (pub_direct(&o->svc, TOPIC_CHAIN_HEALTH,
-	    COORD__MSG_TYPE__HEALTH_REPORT, intent, &hr.base, err,
+	/* outside the transaction, keyed "id>" */
+	if (svc_send_direct(&o->svc, TOPIC_CHAIN_HEALTH,
+	    COORD__MSG_TYPE__HEALTH_REPORT, intent, "", &hr.base, err,
 	    sizeof(err)) == -1)
 		log_warnx("health report: %s", err);
 }

@@ -202,9 +202,6 @@ struct obs;
 int	 pub_block(struct obs *, const struct obs_block *, char *, size_t);
 int	 pub_cursor(struct obs *, uint64_t, const uint8_t *, uint32_t,
 	    char *, size_t);
-/* Signed envelope, outside any transaction (health reports). */
-int	 pub_direct(struct svc *, enum bus_topic, uint32_t, const uint8_t *,
-	    const ProtobufCMessage *, char *, size_t);
 
 /* ------------------------------------------------------------ submit */
 

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka.h>	/* RD_KAFKA_OFFSET_* */
 #include <sodium.h>
 
 #include "app.h"
@@ -51,8 +51,8 @@ static uint64_t	 now_ms(void);
 static void	 sign_as(struct svc *);
 static int	 do_instr(struct svc *, const char *);
 static int	 do_hb(struct svc *, int, char **);
-static rd_kafka_t *reader(const struct app *);
-static int	 do_read(const struct app *, const char *, int);
+static void	 read_props(struct app *);
+static int	 do_read(struct app *, const char *, int);
 
 static int
 opt(struct app *app, int ch, const char *arg)
@@ -207,91 +207,77 @@ do_hb(struct svc *s, int argc, char **argv)
 	return 0;
 }
 
-static rd_kafka_t *
-reader(const struct app *app)
+/*
+ * The reader's properties beyond the bus's: a short fetch wait (a quick
+ * end, quick news) unless [kafka] or -X set one (ahead of the -X
+ * properties, so -X still wins), and -U's isolation (after them: it wins).
+ */
+static void
+read_props(struct app *app)
 {
-	const struct cfg_sect	*s;
-	rd_kafka_conf_t		*conf;
-	rd_kafka_t		*rk;
-	char			 key[256], kerr[256], cid[300];
-	const char		*eq;
-	size_t			 i;
+	static char fwait[] = "fetch.wait.max.ms=10";
+	static char uncomm[] = "isolation.level=read_uncommitted";
+	const struct cfg_sect *s;
+	size_t i;
+	int set = 0;
 
-	conf = rd_kafka_conf_new();
-	snprintf(cid, sizeof(cid), "%s-%ld", app_service_id(app),
-	    (long)now_ms());
-#define SET(k, v) do {							\
-	if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) !=	\
-	    RD_KAFKA_CONF_OK)						\
-		fatalx(EX_PERM, "%s: %s", k, kerr);			\
-} while (0)
-	SET("bootstrap.servers", "127.0.0.1:9092");
-	SET("fetch.wait.max.ms", "10");		/* a quick end, quick news */
-	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL)
-		for (i = 0; i < s->nkv; i++)
-			SET(s->kv[i].key, s->kv[i].val);
-	for (i = 0; i < app->nxprop; i++) {
-		eq = strchr(app->xprop[i], '=');
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - app->xprop[i]),
-		    app->xprop[i]);
-		SET(key, eq + 1);
+	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL &&
+	    cfg_sect_kv(s, "fetch.wait.max.ms") != NULL)
+		set = 1;
+	for (i = 0; i < app->nxprop; i++)
+		if (strncmp(app->xprop[i], "fetch.wait.max.ms=", 18) == 0)
+			set = 1;
+	if (app->nxprop + 2 > APP_MAXX)
+		fatalx(EX_PERM, "too many -X properties");
+	if (!set) {
+		memmove(&app->xprop[1], &app->xprop[0],
+		    app->nxprop * sizeof(app->xprop[0]));
+		app->xprop[0] = fwait;
+		app->nxprop++;
 	}
-	SET("group.id", cid);
-	SET("enable.auto.commit", "false");
-	SET("isolation.level", uncommitted ? "read_uncommitted" :
-	    "read_committed");
-	SET("enable.partition.eof", "true");
-#undef SET
-	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr))) ==
-	    NULL)
-		fatalx(EX_TEMP, "kafka: %s", kerr);
-	return rk;
+	if (uncommitted)
+		app->xprop[app->nxprop++] = uncomm;
 }
 
 /* dump: start to end; watch: from the end, BlockUpdates. */
 static int
-do_read(const struct app *app, const char *key, int watch)
+do_read(struct app *app, const char *key, int watch)
 {
-	const struct rd_kafka_metadata	*md = NULL;
-	rd_kafka_topic_partition_list_t	*parts;
-	rd_kafka_topic_t		*rkt;
-	rd_kafka_message_t		*m;
-	Coord__Envelope			*e;
-	Coord__BlockUpdate		*bu;
-	rd_kafka_t			*rk;
-	const char			*topic;
-	char				 err[256], *line;
-	uint64_t			 deadline = now_ms() + wait_s * 1000;
-	int				 i, n, neof = 0, tries;
-	long long			 got = 0;
+	struct bus_reader	*r;
+	struct bus_msg		 m;
+	Coord__Envelope		*e;
+	Coord__BlockUpdate	*bu;
+	const char		*topic;
+	char			 err[256], *line;
+	uint64_t		 deadline = now_ms() + wait_s * 1000;
+	int32_t			*ids = NULL;
+	int64_t			*offs;
+	size_t			 i, n = 0, neof = 0;
+	long long		 got = 0;
+	int			 k;
 
 	if (bus_topic_parse(key) == -1)
 		fatalx(EX_PERM, "unknown topic key %s", key);
 	topic = cfg_str(app->cfg, "topics", key);
-	rk = reader(app);
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	for (tries = 0;; tries++) {
-		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == 0 &&
-		    md->topic_cnt == 1 && md->topics[0].err == 0 &&
-		    md->topics[0].partition_cnt > 0)
-			break;
-		if (md != NULL)
-			rd_kafka_metadata_destroy(md);
-		md = NULL;
+	read_props(app);
+	if ((r = bus_reader_open(app, topic, err, sizeof(err))) == NULL)
+		fatalx(EX_TEMP, "%s", err);
+	/* One metadata request per try (timeout 0), until the topic is. */
+	while (bus_reader_partitions(r, &ids, &n, 0, err, sizeof(err)) ==
+	    -1 || n == 0) {
 		if (now_ms() > deadline || sig_term)
 			fatalx(EX_TEMP, "%s: no such topic", topic);
 		poll(NULL, 0, 100);
 	}
-	n = md->topics[0].partition_cnt;
-	parts = rd_kafka_topic_partition_list_new(n);
+	if ((offs = calloc(n, sizeof(*offs))) == NULL)
+		fatal(EX_TEMP, "calloc");
 	for (i = 0; i < n; i++)
-		rd_kafka_topic_partition_list_add(parts, topic,
-		    md->topics[0].partitions[i].id)->offset = watch ?
-		    RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-	rd_kafka_metadata_destroy(md);
-	if (rd_kafka_assign(rk, parts) != 0)
-		fatalx(EX_TEMP, "assign failed");
-	rd_kafka_topic_partition_list_destroy(parts);
+		offs[i] = watch ? RD_KAFKA_OFFSET_END :
+		    RD_KAFKA_OFFSET_BEGINNING;
+	if (bus_reader_assign(r, ids, offs, n, err, sizeof(err)) == -1)
+		fatalx(EX_TEMP, "%s", err);
+	free(ids);
+	free(offs);
 	if (watch)
 		log_info("watching");
 	while (!sig_term && (watch || neof < n)) {
@@ -300,28 +286,23 @@ do_read(const struct app *app, const char *key, int watch)
 				break;
 			fatalx(EX_TEMP, "%s: not read to its end", topic);
 		}
-		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
-			continue;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		k = bus_reader_poll(r, &m, 100, err, sizeof(err));
+		if (k == 2)
 			neof++;
-			rd_kafka_message_destroy(m);
+		if (k == -1)
+			log_warnx("%s", err);
+		if (k != 1)
 			continue;
-		}
-		if (m->err != 0) {
-			log_warnx("%s", rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
-		}
 		if (!watch) {
-			line = env_json_line(m->payload, m->len, topic, err,
+			line = env_json_line(m.val, m.len, topic, err,
 			    sizeof(err));
 			if (line != NULL)
 				fputs(line, stdout);
 			else
 				printf("{\"error\":\"%s\"}\n", err);
 			free(line);
-		} else if ((e = coord__envelope__unpack(NULL, m->len,
-		    m->payload)) != NULL) {
+		} else if ((e = coord__envelope__unpack(NULL, m.len,
+		    m.val)) != NULL) {
 			if (e->type == COORD__MSG_TYPE__BLOCK_UPDATE &&
 			    (bu = coord__block_update__unpack(NULL,
 			    e->body.len, e->body.data)) != NULL) {
@@ -333,14 +314,12 @@ do_read(const struct app *app, const char *key, int watch)
 			}
 			coord__envelope__free_unpacked(e, NULL);
 		}
-		rd_kafka_message_destroy(m);
+		bus_release(NULL, &m);
 		if (watch && count >= 0 && got >= count)
 			break;
 	}
 	fflush(stdout);
-	rd_kafka_topic_destroy(rkt);
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	bus_reader_close(r);
 	return 0;
 }
 

@@ -20,17 +20,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka.h>	/* RD_KAFKA_OFFSET_BEGINNING */
 
 #include "cfg.h"
 #include "log.h"
 #include "observer/obs.h"
 
-#define DEFAULT_BOOTSTRAP	"127.0.0.1:9092"
-
-static rd_kafka_t	*reader_new(const struct app *, char *, size_t);
-static void		 reader_log(const rd_kafka_t *, int, const char *,
-			    const char *);
 static void		 set_of(Coord__ValidatorSet *, const struct serai_set *);
 
 /* ------------------------------------------------------------ messages */
@@ -216,127 +211,25 @@ pub_cursor(struct obs *o, uint64_t next, const uint8_t *last, uint32_t spec,
 	    COORD__MSG_TYPE__OBSERVER_CURSOR, intent, "", &c.base, err, errlen);
 }
 
-/* An envelope produced outside the transaction (as heartbeats are). */
-int
-pub_direct(struct svc *s, enum bus_topic t, uint32_t type,
-    const uint8_t *intent, const ProtobufCMessage *body, char *err,
-    size_t errlen)
-{
-	Coord__Envelope	 e = COORD__ENVELOPE__INIT;
-	uint8_t		*bb, *buf;
-	size_t		 bn, len;
-	char		 key[300];
-	int		 rc;
-
-	bn = protobuf_c_message_get_packed_size(body);
-	if ((bb = malloc(bn + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	protobuf_c_message_pack(body, bb);
-	e.type = type;
-	e.intent.data = (uint8_t *)(uintptr_t)intent;
-	e.intent.len = ENV_INTENTLEN;
-	e.to = (char *)"";
-	e.body.data = bb;
-	e.body.len = bn;
-	buf = env_seal(&e, &s->key, &len);
-	free(bb);
-	if (buf == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	snprintf(key, sizeof(key), "%s>", s->id);
-	rc = bus_send_direct(s->bus, bus_topic(s->bus, t), key, strlen(key),
-	    buf, len, err, errlen);
-	free(buf);
-	if (rc == 0)
-		s->n_out++;
-	return rc;
-}
-
 /* ------------------------------------------------------------ cursor */
-
-static void
-reader_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	if (level <= 3)
-		log_warnx("kafka: %s: %s", fac, buf);
-	else
-		log_debug("kafka: %s: %s", fac, buf);
-}
-
-/* A consumer with the bus's properties ([kafka], then -X). */
-static rd_kafka_t *
-reader_new(const struct app *app, char *err, size_t errlen)
-{
-	const struct cfg_sect	*s;
-	rd_kafka_conf_t		*conf;
-	rd_kafka_t		*rk;
-	char			 key[256], cid[300], kerr[256];
-	const char		*eq;
-	size_t			 i;
-
-	conf = rd_kafka_conf_new();
-	rd_kafka_conf_set_log_cb(conf, reader_log);
-	snprintf(cid, sizeof(cid), "%s-cursor", app_service_id(app));
-#define SET(k, v) do {							\
-	if (rd_kafka_conf_set(conf, k, v, kerr, sizeof(kerr)) !=	\
-	    RD_KAFKA_CONF_OK) {						\
-		snprintf(err, errlen, "%s: %s", k, kerr);		\
-		goto fail;						\
-	}								\
-} while (0)
-	SET("bootstrap.servers", DEFAULT_BOOTSTRAP);
-	SET("client.id", cid);
-	if ((s = cfg_next(app->cfg, "kafka", NULL)) != NULL)
-		for (i = 0; i < s->nkv; i++)
-			SET(s->kv[i].key, s->kv[i].val);
-	for (i = 0; i < app->nxprop; i++) {
-		eq = strchr(app->xprop[i], '=');
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - app->xprop[i]),
-		    app->xprop[i]);
-		SET(key, eq + 1);
-	}
-	/* assign(), never a group's offsets */
-	SET("group.id", cid);
-	SET("enable.auto.commit", "false");
-	SET("auto.offset.reset", "earliest");
-	SET("isolation.level", "read_committed");
-	SET("enable.partition.eof", "true");
-#undef SET
-	if ((rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, kerr, sizeof(kerr))) ==
-	    NULL) {
-		snprintf(err, errlen, "kafka: %s", kerr);
-		goto fail;
-	}
-	return rk;
-fail:
-	rd_kafka_conf_destroy(conf);
-	return NULL;
-}
 
 int
 cursor_read(const struct app *app, const struct svc *svc,
     struct obs_cursor *cur, int timeout_ms, char *err, size_t errlen)
 {
-	const struct rd_kafka_metadata	*md = NULL;
-	rd_kafka_topic_partition_list_t	*parts = NULL;
-	rd_kafka_topic_t		*rkt = NULL;
-	rd_kafka_message_t		*m;
-	rd_kafka_resp_err_t		 kerr;
-	Coord__ObserverCursor		*oc;
-	Coord__Envelope			*e;
-	rd_kafka_t			*rk;
-	const char			*topic;
-	char				 key[160], why[256];
-	struct timespec			 ts = { 0, 100 * 1000 * 1000 };
-	uint64_t			 deadline;
-	int64_t				 lo, hi;
-	size_t				 klen;
-	long long			 nrec = 0, nours = 0;
-	int				 i, npart = 0, neof = 0, rc = -1;
+	Coord__ObserverCursor	*oc;
+	Coord__Envelope		*e;
+	struct bus_reader	*r;
+	struct bus_msg		 m;
+	const char		*topic;
+	char			 key[160], why[256];
+	struct timespec		 ts = { 0, 100 * 1000 * 1000 };
+	uint64_t		 deadline;
+	int32_t			*ids = NULL, *parts = NULL;
+	int64_t			*offs = NULL, lo, hi;
+	size_t			 klen, i, n, npart = 0, neof = 0;
+	long long		 nrec = 0, nours = 0;
+	int			 k, rc = -1;
 
 	memset(cur, 0, sizeof(*cur));
 	cur->offset = -1;
@@ -344,67 +237,44 @@ cursor_read(const struct app *app, const struct svc *svc,
 	snprintf(key, sizeof(key), "%s>", svc->id);
 	klen = strlen(key);
 	deadline = obs_mono_ms() + (uint64_t)timeout_ms;
-	if ((rk = reader_new(app, err, errlen)) == NULL)
+	if ((r = bus_reader_open(app, topic, err, errlen)) == NULL)
 		return -1;
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	for (;;) {
-		kerr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
-		if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-		    md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    md->topics[0].partition_cnt > 0)
-			break;
-		if (md != NULL) {
-			if (md->topic_cnt == 1)
-				kerr = md->topics[0].err;
-			rd_kafka_metadata_destroy(md);
-			md = NULL;
-		}
-		if (kerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-			log_info("%s does not exist yet: no cursor", topic);
-			rc = 0;
+	/* One metadata request per try (timeout 0), to see a cancel. */
+	while (bus_reader_partitions(r, &ids, &n, 0, err, errlen) == -1) {
+		if (obs_mono_ms() >= deadline || obs_cancelled(NULL))
 			goto out;
-		}
-		if (obs_mono_ms() >= deadline || obs_cancelled(NULL)) {
-			snprintf(err, errlen, "%s: %s", topic,
-			    rd_kafka_err2str(kerr));
-			goto out;
-		}
 		nanosleep(&ts, NULL);
 	}
-	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-	for (i = 0; i < md->topics[0].partition_cnt; i++) {
+	if (n == 0) {
+		log_info("%s does not exist yet: no cursor", topic);
+		rc = 0;
+		goto out;
+	}
+	if ((parts = calloc(n, sizeof(*parts))) == NULL ||
+	    (offs = calloc(n, sizeof(*offs))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
 		/* a new topic's leader may not be known yet: retry */
-		while ((kerr = rd_kafka_query_watermark_offsets(rk, topic,
-		    md->topics[0].partitions[i].id, &lo, &hi, 10000)) !=
-		    RD_KAFKA_RESP_ERR_NO_ERROR && obs_mono_ms() < deadline &&
-		    !obs_cancelled(NULL)) {
-			log_info("%s[%d]: watermarks: %s (again)", topic,
-			    md->topics[0].partitions[i].id,
-			    rd_kafka_err2str(kerr));
+		while (bus_reader_watermarks(r, ids[i], &lo, &hi, 10000, err,
+		    errlen) == -1) {
+			if (obs_mono_ms() >= deadline || obs_cancelled(NULL))
+				goto out;
+			log_info("%s (again)", err);
 			nanosleep(&ts, NULL);
 		}
-		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			snprintf(err, errlen, "%s[%d]: watermarks: %s", topic,
-			    md->topics[0].partitions[i].id,
-			    rd_kafka_err2str(kerr));
-			goto out;
-		}
 		if (hi > lo) {
-			rd_kafka_topic_partition_list_add(parts, topic,
-			    md->topics[0].partitions[i].id)->offset =
-			    RD_KAFKA_OFFSET_BEGINNING;
-			npart++;
+			parts[npart] = ids[i];
+			offs[npart++] = RD_KAFKA_OFFSET_BEGINNING;
 		}
 	}
 	if (npart == 0) {
 		rc = 0;
 		goto out;
 	}
-	if ((kerr = rd_kafka_assign(rk, parts)) != 0) {
-		snprintf(err, errlen, "%s: assign: %s", topic,
-		    rd_kafka_err2str(kerr));
+	if (bus_reader_assign(r, parts, offs, npart, err, errlen) == -1)
 		goto out;
-	}
 	while (neof < npart) {
 		if (obs_mono_ms() >= deadline) {
 			snprintf(err, errlen, "%s: not read to its end in %d "
@@ -415,32 +285,27 @@ cursor_read(const struct app *app, const struct svc *svc,
 			snprintf(err, errlen, "cancelled");
 			goto out;
 		}
-		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
-			continue;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		k = bus_reader_poll(r, &m, 100, err, errlen);
+		if (k == 2)
 			neof++;
-			rd_kafka_message_destroy(m);
+		if (k == -1)
+			log_warnx("%s", err);
+		if (k != 1)
 			continue;
-		}
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			log_warnx("%s: %s", topic, rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
-		}
 		nrec++;
-		if (m->key_len != klen || memcmp(m->key, key, klen) != 0) {
-			rd_kafka_message_destroy(m);
+		if (m.keylen != klen || memcmp(m.key, key, klen) != 0) {
+			bus_release(NULL, &m);
 			continue;
 		}
-		e = env_open(m->payload, m->len, &svc->trust, why, sizeof(why));
+		e = env_open(m.val, m.len, &svc->trust, why, sizeof(why));
 		if (e == NULL || e->type != COORD__MSG_TYPE__OBSERVER_CURSOR ||
 		    strcmp(e->from, svc->id) != 0) {
 			if (e == NULL)
 				log_warnx("%s[%d]@%lld: not a cursor of ours: "
-				    "%s", topic, (int)m->partition,
-				    (long long)m->offset, why);
+				    "%s", topic, (int)m.partition,
+				    (long long)m.offset, why);
 			env_free(e);
-			rd_kafka_message_destroy(m);
+			bus_release(NULL, &m);
 			continue;
 		}
 		oc = coord__observer_cursor__unpack(NULL, e->body.len,
@@ -448,7 +313,7 @@ cursor_read(const struct app *app, const struct svc *svc,
 		if (oc == NULL || (oc->last_hash.len != 0 &&
 		    oc->last_hash.len != 32)) {
 			log_warnx("%s[%d]@%lld: a malformed cursor; ignored",
-			    topic, (int)m->partition, (long long)m->offset);
+			    topic, (int)m.partition, (long long)m.offset);
 		} else {
 			nours++;
 			cur->found = 1;
@@ -457,24 +322,20 @@ cursor_read(const struct app *app, const struct svc *svc,
 			if (cur->has_hash)
 				memcpy(cur->last_hash, oc->last_hash.data, 32);
 			cur->spec = oc->spec_version;
-			cur->offset = m->offset;
+			cur->offset = m.offset;
 		}
 		if (oc != NULL)
 			coord__observer_cursor__free_unpacked(oc, NULL);
 		env_free(e);
-		rd_kafka_message_destroy(m);
+		bus_release(NULL, &m);
 	}
 	log_info("%s: %lld record(s) read, %lld cursor(s) of %s", topic, nrec,
 	    nours, svc->id);
 	rc = 0;
 out:
-	if (parts != NULL)
-		rd_kafka_topic_partition_list_destroy(parts);
-	if (md != NULL)
-		rd_kafka_metadata_destroy(md);
-	if (rkt != NULL)
-		rd_kafka_topic_destroy(rkt);
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	free(ids);
+	free(parts);
+	free(offs);
+	bus_reader_close(r);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "app.h"
+#include "bus.h"
 #include "cfg.h"
 #include "log.h"
 #include "statelog.h"
@@ -17,10 +18,16 @@ static rd_kafka_t	*client_new(const struct app *, rd_kafka_type_t,
 			    char *, size_t);
 static int		 conf_set(rd_kafka_conf_t *, const char *,
 			    const char *, char *, size_t);
-static uint64_t		 now_ms(void);
 static void		 klog(const rd_kafka_t *, int, const char *,
 			    const char *);
 static int		 auto_create(const struct app *, const char *);
+static int		 replay_cb(void *, const struct bus_msg *);
+
+struct replay {
+	statelog_fn	*fn;
+	void		*arg;
+	long long	 nrec;
+};
 
 /* Errors as warnings; the rest (CONFWARN for -X consumer properties on a
  * producer, ...) only with -v. */
@@ -32,15 +39,6 @@ klog(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 		log_warnx("kafka: %s: %s", fac, buf);
 	else
 		log_debug("kafka: %s: %s", fac, buf);
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -57,7 +55,8 @@ conf_set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err,
 	return 0;
 }
 
-/* A client with the same properties as the bus: [kafka], then -X. */
+/* A client with the same properties as the bus: [kafka], then -X (for
+ * metadata and CreateTopics, which the bus has no call for). */
 static rd_kafka_t *
 client_new(const struct app *app, rd_kafka_type_t type, char *err,
     size_t errlen)
@@ -87,15 +86,6 @@ client_new(const struct app *app, rd_kafka_type_t type, char *err,
 		if (conf_set(conf, key, eq + 1, err, errlen) == -1)
 			goto fail;
 	}
-	if (type == RD_KAFKA_CONSUMER &&
-	    (conf_set(conf, "group.id", cid, err, errlen) == -1 ||
-	    conf_set(conf, "enable.auto.commit", "false", err, errlen) == -1 ||
-	    conf_set(conf, "auto.offset.reset", "earliest", err, errlen) ==
-	    -1 ||
-	    conf_set(conf, "isolation.level", "read_committed", err,
-	    errlen) == -1 ||
-	    conf_set(conf, "enable.partition.eof", "true", err, errlen) == -1))
-		goto fail;
 	if ((rk = rd_kafka_new(type, conf, ebuf, sizeof(ebuf))) == NULL) {
 		snprintf(err, errlen, "kafka: %s", ebuf);
 		goto fail;
@@ -220,117 +210,25 @@ auto_create(const struct app *app, const char *topic)
 	return rc;
 }
 
+static int
+replay_cb(void *arg, const struct bus_msg *m)
+{
+	struct replay *rp = arg;
+
+	rp->nrec++;
+	return rp->fn(rp->arg, m->key != NULL ? (const char *)m->key : "",
+	    m->keylen, m->val, m->len, m->offset) == -1 ? -1 : 0;
+}
+
 int
 statelog_read(const struct app *app, const char *topic, statelog_fn *fn,
     void *arg, int timeout_ms, char *err, size_t errlen)
 {
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_partition_list_t *parts = NULL;
-	rd_kafka_topic_t *rkt = NULL;
-	rd_kafka_message_t *m;
-	rd_kafka_resp_err_t kerr;
-	rd_kafka_t *rk;
-	int64_t lo, hi;
-	uint64_t deadline = now_ms() + timeout_ms;
-	int i, npart = 0, neof = 0, rc = -1;
-	long long nrec = 0;
-	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	struct replay rp = { fn, arg, 0 };
 
-	if ((rk = client_new(app, RD_KAFKA_CONSUMER, err, errlen)) == NULL)
+	if (bus_replay(app, topic, replay_cb, &rp, timeout_ms, err, errlen) ==
+	    -1)
 		return -1;
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	for (;;) {
-		kerr = rd_kafka_metadata(rk, 0, rkt, &md, 5000);
-		if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-		    md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    md->topics[0].partition_cnt > 0)
-			break;
-		if (md != NULL) {
-			if (md->topic_cnt == 1)
-				kerr = md->topics[0].err;
-			rd_kafka_metadata_destroy(md);
-			md = NULL;
-		}
-		if (kerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-			/* Nothing was ever written: nothing to replay (the
-			 * first transactional write creates it). */
-			log_info("state topic %s does not exist yet", topic);
-			rc = 0;
-			goto out;
-		}
-		if (now_ms() >= deadline) {
-			snprintf(err, errlen, "state topic %s: %s", topic,
-			    rd_kafka_err2str(kerr));
-			goto out;
-		}
-		nanosleep(&ts, NULL);
-	}
-	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-	for (i = 0; i < md->topics[0].partition_cnt; i++) {
-		kerr = rd_kafka_query_watermark_offsets(rk, topic,
-		    md->topics[0].partitions[i].id, &lo, &hi, 10000);
-		if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			snprintf(err, errlen, "state topic %s[%d]: "
-			    "watermarks: %s", topic,
-			    md->topics[0].partitions[i].id,
-			    rd_kafka_err2str(kerr));
-			goto out;
-		}
-		if (hi > lo) {
-			rd_kafka_topic_partition_list_add(parts, topic,
-			    md->topics[0].partitions[i].id)->offset =
-			    RD_KAFKA_OFFSET_BEGINNING;
-			npart++;
-		}
-	}
-	if (npart == 0) {
-		rc = 0;
-		goto out;
-	}
-	if ((kerr = rd_kafka_assign(rk, parts)) != 0) {
-		snprintf(err, errlen, "state topic %s: assign: %s", topic,
-		    rd_kafka_err2str(kerr));
-		goto out;
-	}
-	while (neof < npart) {
-		if (now_ms() >= deadline) {
-			snprintf(err, errlen, "state topic %s: not read to its "
-			    "end in %d ms", topic, timeout_ms);
-			goto out;
-		}
-		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
-			continue;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			neof++;
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			log_warnx("state topic %s: %s", topic,
-			    rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		nrec++;
-		if (fn(arg, m->key != NULL ? m->key : "", m->key_len,
-		    m->payload, m->len, m->offset) == -1) {
-			snprintf(err, errlen, "state topic %s: bad record at "
-			    "offset %lld", topic, (long long)m->offset);
-			rd_kafka_message_destroy(m);
-			goto out;
-		}
-		rd_kafka_message_destroy(m);
-	}
-	log_info("state topic %s: %lld record(s) replayed", topic, nrec);
-	rc = 0;
-out:
-	if (parts != NULL)
-		rd_kafka_topic_partition_list_destroy(parts);
-	if (md != NULL)
-		rd_kafka_metadata_destroy(md);
-	if (rkt != NULL)
-		rd_kafka_topic_destroy(rkt);
-	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
-	return rc;
+	log_info("state topic %s: %lld record(s) replayed", topic, rp.nrec);
+	return 0;
 }
