@@ -59,8 +59,10 @@ for kind in $(kafka_kinds); do
 		eval "PID_$1=\$!"
 	}
 	# inbound WHO GROUP COUNT: COUNT records of WHO's p2p-inbound
+	# shellcheck disable=SC2086
 	inbound() {
 		"$BUSPROBE" -f "$T/$1/c.ini" -X "bootstrap.servers=$BOOTSTRAP" \
+		    -X topic.metadata.refresh.interval.ms=500 $KX \
 		    -t p2p_inbound -g "check$2" -c "$3" -w 90 recv \
 		    2>>"$T/probe-$kind"
 	}
