@@ -109,6 +109,12 @@ void	conn_set_max(struct conn *, size_t);
 void	conn_start(struct conn *);
 /* Bytes from the network; -1 once the connection is dead (reason set). */
 int	conn_input(struct conn *, const uint8_t *, size_t);
+/*
+ * The same without a copy: read into the room conn_input_space gives (n
+ * bytes, valid until the next call), then conn_input_commit what came.
+ */
+uint8_t	*conn_input_space(struct conn *, size_t);
+int	conn_input_commit(struct conn *, size_t);
 /* The network said end of stream. */
 void	conn_eof(struct conn *);
 void	conn_tick(struct conn *, uint64_t);

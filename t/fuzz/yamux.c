@@ -58,7 +58,7 @@ f_goaway(void *arg, uint32_t code)
 }
 
 static const struct yamux_cb cb = { f_open, f_data, f_closed, f_pong,
-	f_goaway };
+	f_goaway, NULL };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
