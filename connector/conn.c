@@ -56,6 +56,8 @@ static size_t	sapp_coord_take(struct conn *, struct sapp *, const uint8_t *,
 static void	sapp_coord_frame(struct conn *, struct sapp *,
 		    const struct coord_frame *);
 static void	sapp_write(struct conn *, struct sapp *, const void *, size_t);
+static int	coord_direct(struct conn *, struct sapp *, const uint8_t *,
+		    size_t, const uint8_t *, size_t);
 static void	mux_stream_open(void *, struct yamux_stream *);
 static void	mux_stream_data(void *, struct yamux_stream *);
 static void	mux_stream_closed(void *, struct yamux_stream *);
@@ -906,10 +908,51 @@ conn_send(struct conn *c, const uint8_t *intent, const uint8_t *data,
 	n = uvarint_put(hdr, COORD_HDR + len);
 	memcpy(hdr + n, &kind, 1);
 	memcpy(hdr + n + 1, intent, COORD_INTENT);
-	sapp_write(c, c->coord_out, hdr, n + COORD_HDR);
-	sapp_write(c, c->coord_out, data, len);
+	if (!coord_direct(c, c->coord_out, hdr, n + COORD_HDR, data, len)) {
+		sapp_write(c, c->coord_out, hdr, n + COORD_HDR);
+		sapp_write(c, c->coord_out, data, len);
+	}
 	c->msgs_out++;
-	return 0;
+	return c->state == CONN_DEAD ? -1 : 0;
+}
+
+/*
+ * A long message when nothing waits before it and out has room: sealed
+ * from the caller's buffer into out at once, skipping the copy into the
+ * stream's queue.  0 when it must be queued instead.
+ */
+static int
+coord_direct(struct conn *c, struct sapp *sa, const uint8_t *hdr,
+    size_t hlen, const uint8_t *data, size_t len)
+{
+	uint8_t	 head[YAMUX_HDRLEN + UVARINT_MAX + COORD_HDR];
+	size_t	 chunk;
+
+	if (len < CONN_SEND_DIRECT || sa->proto != SP_COORD ||
+	    buf_len(&c->out) >= CONN_OUT_HIGH ||
+	    !yamux_direct(&c->mux, sa->st, hlen + len))
+		return 0;
+	seal(c, &c->mux.out);		/* what was queued goes first */
+	chunk = hlen + len > YAMUX_FRAMEMAX ? YAMUX_FRAMEMAX : hlen + len;
+	yamux_data_hdr(&c->mux, sa->st, chunk, head);
+	memcpy(head + YAMUX_HDRLEN, hdr, hlen);
+	chunk -= hlen;
+	for (;;) {
+		if (c->state == CONN_DEAD)
+			return 1;
+		if (noise_seal2(&c->tx, head, YAMUX_HDRLEN + hlen, data, chunk,
+		    &c->out) == -1) {
+			conn_fail(c, "noise: send nonce exhausted");
+			return 1;
+		}
+		data += chunk;
+		len -= chunk;
+		if (len == 0)
+			return 1;
+		chunk = len > YAMUX_FRAMEMAX ? YAMUX_FRAMEMAX : len;
+		yamux_data_hdr(&c->mux, sa->st, chunk, head);
+		hlen = 0;
+	}
 }
 
 static struct sapp *

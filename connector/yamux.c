@@ -494,6 +494,25 @@ yamux_done(struct yamux *mux, struct yamux_frame *f)
 	f->data = NULL;
 }
 
+int
+yamux_direct(struct yamux *mux, struct yamux_stream *st, size_t n)
+{
+	(void)mux;
+	if ((st->flags & (YS_LFIN | YS_FINQ | YS_RESET | YS_DEAD)) ||
+	    bufq_len(&st->tx) > 0 || st->send_window < n)
+		return 0;
+	st->send_window -= n;
+	return 1;
+}
+
+void
+yamux_data_hdr(struct yamux *mux, struct yamux_stream *st, size_t n,
+    uint8_t hdr[YAMUX_HDRLEN])
+{
+	hdr_put(hdr, YAMUX_DATA, 0, st->id, (uint32_t)n);
+	mux->frames_out++;
+}
+
 void
 yamux_flush(struct yamux *mux, size_t budget)
 {

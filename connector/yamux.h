@@ -155,6 +155,14 @@ void	yamux_flush(struct yamux *, size_t);
  */
 int	yamux_next(struct yamux *, size_t, struct yamux_frame *);
 void	yamux_done(struct yamux *, struct yamux_frame *);
+/*
+ * n bytes to go out on st at once, past tx: 1 (the window taken) when
+ * nothing waits in tx before them and the window allows them all; the
+ * caller then writes them as data frames, each headed by yamux_data_hdr.
+ */
+int	yamux_direct(struct yamux *, struct yamux_stream *, size_t);
+void	yamux_data_hdr(struct yamux *, struct yamux_stream *, size_t,
+	    uint8_t[YAMUX_HDRLEN]);
 /* Free streams marked dead; call outside callbacks. */
 void	yamux_reap(struct yamux *);
 struct yamux_stream *yamux_find(struct yamux *, uint32_t);

@@ -393,6 +393,25 @@ main(void)
 		is_int(eb.bad, 0, "every byte as sent");
 		is_int(eb.last_len, 199999, "in order");
 		is_int(ea.acks, 8, "all acknowledged");
+		/* the stream negotiated, nothing queued: sealed at once,
+		 * but never ahead of a short one queued before it */
+		for (k = 0; k < 4; k++) {
+			memset(intent, 0x40 + (int)k, 32);
+			memset(big, 0x40 + (int)k, sizeof(big));
+			if (conn_send(a, intent, big, k == 2 ? 10 :
+			    100000 + k) == -1)
+				break;
+			if (k == 0)
+				is_int(conn_queued(a), 0,
+				    "a long message skips the queue");
+		}
+		ok(k == 4 && conn_queued(a) > 100000,
+		    "after a short one, a long one waits its turn");
+		run(a, b, NULL);
+		is_int(eb.msgs, 12, "those arrived too");
+		is_int(eb.bad, 0, "every byte as sent");
+		is_int(eb.last_len, 100003, "in order");
+		is_int(ea.acks, 12, "all acknowledged");
 		ok(a->state == CONN_OPEN && b->state == CONN_OPEN,
 		    "both still open");
 		conn_free(a);
