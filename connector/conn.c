@@ -15,7 +15,7 @@
 #include "connector/varint.h"
 
 #define CONN_QUEUE_MAX	(16 * 1024 * 1024)	/* unsent stream bytes */
-#define CONN_DIRECT_MIN	1024	/* a data frame this long: sealed alone */
+#define CONN_DIRECT_MIN	1024		/* data frames this long: alone */
 #define HS_PAYLOAD_MAX	4096
 
 enum sproto { SP_NEGO, SP_COORD, SP_PING_ECHO, SP_PING_CLIENT, SP_DONE };
@@ -51,8 +51,8 @@ static struct sapp *sapp_new(struct conn *, struct yamux_stream *, int,
 static void	sapp_input(struct conn *, struct sapp *);
 static void	sapp_negotiated(struct conn *, struct sapp *);
 static void	sapp_coord(struct conn *, struct sapp *);
-static size_t	sapp_coord_take(struct conn *, struct sapp *, const uint8_t *,
-		    size_t);
+static size_t	sapp_coord_take(struct conn *, struct sapp *,
+		    const uint8_t *, size_t);
 static void	sapp_coord_frame(struct conn *, struct sapp *,
 		    const struct coord_frame *);
 static void	sapp_write(struct conn *, struct sapp *, const void *, size_t);
@@ -61,8 +61,8 @@ static int	coord_direct(struct conn *, struct sapp *, const uint8_t *,
 static void	mux_stream_open(void *, struct yamux_stream *);
 static void	mux_stream_data(void *, struct yamux_stream *);
 static void	mux_stream_closed(void *, struct yamux_stream *);
-static size_t	mux_stream_take(void *, struct yamux_stream *, const uint8_t *,
-		    size_t);
+static size_t	mux_stream_take(void *, struct yamux_stream *,
+		    const uint8_t *, size_t);
 static void	mux_pong(void *, uint32_t);
 static void	mux_goaway(void *, uint32_t);
 
@@ -417,7 +417,8 @@ process(struct conn *c)
 	 */
 	while (c->state != CONN_DEAD && noise_frame_peek(&c->in, &len)) {
 		pt = buf_mdata(&c->in) + 2;
-		if (noise_open_inplace(&c->rx, pt, len, err, sizeof(err)) == -1) {
+		if (noise_open_inplace(&c->rx, pt, len, err,
+		    sizeof(err)) == -1) {
 			conn_fail(c, "%s; dropping the connection", err);
 			return;
 		}

@@ -536,7 +536,7 @@ noise_seal2(struct noise_cipher *cs, const uint8_t *a, size_t alen,
 
 	crypto_onetimeauth_poly1305_update(&st, ct, len);
 	crypto_onetimeauth_poly1305_update(&st, pad0, (16 - (len & 15)) & 15);
-	memset(lens, 0, sizeof(lens));		/* associated data: 0 bytes */
+	memset(lens, 0, sizeof(lens));	/* associated data: 0 bytes */
 	for (i = 0; i < 8; i++)
 		lens[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
 	crypto_onetimeauth_poly1305_update(&st, lens, sizeof(lens));

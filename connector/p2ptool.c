@@ -13,7 +13,7 @@
  *	closed PEERID|ADDR REASON
  *	latency p50 US p99 US	(-L: one message at a time)
  *	done MS		(first message sent to last acknowledged)
- *	cpu USER_MS SYS_MS	(-C: at exit, the CPU time this process used)
+ *	cpu USER_MS SYS_MS	(-C: at exit, the CPU time used)
  *
  * p2ptool -B prints libsodium's ChaCha20-Poly1305 speed on one core, as
  * the Noise transport uses it (65519-byte frames): the ceiling of any
@@ -61,8 +61,8 @@ struct tool {
 	uint64_t	 t_sent_us;
 	uint64_t	*lat_us;
 	size_t		 nlat;
-	uint8_t		*msg;		/* the message being built */
-	int		 cpu;		/* -C: print the CPU time used */
+	uint8_t		*msg;		/* the message to send */
+	int		 cpu;		/* -C: print CPU time used */
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -285,8 +285,8 @@ t_work(struct tool *t)
 			break;
 		/* "message N from PEERID", NUL, then 'x' to the length */
 		memset(t->msg, 'x', head);
-		n = snprintf((char *)t->msg, len, "message %ld from %s", t->sent,
-		    t->id.idstr);
+		n = snprintf((char *)t->msg, len, "message %ld from %s",
+		    t->sent, t->id.idstr);
 		if (t->size == 0)
 			len = (size_t)n < len ? (size_t)n : len - 1;
 		/* the text at the head is unique: hash no more of it */
@@ -348,7 +348,8 @@ main(int argc, char *argv[])
 		fatalx(EX_TEMP, "sodium_init failed");
 	memset(&t, 0, sizeof(t));
 	host_init(&t.host, &t.id, &tool_cb, t_closed, &t);
-	while ((ch = getopt(argc, argv, "a:BCc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) != -1) {
+	while ((ch = getopt(argc, argv, "a:BCc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			if (peerid_parse(optarg, &pid, err, sizeof(err)) == -1)

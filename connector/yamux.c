@@ -303,7 +303,8 @@ yamux_input(struct yamux *mux, const uint8_t *p, size_t n, char *err,
 			if (st != NULL && !(st->flags & (YS_DEAD | YS_RESET)) &&
 			    buf_len(&st->rx) == 0 && mux->cb != NULL &&
 			    mux->cb->stream_take != NULL)
-				taken = mux->cb->stream_take(mux->cbarg, st, p, k);
+				taken = mux->cb->stream_take(mux->cbarg, st,
+				    p, k);
 			if (st != NULL && !(st->flags & (YS_DEAD | YS_RESET)) &&
 			    taken < k)
 				buf_append(&st->rx, p + taken, k - taken);
@@ -445,7 +446,8 @@ yamux_next(struct yamux *mux, size_t budget, struct yamux_frame *f)
 		txlen = bufq_len(&st->tx);
 		if (txlen == 0) {
 			if (st->flags & YS_FINQ) {
-				put_hdr(mux, YAMUX_WINUPDATE, YAMUX_FIN, st->id, 0);
+				put_hdr(mux, YAMUX_WINUPDATE, YAMUX_FIN,
+				    st->id, 0);
 				st->flags &= ~YS_FINQ;
 				st->flags |= YS_LFIN;
 				stream_check_closed(st);

@@ -41,7 +41,7 @@
 #define YAMUX_WINDOW		(256 * 1024)	/* initial, by the spec */
 #define YAMUX_RECV_WINDOW	(2 * 1024 * 1024)	/* what we grant */
 #define YAMUX_RECV_WINDOW_MAX	(16 * 1024 * 1024)	/* grown to, at most */
-#define YAMUX_GROWTH_MAX	(32 * 1024 * 1024)	/* all streams' growth */
+#define YAMUX_GROWTH_MAX	(32 * 1024 * 1024)	/* summed growth */
 #define YAMUX_FRAMEMAX		(65519 - YAMUX_HDRLEN)	/* one Noise frame */
 #define YAMUX_MAXSTREAMS	256
 

@@ -69,8 +69,9 @@ for spec in "${BENCH_N1K:-20000} 1024" "${BENCH_N64K:-2000} 65536"; do
 	bench_row p2p "${k} KiB throughput" "MB/s" "$ob" "js-libp2p" "$jb" higher
 	# where our time went: each side's CPU against the wall clock, and
 	# what the cipher alone would take for these bytes on one core
-	diag "ours, ${k} KiB: ${ours} ms; sender CPU $(cpu_ms "$T/od$size") ms," \
-	    "receiver CPU $(cpu_ms "$T/ol$size") ms (process lifetime);" \
+	diag "ours, ${k} KiB: ${ours} ms; sender CPU" \
+	    "$(cpu_ms "$T/od$size") ms, receiver CPU $(cpu_ms "$T/ol$size")" \
+	    "ms (process lifetime);" \
 	    "ChaCha20-Poly1305 alone: $(awk -v n="$n" -v s="$size" \
 	    -v c="$ceiling" 'BEGIN { printf "%.0f", n * s / 1e3 / c }') ms"
 done

@@ -323,7 +323,8 @@ test_seal2(void)
 			memcpy(joined + alens[i], b, blens[j]);
 			buf_reset(&w1);
 			buf_reset(&w2);
-			if (noise_seal2(&c1, a, alens[i], b, blens[j], &w1) == -1)
+			if (noise_seal2(&c1, a, alens[i], b, blens[j],
+			    &w1) == -1)
 				bad++;
 			if (n > 0)
 				noise_seal(&c2, joined, n, &w2);
@@ -363,7 +364,7 @@ test_seal2(void)
 			badtamper++;
 		c1 = c2;		/* both sides back in step */
 	}
-	is_int(badtamper, 0, "a changed byte in header, body or tag is refused");
+	is_int(badtamper, 0, "a changed byte in header, body or tag: refused");
 	ok(noise_open_inplace(&c3, f + 2, 10, err, sizeof(err)) == -1 &&
 	    strstr(err, "shorter than its tag") != NULL,
 	    "a frame shorter than its tag is refused: %s", err);

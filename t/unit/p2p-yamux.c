@@ -160,7 +160,8 @@ test_bufq(void)
 			p = bufq_peek(&q, &n);
 			if (n > maxrun)
 				maxrun = n;
-			if ((n == 0) != (buf_len(&ref) == 0) || n > buf_len(&ref) ||
+			if ((n == 0) != (buf_len(&ref) == 0) ||
+			    n > buf_len(&ref) ||
 			    (n > 0 && memcmp(p, buf_data(&ref), n) != 0))
 				bad++;
 			k = n == 0 ? 0 : (size_t)rand() % (n + 1);
