@@ -15,6 +15,7 @@
 #include "connector/varint.h"
 
 #define CONN_QUEUE_MAX	(16 * 1024 * 1024)	/* unsent stream bytes */
+#define CONN_DIRECT_MIN	1024		/* data frames this long: alone */
 #define HS_PAYLOAD_MAX	4096
 
 enum sproto { SP_NEGO, SP_COORD, SP_PING_ECHO, SP_PING_CLIENT, SP_DONE };
@@ -38,6 +39,8 @@ static const char *const coord_protos[] = { COORD_PROTO };
 static const char *const ping_protos[] = { PING_PROTO };
 
 static void	process(struct conn *);
+static int	pin_input(struct conn *);
+static int	mux_feed(struct conn *, const uint8_t *, size_t);
 static int	hs_step(struct conn *);
 static int	hs_check_peer(struct conn *, const uint8_t *, size_t);
 static void	hs_send(struct conn *, const uint8_t *, size_t);
@@ -48,16 +51,24 @@ static struct sapp *sapp_new(struct conn *, struct yamux_stream *, int,
 static void	sapp_input(struct conn *, struct sapp *);
 static void	sapp_negotiated(struct conn *, struct sapp *);
 static void	sapp_coord(struct conn *, struct sapp *);
+static size_t	sapp_coord_take(struct conn *, struct sapp *,
+		    const uint8_t *, size_t);
+static void	sapp_coord_frame(struct conn *, struct sapp *,
+		    const struct coord_frame *);
 static void	sapp_write(struct conn *, struct sapp *, const void *, size_t);
+static int	coord_direct(struct conn *, struct sapp *, const uint8_t *,
+		    size_t, const uint8_t *, size_t);
 static void	mux_stream_open(void *, struct yamux_stream *);
 static void	mux_stream_data(void *, struct yamux_stream *);
 static void	mux_stream_closed(void *, struct yamux_stream *);
+static size_t	mux_stream_take(void *, struct yamux_stream *,
+		    const uint8_t *, size_t);
 static void	mux_pong(void *, uint32_t);
 static void	mux_goaway(void *, uint32_t);
 
 static const struct yamux_cb mux_cb = {
 	mux_stream_open, mux_stream_data, mux_stream_closed, mux_pong,
-	mux_goaway
+	mux_goaway, mux_stream_take
 };
 
 void
@@ -226,8 +237,24 @@ conn_input(struct conn *c, const uint8_t *p, size_t n)
 {
 	if (c->state == CONN_DEAD)
 		return -1;
+	if (n > 0)
+		memcpy(conn_input_space(c, n), p, n);
+	return conn_input_commit(c, n);
+}
+
+uint8_t *
+conn_input_space(struct conn *c, size_t n)
+{
+	return buf_reserve(&c->in, n);
+}
+
+int
+conn_input_commit(struct conn *c, size_t n)
+{
+	if (c->state == CONN_DEAD)
+		return -1;
 	c->bytes_in += n;
-	buf_append(&c->in, p, n);
+	buf_commit(&c->in, n);
 	process(c);
 	return c->state == CONN_DEAD ? -1 : 0;
 }
@@ -345,11 +372,9 @@ hs_step(struct conn *c)
 static void
 process(struct conn *c)
 {
-	struct buf tmp = BUF_INIT;
 	char	 err[256];
-	size_t	 len;
-	uint8_t	 msg[64];
-	size_t	 mlen;
+	uint8_t	 msg[64], *pt;
+	size_t	 len, mlen;
 	int	 r;
 
 	for (;;) {
@@ -358,10 +383,10 @@ process(struct conn *c)
 			r = mss_input(&c->mss, &c->in, &c->out, err,
 			    sizeof(err));
 			if (r == MSS_MORE)
-				goto out;
+				return;
 			if (r != MSS_DONE) {
 				conn_fail(c, "%s", err);
-				goto out;
+				return;
 			}
 			c->state = CONN_NOISE;
 			noise_hs_init(&c->hs, c->initiator, NULL, 0, NULL, NULL);
@@ -369,87 +394,137 @@ process(struct conn *c)
 				if (noise_hs_write(&c->hs, NULL, 0, msg,
 				    sizeof(msg), &mlen, err, sizeof(err)) == -1) {
 					conn_fail(c, "%s", err);
-					goto out;
+					return;
 				}
 				hs_send(c, msg, mlen);
 			}
 			continue;
 		case CONN_NOISE:
 			if ((r = hs_step(c)) <= 0)
-				goto out;
+				return;
 			continue;
 		case CONN_MSS_MUX:
 		case CONN_OPEN:
 		case CONN_CLOSING:
 			break;
 		case CONN_DEAD:
-			goto out;
+			return;
 		}
-		/* Encrypted from here on: decrypt every whole frame. */
-		while (noise_frame_peek(&c->in, &len)) {
-			if (noise_open(&c->rx, buf_data(&c->in) + 2, len,
-			    &c->pin, err, sizeof(err)) == -1) {
-				conn_fail(c, "%s; dropping the connection", err);
-				goto out;
-			}
-			buf_consume(&c->in, 2 + len);
-		}
-		if (c->state == CONN_MSS_MUX) {
-			r = mss_input(&c->mss, &c->pin, &tmp, err, sizeof(err));
-			seal(c, &tmp);
-			if (r == MSS_MORE)
-				goto out;
-			if (r != MSS_DONE) {
-				conn_fail(c, "muxer negotiation: %s", err);
-				goto out;
-			}
-			yamux_init(&c->mux, c->initiator, &mux_cb, c);
-			c->mux_up = 1;
-			c->state = CONN_OPEN;
-			c->last_keepalive = yamux_now_ms();
-			log_info("%s: connected (%s)", c->name,
-			    c->initiator ? "outbound" : "inbound");
-			if (c->cb->ready != NULL)
-				c->cb->ready(c->cbarg, c);
-			if (c->state == CONN_DEAD)
-				goto out;
-		}
-		if (c->mux.local_goaway == 2)		/* failed: ignore */
-			buf_reset(&c->pin);
-		if (buf_len(&c->pin) > 0) {
-			if (yamux_input(&c->mux, buf_data(&c->pin),
-			    buf_len(&c->pin), err, sizeof(err)) == -1) {
-				buf_reset(&c->pin);
-				log_warnx("%s: %s; going away", c->name, err);
-				snprintf(c->reason, sizeof(c->reason), "%s", err);
-				if (c->state != CONN_DEAD) {
-					c->state = CONN_CLOSING;
-					c->closing_since = yamux_now_ms();
-				}
-				goto out;
-			}
-			buf_reset(&c->pin);
-		}
-		goto out;
+		break;
 	}
-out:
-	buf_free(&tmp);
+	/*
+	 * Encrypted from here on: each whole frame is decrypted where it
+	 * lies in the input and handed to yamux from there.  Only the muxer
+	 * negotiation (and what follows it in the same frames) goes through
+	 * pin.
+	 */
+	while (c->state != CONN_DEAD && noise_frame_peek(&c->in, &len)) {
+		pt = buf_mdata(&c->in) + 2;
+		if (noise_open_inplace(&c->rx, pt, len, err,
+		    sizeof(err)) == -1) {
+			conn_fail(c, "%s; dropping the connection", err);
+			return;
+		}
+		len -= NOISE_TAGLEN;
+		if (c->state == CONN_MSS_MUX || buf_len(&c->pin) > 0) {
+			buf_append(&c->pin, pt, len);
+			buf_consume(&c->in, 2 + len + NOISE_TAGLEN);
+			r = pin_input(c);
+		} else {
+			r = mux_feed(c, pt, len);
+			buf_consume(&c->in, 2 + len + NOISE_TAGLEN);
+		}
+		if (r == -1)
+			return;
+	}
 }
 
+/* Plaintext collected in pin: the muxer negotiation, then yamux. */
+static int
+pin_input(struct conn *c)
+{
+	struct buf tmp = BUF_INIT;
+	char	 err[256];
+	int	 r;
+
+	if (c->state == CONN_MSS_MUX) {
+		r = mss_input(&c->mss, &c->pin, &tmp, err, sizeof(err));
+		seal(c, &tmp);
+		buf_free(&tmp);
+		if (r == MSS_MORE)
+			return 0;
+		if (r != MSS_DONE) {
+			conn_fail(c, "muxer negotiation: %s", err);
+			return -1;
+		}
+		yamux_init(&c->mux, c->initiator, &mux_cb, c);
+		c->mux_up = 1;
+		c->state = CONN_OPEN;
+		c->last_keepalive = yamux_now_ms();
+		log_info("%s: connected (%s)", c->name,
+		    c->initiator ? "outbound" : "inbound");
+		if (c->cb->ready != NULL)
+			c->cb->ready(c->cbarg, c);
+		if (c->state == CONN_DEAD)
+			return -1;
+	}
+	if (buf_len(&c->pin) == 0)
+		return 0;
+	r = mux_feed(c, buf_data(&c->pin), buf_len(&c->pin));
+	buf_reset(&c->pin);
+	return r;
+}
+
+/* Plaintext for yamux: -1 when the connection is over. */
+static int
+mux_feed(struct conn *c, const uint8_t *p, size_t n)
+{
+	char	 err[256];
+
+	if (c->mux.local_goaway == 2)		/* failed: ignore */
+		return 0;
+	if (yamux_input(&c->mux, p, n, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s; going away", c->name, err);
+		snprintf(c->reason, sizeof(c->reason), "%s", err);
+		if (c->state != CONN_DEAD) {
+			c->state = CONN_CLOSING;
+			c->closing_since = yamux_now_ms();
+		}
+		return -1;
+	}
+	return c->state == CONN_DEAD ? -1 : 0;
+}
+
+/*
+ * Seal what yamux has to send into out, up to the high mark: a long data
+ * frame is encrypted straight from its stream's queue (header and payload
+ * as one Noise frame); control frames and short data frames are gathered
+ * in mux.out first and sealed together, before the next long frame so
+ * that the order holds.
+ */
 void
 conn_pump(struct conn *c)
 {
+	struct yamux_frame f;
+
 	if (!c->mux_up || c->state == CONN_DEAD)
 		return;
-	while (buf_len(&c->out) < CONN_OUT_HIGH) {
-		if (buf_len(&c->mux.out) == 0)
-			yamux_flush(&c->mux, CONN_OUT_HIGH - buf_len(&c->out));
-		if (buf_len(&c->mux.out) == 0)
-			break;
-		seal(c, &c->mux.out);
+	while (buf_len(&c->out) + buf_len(&c->mux.out) < CONN_OUT_HIGH &&
+	    yamux_next(&c->mux, YAMUX_FRAMEMAX, &f)) {
+		if (f.len < CONN_DIRECT_MIN) {
+			buf_append(&c->mux.out, f.hdr, YAMUX_HDRLEN);
+			buf_append(&c->mux.out, f.data, f.len);
+		} else {
+			seal(c, &c->mux.out);
+			if (c->state != CONN_DEAD && noise_seal2(&c->tx, f.hdr,
+			    YAMUX_HDRLEN, f.data, f.len, &c->out) == -1)
+				conn_fail(c, "noise: send nonce exhausted");
+		}
+		yamux_done(&c->mux, &f);
 		if (c->state == CONN_DEAD)
 			return;
 	}
+	seal(c, &c->mux.out);
 	yamux_reap(&c->mux);
 }
 
@@ -560,6 +635,19 @@ mux_stream_closed(void *arg, struct yamux_stream *st)
 	buf_free(&sa->pending);
 	free(sa);
 	st->app = NULL;
+}
+
+static size_t
+mux_stream_take(void *arg, struct yamux_stream *st, const uint8_t *p,
+    size_t n)
+{
+	struct conn *c = arg;
+	struct sapp *sa = st->app;
+
+	if (sa == NULL || sa->proto != SP_COORD || c->paused ||
+	    c->state == CONN_DEAD)
+		return 0;
+	return sapp_coord_take(c, sa, p, n);
 }
 
 static void
@@ -683,7 +771,6 @@ sapp_coord(struct conn *c, struct sapp *sa)
 {
 	struct yamux_stream *st = sa->st;
 	struct coord_frame f;
-	struct buf tmp = BUF_INIT;
 	char	 err[256];
 	size_t	 used;
 	int	 r;
@@ -701,44 +788,83 @@ sapp_coord(struct conn *c, struct sapp *sa)
 		}
 		if (r == 0)
 			break;
-		switch (f.kind) {
-		case COORD_MSG:
-			if (f.oversize) {
-				log_debug("%s: message of %llu bytes exceeds "
-				    "the maximum of %zu; rejected", c->name,
-				    (unsigned long long)f.fulllen - COORD_HDR,
-				    c->max_msg);
-				coord_put_reject(&tmp, f.intent,
-				    COORD_R_TOOBIG);
-				yamux_write(&c->mux, st, buf_data(&tmp),
-				    buf_len(&tmp));
-				buf_reset(&tmp);
-				if (c->cb->oversize != NULL)
-					c->cb->oversize(c->cbarg, c, st->id,
-					    f.intent, f.fulllen - COORD_HDR);
-				break;
-			}
-			c->msgs_in++;
-			if (c->cb->msg != NULL)
-				c->cb->msg(c->cbarg, c, st->id, f.intent,
-				    f.data, f.len);
-			break;
-		case COORD_ACK:
-			c->acks_in++;
-			if (c->cb->ack != NULL)
-				c->cb->ack(c->cbarg, c, f.intent);
-			break;
-		case COORD_REJECT:
-			if (c->cb->reject != NULL)
-				c->cb->reject(c->cbarg, c, f.intent, f.reason);
-			break;
-		}
+		sapp_coord_frame(c, sa, &f);
 		if (st->flags & (YS_RESET | YS_DEAD))
 			break;
 	}
-	buf_free(&tmp);
 	if ((st->flags & YS_RFIN) && buf_len(&st->rx) == 0)
 		yamux_close(&c->mux, st);
+}
+
+/*
+ * Bytes straight from yamux (rx empty): frames read from where they lie;
+ * returns how many were taken, stopping early when paused.
+ */
+static size_t
+sapp_coord_take(struct conn *c, struct sapp *sa, const uint8_t *p, size_t n)
+{
+	struct yamux_stream *st = sa->st;
+	struct coord_frame f;
+	char	 err[256];
+	size_t	 off = 0, used;
+	int	 r;
+
+	while (off < n && !c->paused && c->state != CONN_DEAD) {
+		r = coord_rx_next(&sa->crx, p + off, n - off, &used, &f, err,
+		    sizeof(err));
+		off += used;
+		yamux_consumed(&c->mux, st, used);
+		if (r == -1) {
+			log_warnx("%s: stream %u: %s; resetting it", c->name,
+			    st->id, err);
+			yamux_reset(&c->mux, st);
+			break;
+		}
+		if (r == 0)
+			break;
+		sapp_coord_frame(c, sa, &f);
+		if (st->flags & (YS_RESET | YS_DEAD))
+			break;
+	}
+	return off;
+}
+
+static void
+sapp_coord_frame(struct conn *c, struct sapp *sa, const struct coord_frame *f)
+{
+	struct yamux_stream *st = sa->st;
+	struct buf tmp = BUF_INIT;
+
+	switch (f->kind) {
+	case COORD_MSG:
+		if (f->oversize) {
+			log_debug("%s: message of %llu bytes exceeds the "
+			    "maximum of %zu; rejected", c->name,
+			    (unsigned long long)f->fulllen - COORD_HDR,
+			    c->max_msg);
+			coord_put_reject(&tmp, f->intent, COORD_R_TOOBIG);
+			yamux_write(&c->mux, st, buf_data(&tmp), buf_len(&tmp));
+			buf_free(&tmp);
+			if (c->cb->oversize != NULL)
+				c->cb->oversize(c->cbarg, c, st->id, f->intent,
+				    f->fulllen - COORD_HDR);
+			break;
+		}
+		c->msgs_in++;
+		if (c->cb->msg != NULL)
+			c->cb->msg(c->cbarg, c, st->id, f->intent, f->data,
+			    f->len);
+		break;
+	case COORD_ACK:
+		c->acks_in++;
+		if (c->cb->ack != NULL)
+			c->cb->ack(c->cbarg, c, f->intent);
+		break;
+	case COORD_REJECT:
+		if (c->cb->reject != NULL)
+			c->cb->reject(c->cbarg, c, f->intent, f->reason);
+		break;
+	}
 }
 
 void
@@ -786,10 +912,51 @@ conn_send(struct conn *c, const uint8_t *intent, const uint8_t *data,
 	n = uvarint_put(hdr, COORD_HDR + len);
 	memcpy(hdr + n, &kind, 1);
 	memcpy(hdr + n + 1, intent, COORD_INTENT);
-	sapp_write(c, c->coord_out, hdr, n + COORD_HDR);
-	sapp_write(c, c->coord_out, data, len);
+	if (!coord_direct(c, c->coord_out, hdr, n + COORD_HDR, data, len)) {
+		sapp_write(c, c->coord_out, hdr, n + COORD_HDR);
+		sapp_write(c, c->coord_out, data, len);
+	}
 	c->msgs_out++;
-	return 0;
+	return c->state == CONN_DEAD ? -1 : 0;
+}
+
+/*
+ * A long message when nothing waits before it and out has room: sealed
+ * from the caller's buffer into out at once, skipping the copy into the
+ * stream's queue.  0 when it must be queued instead.
+ */
+static int
+coord_direct(struct conn *c, struct sapp *sa, const uint8_t *hdr,
+    size_t hlen, const uint8_t *data, size_t len)
+{
+	uint8_t	 head[YAMUX_HDRLEN + UVARINT_MAX + COORD_HDR];
+	size_t	 chunk;
+
+	if (len < CONN_SEND_DIRECT || sa->proto != SP_COORD ||
+	    buf_len(&c->out) >= CONN_OUT_HIGH ||
+	    !yamux_direct(&c->mux, sa->st, hlen + len))
+		return 0;
+	seal(c, &c->mux.out);		/* what was queued goes first */
+	chunk = hlen + len > YAMUX_FRAMEMAX ? YAMUX_FRAMEMAX : hlen + len;
+	yamux_data_hdr(&c->mux, sa->st, chunk, head);
+	memcpy(head + YAMUX_HDRLEN, hdr, hlen);
+	chunk -= hlen;
+	for (;;) {
+		if (c->state == CONN_DEAD)
+			return 1;
+		if (noise_seal2(&c->tx, head, YAMUX_HDRLEN + hlen, data, chunk,
+		    &c->out) == -1) {
+			conn_fail(c, "noise: send nonce exhausted");
+			return 1;
+		}
+		data += chunk;
+		len -= chunk;
+		if (len == 0)
+			return 1;
+		chunk = len > YAMUX_FRAMEMAX ? YAMUX_FRAMEMAX : len;
+		yamux_data_hdr(&c->mux, sa->st, chunk, head);
+		hlen = 0;
+	}
 }
 
 static struct sapp *

@@ -25,6 +25,13 @@
 #include "connector/yamux.h"
 
 #define CONN_OUT_HIGH		(1024 * 1024)	/* stop encrypting above */
+/*
+ * conn_send seals a message this long straight into out, without copying
+ * it into the stream's queue, when nothing is queued before it, out is
+ * below CONN_OUT_HIGH and the window allows: a sender that waits while
+ * conn_queued() is not 0 saves that copy.
+ */
+#define CONN_SEND_DIRECT	(16 * 1024)
 #define CONN_HS_TIMEOUT		10000		/* ms to finish handshakes */
 #define CONN_KEEPALIVE		15000		/* ms between yamux pings */
 #define CONN_KEEPALIVE_TIMEOUT	20000		/* ms a ping may take */
@@ -112,6 +119,12 @@ void	conn_set_max(struct conn *, size_t);
 void	conn_start(struct conn *);
 /* Bytes from the network; -1 once the connection is dead (reason set). */
 int	conn_input(struct conn *, const uint8_t *, size_t);
+/*
+ * The same without a copy: read into the room conn_input_space gives (n
+ * bytes, valid until the next call), then conn_input_commit what came.
+ */
+uint8_t	*conn_input_space(struct conn *, size_t);
+int	conn_input_commit(struct conn *, size_t);
 /* The network said end of stream. */
 void	conn_eof(struct conn *);
 void	conn_tick(struct conn *, uint64_t);

@@ -27,8 +27,8 @@ struct hresolve {
 	char		 port[8];
 };
 
-#define READ_CHUNK	(64 * 1024)
-#define READS_PER_EVENT	8
+#define READ_CHUNK	(256 * 1024)
+#define READS_PER_EVENT	4
 
 static int	host_allow_cb(void *, struct conn *, const struct peerid *);
 static void	host_ready_cb(void *, struct conn *);
@@ -525,15 +525,17 @@ host_accept(struct host *h)
 	}
 }
 
+/* Straight into the connection's input buffer, where it is decrypted. */
 static void
 hconn_read(struct hconn *hc)
 {
-	uint8_t	 b[READ_CHUNK];
+	uint8_t	*p;
 	ssize_t	 n;
 	int	 i;
 
 	for (i = 0; i < READS_PER_EVENT; i++) {
-		n = read(hc->fd, b, sizeof(b));
+		p = conn_input_space(hc->c, READ_CHUNK);
+		n = read(hc->fd, p, READ_CHUNK);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -545,9 +547,9 @@ hconn_read(struct hconn *hc)
 			conn_eof(hc->c);
 			return;
 		}
-		if (conn_input(hc->c, b, (size_t)n) == -1)
+		if (conn_input_commit(hc->c, (size_t)n) == -1)
 			return;
-		if ((size_t)n < sizeof(b))
+		if ((size_t)n < READ_CHUNK)
 			return;
 	}
 }

@@ -936,6 +936,12 @@ send_queued(struct connector *c)
 		TAILQ_FOREACH(pm, &p->q, entry) {
 			if (pm->sent)
 				continue;
+			/* A long message waits for the stream's queue to
+			 * empty, then is sealed straight from its record
+			 * (one copy fewer: see CONN_SEND_DIRECT). */
+			if (pm->len >= CONN_SEND_DIRECT &&
+			    conn_queued(p->conn) > 0)
+				break;
 			if (conn_send(p->conn, pm->intent, pm->data, pm->len)
 			    == -1)
 				break;

@@ -492,6 +492,91 @@ noise_seal(struct noise_cipher *cs, const uint8_t *pt, size_t len,
 	return 0;
 }
 
+/*
+ * ChaCha20-Poly1305 (RFC 8439, as libsodium's _ietf AEAD) with an empty
+ * associated data, from two pieces: the Poly1305 key is the first keystream
+ * block, the plaintext is XORed with the keystream from block 1, and the
+ * tag covers the ciphertext, its padding to 16 bytes, and the two lengths.
+ * The first 64 bytes (a and the head of b) go through a bounce buffer so
+ * that the rest of b starts on a keystream block of its own.
+ */
+int
+noise_seal2(struct noise_cipher *cs, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen, struct buf *out)
+{
+	static const uint8_t pad0[16];
+	crypto_onetimeauth_poly1305_state st;
+	uint8_t	 nonce[12], block0[64], first[64], lens[16], *w, *ct;
+	size_t	 len = alen + blen, bhead;
+	int	 i;
+
+	if (alen > sizeof(first) || len > NOISE_PLAINMAX || !cs->has_k ||
+	    cs->n == UINT64_MAX)
+		return -1;
+	w = buf_reserve(out, 2 + len + NOISE_TAGLEN);
+	w[0] = (uint8_t)((len + NOISE_TAGLEN) >> 8);
+	w[1] = (uint8_t)(len + NOISE_TAGLEN);
+	ct = w + 2;
+	nonce_of(cs->n, nonce);
+	crypto_stream_chacha20_ietf(block0, sizeof(block0), nonce, cs->k);
+	crypto_onetimeauth_poly1305_init(&st, block0);
+
+	bhead = sizeof(first) - alen;
+	if (bhead > blen)
+		bhead = blen;
+	if (alen > 0)
+		memcpy(first, a, alen);
+	if (bhead > 0)
+		memcpy(first + alen, b, bhead);
+	crypto_stream_chacha20_ietf_xor_ic(ct, first, alen + bhead, nonce, 1,
+	    cs->k);
+	if (blen > bhead)
+		crypto_stream_chacha20_ietf_xor_ic(ct + alen + bhead, b + bhead,
+		    blen - bhead, nonce, 2, cs->k);
+
+	crypto_onetimeauth_poly1305_update(&st, ct, len);
+	crypto_onetimeauth_poly1305_update(&st, pad0, (16 - (len & 15)) & 15);
+	memset(lens, 0, sizeof(lens));	/* associated data: 0 bytes */
+	for (i = 0; i < 8; i++)
+		lens[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
+	crypto_onetimeauth_poly1305_update(&st, lens, sizeof(lens));
+	crypto_onetimeauth_poly1305_final(&st, ct + len);
+
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(block0, sizeof(block0));
+	sodium_memzero(first, sizeof(first));
+	cs->n++;
+	buf_commit(out, 2 + len + NOISE_TAGLEN);
+	return 0;
+}
+
+int
+noise_open_inplace(struct noise_cipher *cs, uint8_t *ct, size_t len,
+    char *err, size_t errlen)
+{
+	uint8_t	 nonce[12];
+
+	if (len < NOISE_TAGLEN) {
+		snprintf(err, errlen, "noise: transport frame of %zu bytes, "
+		    "shorter than its tag", len);
+		return -1;
+	}
+	if (!cs->has_k || cs->n == UINT64_MAX)
+		goto bad;
+	nonce_of(cs->n, nonce);
+	/* The tag is checked first; on failure ct is zeroed, not decrypted. */
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(ct, NULL, ct,
+	    len - NOISE_TAGLEN, ct + len - NOISE_TAGLEN, NULL, 0, nonce,
+	    cs->k) != 0)
+		goto bad;
+	cs->n++;
+	return 0;
+bad:
+	snprintf(err, errlen, "noise: frame %llu fails authentication "
+	    "(altered, replayed or out of order)", (unsigned long long)cs->n);
+	return -1;
+}
+
 int
 noise_open(struct noise_cipher *cs, const uint8_t *ct, size_t len,
     struct buf *out, char *err, size_t errlen)

@@ -78,8 +78,18 @@ void	noise_frame_put(struct buf *, const uint8_t *, size_t);
 /* Encrypt plaintext into as many frames as needed, appended to out. */
 int	noise_seal(struct noise_cipher *, const uint8_t *, size_t,
 	    struct buf *);
+/*
+ * One frame of plaintext a || b (at most NOISE_PLAINMAX bytes, a at most
+ * 64), encrypted straight from where they lie into out: the yamux header
+ * and a stream's queued data, without first copying them together.
+ */
+int	noise_seal2(struct noise_cipher *, const uint8_t *, size_t,
+	    const uint8_t *, size_t, struct buf *);
 /* Decrypt one frame body, appending the plaintext to out. */
 int	noise_open(struct noise_cipher *, const uint8_t *, size_t,
 	    struct buf *, char *, size_t);
+/* Decrypt one frame body where it lies: len - 16 bytes of plaintext. */
+int	noise_open_inplace(struct noise_cipher *, uint8_t *, size_t, char *,
+	    size_t);
 
 #endif

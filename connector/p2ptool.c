@@ -13,6 +13,7 @@
  *	closed PEERID|ADDR REASON
  *	latency p50 US p99 US	(-L: one message at a time)
  *	done MS		(first message sent to last acknowledged)
+ *	cpu USER_MS SYS_MS	(-C: at exit, the CPU time used)
  *
  * p2ptool -B prints libsodium's ChaCha20-Poly1305 speed on one core, as
  * the Noise transport uses it (65519-byte frames): the ceiling of any
@@ -21,6 +22,7 @@
  * Messages and pings go to one peer at a time, the first connected; when
  * it goes, the next one to connect gets its own N messages and pings.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -59,6 +61,8 @@ struct tool {
 	uint64_t	 t_sent_us;
 	uint64_t	*lat_us;
 	size_t		 nlat;
+	uint8_t		*msg;		/* the message to send */
+	int		 cpu;		/* -C: print CPU time used */
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -90,7 +94,7 @@ usage(void)
 	    "usage: p2ptool -k keyfile [-l multiaddr] [-c multiaddr]... "
 	    "[-a peerid]...\n"
 	    "               [-n count] [-s size] [-p pings] [-r expect] "
-	    "[-m max] [-t secs] [-Lx] [-vq]\n"
+	    "[-m max] [-t secs] [-CLx] [-vq]\n"
 	    "       p2ptool -g keyfile\n"
 	    "       p2ptool -B\n"
 	    "       p2ptool -P -k keyfile\n");
@@ -251,35 +255,49 @@ t_closed(void *arg, struct conn *c)
 static void
 t_work(struct tool *t)
 {
-	uint8_t	*msg, intent[32];
-	size_t	 len;
+	uint8_t	 intent[32];
+	size_t	 len, head;
 	int	 n;
 
 	if (t->target == NULL || t->target->state != CONN_OPEN)
 		return;
 	while (t->pings_sent < t->npings && conn_ping(t->target) == 0)
 		t->pings_sent++;
-	if ((msg = malloc(t->size > 0 ? t->size : 128)) == NULL)
-		fatal(EX_TEMP, "malloc");
+	len = t->size > 0 ? t->size : 128;
+	if (t->msg == NULL) {
+		if ((t->msg = malloc(len)) == NULL)
+			fatal(EX_TEMP, "malloc");
+		memset(t->msg, 'x', len);
+	}
+	head = len < 128 ? len : 128;
 	while (t->sent < t->nsend) {
 		if (t->lockstep && t->sent > t->acked + t->rejected)
 			break;
 		len = t->size > 0 ? t->size : 128;
-		memset(msg, 'x', len);
-		n = snprintf((char *)msg, len, "message %ld from %s", t->sent,
-		    t->id.idstr);
+		/*
+		 * A long message waits here while something waits in the
+		 * connection (for the window, or room in out): once it can
+		 * go it is sealed straight from our buffer rather than copied
+		 * into the stream's queue (see CONN_SEND_DIRECT).  Short ones
+		 * are better queued: they go out many to a frame.
+		 */
+		if (len >= CONN_SEND_DIRECT && conn_queued(t->target) > 0)
+			break;
+		/* "message N from PEERID", NUL, then 'x' to the length */
+		memset(t->msg, 'x', head);
+		n = snprintf((char *)t->msg, len, "message %ld from %s",
+		    t->sent, t->id.idstr);
 		if (t->size == 0)
 			len = (size_t)n < len ? (size_t)n : len - 1;
 		/* the text at the head is unique: hash no more of it */
-		crypto_hash_sha256(intent, msg, len < 128 ? len : 128);
-		if (conn_send(t->target, intent, msg, len) == -1)
+		crypto_hash_sha256(intent, t->msg, len < 128 ? len : 128);
+		if (conn_send(t->target, intent, t->msg, len) == -1)
 			break;
 		if (t->sent == 0)
 			t->t_first = yamux_now_ms();
 		t->t_sent_us = now_us();
 		t->sent++;
 	}
-	free(msg);
 }
 
 static int
@@ -317,6 +335,7 @@ main(int argc, char *argv[])
 	struct multiaddr lma, dma[MAXDIALS];
 	struct peerid pid;
 	struct pollfd pfd[HOST_MAXCONNS + 4];
+	struct rusage ru;
 	const char *keyfile = NULL, *listen_at = NULL, *gen = NULL;
 	char	 err[512], mas[MA_STRMAX];
 	size_t	 n, ndial = 0, i, max = 1024 * 1024;
@@ -329,7 +348,8 @@ main(int argc, char *argv[])
 		fatalx(EX_TEMP, "sodium_init failed");
 	memset(&t, 0, sizeof(t));
 	host_init(&t.host, &t.id, &tool_cb, t_closed, &t);
-	while ((ch = getopt(argc, argv, "a:Bc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) != -1) {
+	while ((ch = getopt(argc, argv, "a:BCc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			if (peerid_parse(optarg, &pid, err, sizeof(err)) == -1)
@@ -338,6 +358,9 @@ main(int argc, char *argv[])
 			break;
 		case 'B':
 			return cryptobench();
+		case 'C':
+			t.cpu = 1;
+			break;
 		case 'c':
 			if (ndial == MAXDIALS)
 				fatalx(EX_PERM, "too many -c");
@@ -491,5 +514,10 @@ main(int argc, char *argv[])
 		}
 	}
 	host_free(&t.host);
+	if (t.cpu && getrusage(RUSAGE_SELF, &ru) == 0)
+		printf("cpu %lld %lld\n", (long long)ru.ru_utime.tv_sec * 1000 +
+		    ru.ru_utime.tv_usec / 1000, (long long)ru.ru_stime.tv_sec *
+		    1000 + ru.ru_stime.tv_usec / 1000);
+	free(t.msg);
 	return 0;
 }

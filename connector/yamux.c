@@ -10,6 +10,7 @@
 #include "log.h"
 #include "connector/yamux.h"
 
+static void	hdr_put(uint8_t *, int, int, uint32_t, uint32_t);
 static void	put_hdr(struct yamux *, int, int, uint32_t, uint32_t);
 static struct yamux_stream *stream_new(struct yamux *, uint32_t, int);
 static void	stream_check_closed(struct yamux_stream *);
@@ -50,10 +51,11 @@ yamux_free(struct yamux *mux)
 		if (mux->cb != NULL && mux->cb->stream_closed != NULL)
 			mux->cb->stream_closed(mux->cbarg, st);
 		buf_free(&st->rx);
-		buf_free(&st->tx);
+		bufq_free(&st->tx);
 		free(st);
 	}
 	mux->nstreams = 0;
+	mux->growth = 0;
 	mux->data_st = NULL;
 	buf_free(&mux->out);
 }
@@ -61,8 +63,13 @@ yamux_free(struct yamux *mux)
 static void
 put_hdr(struct yamux *mux, int type, int flags, uint32_t id, uint32_t len)
 {
-	uint8_t	*h = buf_reserve(&mux->out, YAMUX_HDRLEN);
+	hdr_put(buf_reserve(&mux->out, YAMUX_HDRLEN), type, flags, id, len);
+	buf_commit(&mux->out, YAMUX_HDRLEN);
+}
 
+static void
+hdr_put(uint8_t *h, int type, int flags, uint32_t id, uint32_t len)
+{
 	h[0] = 0;
 	h[1] = (uint8_t)type;
 	h[2] = (uint8_t)(flags >> 8);
@@ -75,7 +82,6 @@ put_hdr(struct yamux *mux, int type, int flags, uint32_t id, uint32_t len)
 	h[9] = (uint8_t)(len >> 16);
 	h[10] = (uint8_t)(len >> 8);
 	h[11] = (uint8_t)len;
-	buf_commit(&mux->out, YAMUX_HDRLEN);
 }
 
 static struct yamux_stream *
@@ -89,8 +95,9 @@ stream_new(struct yamux *mux, uint32_t id, int flags)
 	st->flags = flags;
 	st->send_window = YAMUX_WINDOW;
 	st->recv_window = YAMUX_RECV_WINDOW;	/* granted in SYN/ACK */
+	st->recv_max = YAMUX_RECV_WINDOW;
 	buf_init(&st->rx);
-	buf_init(&st->tx);
+	bufq_init(&st->tx);
 	TAILQ_INSERT_TAIL(&mux->streams, st, entry);
 	mux->nstreams++;
 	return st;
@@ -127,10 +134,11 @@ yamux_reap(struct yamux *mux)
 		mux->nstreams--;
 		if (mux->data_st == st)
 			mux->data_st = NULL;
+		mux->growth -= st->recv_max - YAMUX_RECV_WINDOW;
 		if (mux->cb != NULL && mux->cb->stream_closed != NULL)
 			mux->cb->stream_closed(mux->cbarg, st);
 		buf_free(&st->rx);
-		buf_free(&st->tx);
+		bufq_free(&st->tx);
 		free(st);
 	}
 }
@@ -265,7 +273,7 @@ apply_flags(struct yamux *mux, struct yamux_stream *st, int flags)
 {
 	if (flags & YAMUX_RST) {
 		st->flags |= YS_RESET;
-		buf_reset(&st->tx);
+		bufq_reset(&st->tx);
 	} else if ((flags & YAMUX_FIN) && !(st->flags & YS_RFIN))
 		st->flags |= YS_RFIN;
 	else
@@ -280,7 +288,7 @@ yamux_input(struct yamux *mux, const uint8_t *p, size_t n, char *err,
     size_t errlen)
 {
 	struct yamux_stream *st;
-	size_t	 k;
+	size_t	 k, taken;
 	int	 r = 0;
 
 	if (mux->local_goaway == 2) {
@@ -291,14 +299,22 @@ yamux_input(struct yamux *mux, const uint8_t *p, size_t n, char *err,
 		if (mux->data_left > 0) {
 			k = n < mux->data_left ? n : mux->data_left;
 			st = mux->data_st;
-			if (st != NULL && !(st->flags & (YS_DEAD | YS_RESET)))
-				buf_append(&st->rx, p, k);
+			taken = 0;
+			if (st != NULL && !(st->flags & (YS_DEAD | YS_RESET)) &&
+			    buf_len(&st->rx) == 0 && mux->cb != NULL &&
+			    mux->cb->stream_take != NULL)
+				taken = mux->cb->stream_take(mux->cbarg, st,
+				    p, k);
+			if (st != NULL && !(st->flags & (YS_DEAD | YS_RESET)) &&
+			    taken < k)
+				buf_append(&st->rx, p + taken, k - taken);
 			p += k;
 			n -= k;
 			mux->data_left -= (uint32_t)k;
 			if (st == NULL || (st->flags & (YS_DEAD | YS_RESET)))
 				continue;
-			if (mux->cb != NULL && mux->cb->stream_data != NULL)
+			if (taken < k && mux->cb != NULL &&
+			    mux->cb->stream_data != NULL)
 				mux->cb->stream_data(mux->cbarg, st);
 			if (mux->data_left == 0) {
 				mux->data_st = NULL;
@@ -349,20 +365,30 @@ yamux_write(struct yamux *mux, struct yamux_stream *st, const void *p,
 	(void)mux;
 	if (st->flags & (YS_LFIN | YS_FINQ | YS_RESET | YS_DEAD))
 		return;
-	buf_append(&st->tx, p, n);
+	bufq_append(&st->tx, p, n);
 }
 
 void
 yamux_consumed(struct yamux *mux, struct yamux_stream *st, size_t n)
 {
+	uint32_t delta;
+
 	st->recv_credit += (uint32_t)n;
 	if (st->flags & (YS_RFIN | YS_RESET | YS_DEAD))
 		return;
-	if (st->recv_credit >= YAMUX_RECV_WINDOW / 4) {
-		put_hdr(mux, YAMUX_WINUPDATE, 0, st->id, st->recv_credit);
-		st->recv_window += st->recv_credit;
-		st->recv_credit = 0;
+	if (st->recv_credit < st->recv_max / 4)
+		return;
+	delta = st->recv_credit;
+	if (buf_len(&st->rx) == 0 && st->recv_max < YAMUX_RECV_WINDOW_MAX &&
+	    mux->growth + st->recv_max <= YAMUX_GROWTH_MAX) {
+		/* The consumer keeps up: let the round trip hold less back. */
+		mux->growth += st->recv_max;
+		delta += st->recv_max;
+		st->recv_max *= 2;
 	}
+	put_hdr(mux, YAMUX_WINUPDATE, 0, st->id, delta);
+	st->recv_window += delta;
+	st->recv_credit = 0;
 }
 
 void
@@ -381,7 +407,7 @@ yamux_reset(struct yamux *mux, struct yamux_stream *st)
 		return;
 	put_hdr(mux, YAMUX_WINUPDATE, YAMUX_RST, st->id, 0);
 	st->flags |= YS_RESET;
-	buf_reset(&st->tx);
+	bufq_reset(&st->tx);
 	stream_check_closed(st);
 }
 
@@ -406,52 +432,99 @@ yamux_goaway(struct yamux *mux, uint32_t code)
 	put_hdr(mux, YAMUX_GOAWAY, 0, 0, code);
 }
 
+int
+yamux_next(struct yamux *mux, size_t budget, struct yamux_frame *f)
+{
+	struct yamux_stream *st, *tmp;
+	const uint8_t *p;
+	size_t	 chunk, txlen;
+	int	 flags;
+
+	TAILQ_FOREACH_SAFE(st, &mux->streams, entry, tmp) {
+		if (st->flags & (YS_DEAD | YS_RESET | YS_LFIN))
+			continue;
+		txlen = bufq_len(&st->tx);
+		if (txlen == 0) {
+			if (st->flags & YS_FINQ) {
+				put_hdr(mux, YAMUX_WINUPDATE, YAMUX_FIN,
+				    st->id, 0);
+				st->flags &= ~YS_FINQ;
+				st->flags |= YS_LFIN;
+				stream_check_closed(st);
+			}
+			continue;
+		}
+		if (st->send_window == 0) {
+			mux->window_stalls++;
+			continue;
+		}
+		if (budget == 0)
+			continue;
+		p = bufq_peek(&st->tx, &chunk);
+		if (chunk > st->send_window)
+			chunk = (size_t)st->send_window;
+		if (chunk > YAMUX_FRAMEMAX)
+			chunk = YAMUX_FRAMEMAX;
+		if (chunk > budget)
+			chunk = budget;
+		flags = 0;
+		if ((st->flags & YS_FINQ) && chunk == txlen) {
+			flags = YAMUX_FIN;
+			st->flags &= ~YS_FINQ;
+			st->flags |= YS_LFIN;
+		}
+		hdr_put(f->hdr, YAMUX_DATA, flags, st->id, (uint32_t)chunk);
+		f->st = st;
+		f->data = p;
+		f->len = chunk;
+		st->send_window -= chunk;
+		mux->frames_out++;
+		/* Its turn is over: to the back of the line. */
+		TAILQ_REMOVE(&mux->streams, st, entry);
+		TAILQ_INSERT_TAIL(&mux->streams, st, entry);
+		return 1;
+	}
+	return 0;
+}
+
+void
+yamux_done(struct yamux *mux, struct yamux_frame *f)
+{
+	(void)mux;
+	bufq_consume(&f->st->tx, f->len);
+	stream_check_closed(f->st);
+	f->data = NULL;
+}
+
+int
+yamux_direct(struct yamux *mux, struct yamux_stream *st, size_t n)
+{
+	(void)mux;
+	if ((st->flags & (YS_LFIN | YS_FINQ | YS_RESET | YS_DEAD)) ||
+	    bufq_len(&st->tx) > 0 || st->send_window < n)
+		return 0;
+	st->send_window -= n;
+	return 1;
+}
+
+void
+yamux_data_hdr(struct yamux *mux, struct yamux_stream *st, size_t n,
+    uint8_t hdr[YAMUX_HDRLEN])
+{
+	hdr_put(hdr, YAMUX_DATA, 0, st->id, (uint32_t)n);
+	mux->frames_out++;
+}
+
 void
 yamux_flush(struct yamux *mux, size_t budget)
 {
-	struct yamux_stream *st, *tmp;
-	size_t	 chunk, txlen;
-	int	 progress = 1, flags;
+	struct yamux_frame f;
 
-	while (progress) {
-		progress = 0;
-		TAILQ_FOREACH_SAFE(st, &mux->streams, entry, tmp) {
-			if (st->flags & (YS_DEAD | YS_RESET | YS_LFIN))
-				continue;
-			txlen = buf_len(&st->tx);
-			if (txlen == 0) {
-				if (st->flags & YS_FINQ) {
-					put_hdr(mux, YAMUX_WINUPDATE, YAMUX_FIN,
-					    st->id, 0);
-					st->flags &= ~YS_FINQ;
-					st->flags |= YS_LFIN;
-					stream_check_closed(st);
-				}
-				continue;
-			}
-			if (st->send_window == 0 || budget == 0)
-				continue;
-			chunk = txlen;
-			if (chunk > st->send_window)
-				chunk = (size_t)st->send_window;
-			if (chunk > YAMUX_FRAMEMAX)
-				chunk = YAMUX_FRAMEMAX;
-			if (chunk > budget)
-				chunk = budget;
-			flags = 0;
-			if ((st->flags & YS_FINQ) && chunk == txlen) {
-				flags = YAMUX_FIN;
-				st->flags &= ~YS_FINQ;
-				st->flags |= YS_LFIN;
-			}
-			put_hdr(mux, YAMUX_DATA, flags, st->id, (uint32_t)chunk);
-			buf_append(&mux->out, buf_data(&st->tx), chunk);
-			buf_consume(&st->tx, chunk);
-			st->send_window -= chunk;
-			budget -= chunk;
-			stream_check_closed(st);
-			progress = 1;
-		}
+	while (yamux_next(mux, budget, &f)) {
+		buf_append(&mux->out, f.hdr, YAMUX_HDRLEN);
+		buf_append(&mux->out, f.data, f.len);
+		budget -= f.len;
+		yamux_done(mux, &f);
 	}
 }
 
@@ -462,6 +535,6 @@ yamux_pending(const struct yamux *mux)
 	size_t	 n = buf_len(&mux->out);
 
 	TAILQ_FOREACH(st, &mux->streams, entry)
-		n += buf_len(&st->tx);
+		n += bufq_len(&st->tx);
 	return n;
 }

@@ -16,7 +16,10 @@
  * the window: a slow consumer stalls only its own stream's sender.  We
  * grant each stream 2 MiB (the SYN or ACK frame carries the increase over
  * the 256 KiB of the spec), so a fast link is not held back by the round
- * trip; that bounds what one stream can make us buffer.
+ * trip.  A stream whose consumer keeps up (nothing left in rx when it
+ * grants more) has its window doubled with the update, up to 16 MiB, as
+ * js-libp2p's and go-libp2p's yamux do, within a growth budget per
+ * session: what one session can make us buffer stays bounded.
  */
 #ifndef CONNECTOR_YAMUX_H
 #define CONNECTOR_YAMUX_H
@@ -37,6 +40,8 @@
 #define YAMUX_HDRLEN		12
 #define YAMUX_WINDOW		(256 * 1024)	/* initial, by the spec */
 #define YAMUX_RECV_WINDOW	(2 * 1024 * 1024)	/* what we grant */
+#define YAMUX_RECV_WINDOW_MAX	(16 * 1024 * 1024)	/* grown to, at most */
+#define YAMUX_GROWTH_MAX	(32 * 1024 * 1024)	/* summed growth */
 #define YAMUX_FRAMEMAX		(65519 - YAMUX_HDRLEN)	/* one Noise frame */
 #define YAMUX_MAXSTREAMS	256
 
@@ -67,8 +72,9 @@ struct yamux_stream {
 	uint64_t	 send_window;	/* bytes we may still send */
 	uint32_t	 recv_window;	/* bytes the peer may still send */
 	uint32_t	 recv_credit;	/* consumed, not yet granted back */
+	uint32_t	 recv_max;	/* the window we keep granting */
 	struct buf	 rx;		/* received, not consumed */
-	struct buf	 tx;		/* waiting for window */
+	struct bufq	 tx;		/* waiting for window */
 	void		*app;		/* the layer above */
 	TAILQ_ENTRY(yamux_stream) entry;
 };
@@ -82,6 +88,22 @@ struct yamux_cb {
 	void	(*stream_closed)(void *, struct yamux_stream *);
 	void	(*pong)(void *, uint32_t);
 	void	(*goaway)(void *, uint32_t);
+	/*
+	 * Optional: new bytes for a stream whose rx is empty, offered before
+	 * they are copied there; returns how many the application took (and
+	 * passed to yamux_consumed) on the spot.  The rest goes to rx, and
+	 * stream_data follows.
+	 */
+	size_t	(*stream_take)(void *, struct yamux_stream *, const uint8_t *,
+		    size_t);
+};
+
+/* One data frame ready to go: header, then len bytes at data. */
+struct yamux_frame {
+	struct yamux_stream *st;
+	uint8_t		 hdr[YAMUX_HDRLEN];
+	const uint8_t	*data;		/* in st->tx, valid until yamux_done */
+	size_t		 len;
 };
 
 struct yamux {
@@ -104,6 +126,9 @@ struct yamux {
 	int		 local_goaway;
 	int		 remote_goaway;
 	uint64_t	 frames_in;
+	uint64_t	 frames_out;	/* data frames */
+	uint64_t	 window_stalls;	/* data waiting, window 0 */
+	size_t		 growth;	/* recv_max beyond the first, summed */
 	const struct yamux_cb *cb;
 	void		*cbarg;
 };
@@ -123,6 +148,21 @@ int	yamux_ping(struct yamux *, uint64_t);
 void	yamux_goaway(struct yamux *, uint32_t);
 /* Move queued stream data to out, at most about budget bytes. */
 void	yamux_flush(struct yamux *, size_t);
+/*
+ * The next data frame, at most budget payload bytes, the streams taking
+ * turns; control frames (a FIN with no data) go to out meanwhile.  1: a
+ * frame in *f, to be written out and then passed to yamux_done; 0: none.
+ */
+int	yamux_next(struct yamux *, size_t, struct yamux_frame *);
+void	yamux_done(struct yamux *, struct yamux_frame *);
+/*
+ * n bytes to go out on st at once, past tx: 1 (the window taken) when
+ * nothing waits in tx before them and the window allows them all; the
+ * caller then writes them as data frames, each headed by yamux_data_hdr.
+ */
+int	yamux_direct(struct yamux *, struct yamux_stream *, size_t);
+void	yamux_data_hdr(struct yamux *, struct yamux_stream *, size_t,
+	    uint8_t[YAMUX_HDRLEN]);
 /* Free streams marked dead; call outside callbacks. */
 void	yamux_reap(struct yamux *);
 struct yamux_stream *yamux_find(struct yamux *, uint32_t);

@@ -20,14 +20,19 @@ diag "ChaCha20-Poly1305 (libsodium, one core): $ceiling MB/s"
 run_ours() {
 	A=$(p2p_key "a$2")
 	B=$(p2p_key "b$2")
-	"$P2PTOOL" -k "$T/a$2.key" -l /ip4/127.0.0.1/tcp/0 -a "$B" -qq \
+	"$P2PTOOL" -k "$T/a$2.key" -l /ip4/127.0.0.1/tcp/0 -a "$B" -qq -C \
 	    -m 1048576 >"$T/ol$2" 2>&1 &
 	_pid=$!
 	wait_for 10 listening "$T/ol$2"
 	"$P2PTOOL" -k "$T/b$2.key" -c "$(p2p_addr "$T/ol$2")" -a "$A" -n "$1" \
-	    -s "$2" -x -qq -t 600 >"$T/od$2" 2>&1
+	    -s "$2" -x -qq -C -t 600 >"$T/od$2" 2>&1
 	kill "$_pid"
+	wait "$_pid"
 	awk '/^done /{print $2}' "$T/od$2"
+}
+# cpu_ms FILE: user + system CPU milliseconds from p2ptool -C
+cpu_ms() {
+	awk '/^cpu /{print $2 + $3}' "$1"
 }
 run_js() {
 	S1=$(js_seed)
@@ -62,6 +67,13 @@ for spec in "${BENCH_N1K:-20000} 1024" "${BENCH_N64K:-2000} 65536"; do
 	bench_row p2p "${k} KiB messages acknowledged" "msg/s" "$om" \
 	    "js-libp2p" "$jm" higher
 	bench_row p2p "${k} KiB throughput" "MB/s" "$ob" "js-libp2p" "$jb" higher
+	# where our time went: each side's CPU against the wall clock, and
+	# what the cipher alone would take for these bytes on one core
+	diag "ours, ${k} KiB: ${ours} ms; sender CPU" \
+	    "$(cpu_ms "$T/od$size") ms, receiver CPU $(cpu_ms "$T/ol$size")" \
+	    "ms (process lifetime);" \
+	    "ChaCha20-Poly1305 alone: $(awk -v n="$n" -v s="$size" \
+	    -v c="$ceiling" 'BEGIN { printf "%.0f", n * s / 1e3 / c }') ms"
 done
 bench_row p2p "64 KiB throughput against the cipher" "MB/s" "$ob" \
     "ChaCha20-Poly1305 ceiling" "$ceiling" higher

@@ -4,7 +4,8 @@
  *   1: handshake message 2 at an initiator that sent message 1
  *   2: the libp2p handshake payload (protobuf, key, signature)
  *   3: a stream of transport frames (2-byte length, ciphertext) at a
- *      receiver keyed from a real handshake
+ *      receiver keyed from a real handshake, decrypted into a buffer or
+ *      (bit 2 set) in place
  * Nothing may crash or read out of bounds; garbage never authenticates.
  */
 #include <stdint.h>
@@ -87,7 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		rx = rx0;
 		buf_append(&in, p + 1, n - 1);
 		while (noise_frame_peek(&in, &len)) {
-			if (noise_open(&rx, buf_data(&in) + 2, len, &out, err,
+			/* bit 2 of the first byte: decrypt in place */
+			if ((p[0] & 4) ? noise_open_inplace(&rx,
+			    buf_mdata(&in) + 2, len, err, sizeof(err)) == 0 :
+			    noise_open(&rx, buf_data(&in) + 2, len, &out, err,
 			    sizeof(err)) == 0)
 				abort();	/* forged frame accepted */
 			buf_consume(&in, 2 + len);

@@ -1,8 +1,9 @@
 /*
  * p2p-conn: two whole connections (multistream-select, Noise, yamux, our
  * protocol) talking through memory: messages and acknowledgements both
- * ways, ping, refusal of an unknown peer either way, and a tampered,
- * replayed, truncated or malformed byte stream.
+ * ways, ping, refusal of an unknown peer either way, long messages to a
+ * receiver that pauses, and a tampered, replayed, truncated or malformed
+ * byte stream.
  */
 #include <string.h>
 
@@ -18,6 +19,9 @@ struct ev {
 	uint8_t		 last_intent[32];
 	size_t		 last_len;
 	int		 autoack;
+	int		 check;		/* every byte must be intent[0] */
+	int		 bad;
+	int		 pause_at;	/* pause once this many arrived */
 };
 
 static int
@@ -49,6 +53,16 @@ e_msg(void *arg, struct conn *c, uint32_t sid, const uint8_t *intent,
 	e->msgs++;
 	memcpy(e->last_intent, intent, 32);
 	e->last_len = len;
+	if (e->check) {
+		size_t	 i;
+
+		for (i = 0; i < len && d[i] == intent[0]; i++)
+			;
+		if (i != len)
+			e->bad++;
+	}
+	if (e->pause_at > 0 && e->msgs == e->pause_at)
+		c->paused = 1;
 	if (e->autoack)
 		conn_ack(c, sid, intent);
 }
@@ -345,6 +359,64 @@ main(void)
 	ok(eb.msgs <= 5, "no message delivered twice (%d)", eb.msgs);
 	conn_free(a);
 	conn_free(b);
+
+	/*
+	 * long messages (several Noise frames each) to a receiver that
+	 * pauses after the third: the rest waits in the stream, and comes
+	 * once resumed, none lost, doubled or changed
+	 */
+	{
+		static uint8_t big[200000];
+		static const size_t sizes[] = { 65536, 1, 65519, 65472, 131072,
+		    100003, 70000, 199999 };
+		size_t	 k;
+
+		memset(&ea, 0, sizeof(ea));
+		memset(&eb, 0, sizeof(eb));
+		ea.allow_all = eb.allow_all = 1;
+		eb.autoack = eb.check = 1;
+		eb.pause_at = 3;
+		pair(&a, &b, &ea, &eb, &ida, &idb);
+		run(a, b, NULL);
+		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			memset(intent, (int)k + 1, 32);
+			memset(big, (int)k + 1, sizes[k]);
+			if (conn_send(a, intent, big, sizes[k]) == -1)
+				break;
+		}
+		is_int(k, 8, "8 long messages queued");
+		run(a, b, NULL);
+		is_int(eb.msgs, 3, "3 delivered, then paused");
+		conn_resume(b);
+		run(a, b, NULL);
+		is_int(eb.msgs, 8, "the rest delivered once resumed");
+		is_int(eb.bad, 0, "every byte as sent");
+		is_int(eb.last_len, 199999, "in order");
+		is_int(ea.acks, 8, "all acknowledged");
+		/* the stream negotiated, nothing queued: sealed at once,
+		 * but never ahead of a short one queued before it */
+		for (k = 0; k < 4; k++) {
+			memset(intent, 0x40 + (int)k, 32);
+			memset(big, 0x40 + (int)k, sizeof(big));
+			if (conn_send(a, intent, big, k == 2 ? 10 :
+			    100000 + k) == -1)
+				break;
+			if (k == 0)
+				is_int(conn_queued(a), 0,
+				    "a long message skips the queue");
+		}
+		ok(k == 4 && conn_queued(a) > 100000,
+		    "after a short one, a long one waits its turn");
+		run(a, b, NULL);
+		is_int(eb.msgs, 12, "those arrived too");
+		is_int(eb.bad, 0, "every byte as sent");
+		is_int(eb.last_len, 100003, "in order");
+		is_int(ea.acks, 12, "all acknowledged");
+		ok(a->state == CONN_OPEN && b->state == CONN_OPEN,
+		    "both still open");
+		conn_free(a);
+		conn_free(b);
+	}
 
 	/* garbage instead of multistream-select */
 	b = conn_new(0, &idb, &cb, NULL, "b");

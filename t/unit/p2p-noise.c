@@ -287,6 +287,93 @@ test_keyfile(void)
 	    "garbage key file refused: %s", err);
 }
 
+/*
+ * noise_seal2 (two pieces, the low-level ChaCha20 and Poly1305) must give
+ * exactly what the AEAD gives for the two pieces joined, at every length
+ * around the 64-byte keystream blocks and at the frame maximum; and
+ * noise_open_inplace must read both, and refuse a changed byte.
+ */
+static void
+test_seal2(void)
+{
+	static uint8_t b[NOISE_PLAINMAX], joined[NOISE_PLAINMAX];
+	static const size_t alens[] = { 0, 1, 12, 63, 64 };
+	static const size_t blens[] = { 0, 1, 51, 52, 53, 63, 64, 65, 127,
+	    128, 1000, 65507 };
+	struct noise_cipher c1, c2, c3;
+	struct buf w1 = BUF_INIT, w2 = BUF_INIT;
+	uint8_t	 a[64], *f;
+	char	 err[256];
+	size_t	 i, j, n, bad = 0, badopen = 0, cases = 0, badtamper = 0;
+
+	randombytes_buf(a, sizeof(a));
+	randombytes_buf(b, sizeof(b));
+	memset(&c1, 0, sizeof(c1));
+	randombytes_buf(c1.k, sizeof(c1.k));
+	c1.has_k = 1;
+	c1.n = 41;
+	c2 = c3 = c1;
+	for (i = 0; i < sizeof(alens) / sizeof(alens[0]); i++)
+		for (j = 0; j < sizeof(blens) / sizeof(blens[0]); j++) {
+			n = alens[i] + blens[j];
+			if (n > NOISE_PLAINMAX)
+				continue;
+			cases++;
+			memcpy(joined, a, alens[i]);
+			memcpy(joined + alens[i], b, blens[j]);
+			buf_reset(&w1);
+			buf_reset(&w2);
+			if (noise_seal2(&c1, a, alens[i], b, blens[j],
+			    &w1) == -1)
+				bad++;
+			if (n > 0)
+				noise_seal(&c2, joined, n, &w2);
+			else {
+				/* noise_seal writes nothing for nothing */
+				noise_encrypt(&c2, NULL, 0, joined, 0,
+				    buf_reserve(&w2, 2 + NOISE_TAGLEN) + 2);
+				buf_mdata(&w2)[0] = 0;
+				buf_mdata(&w2)[1] = NOISE_TAGLEN;
+				buf_commit(&w2, 2 + NOISE_TAGLEN);
+			}
+			if (buf_len(&w1) != buf_len(&w2) ||
+			    memcmp(buf_data(&w1), buf_data(&w2),
+			    buf_len(&w1)) != 0)
+				bad++;
+			f = buf_mdata(&w1);
+			if ((f[0] << 8 | f[1]) != n + NOISE_TAGLEN ||
+			    noise_open_inplace(&c3, f + 2, n + NOISE_TAGLEN,
+			    err, sizeof(err)) == -1 ||
+			    memcmp(f + 2, joined, n) != 0)
+				badopen++;
+		}
+	is_int(bad, 0, "seal2 matches the AEAD in %zu cases", cases);
+	is_int(badopen, 0, "open_inplace reads them all back");
+	ok(c1.n == c2.n && c2.n == c3.n && c1.n == 41 + cases,
+	    "one nonce per frame");
+
+	/* a changed byte anywhere: refused, nonce not spent */
+	for (i = 0; i < 3; i++) {
+		buf_reset(&w1);
+		c2 = c1;
+		noise_seal2(&c1, a, 12, b, 100, &w1);
+		f = buf_mdata(&w1);
+		f[2 + (i == 0 ? 0 : i == 1 ? 50 : 112 + 5)] ^= 1;
+		if (noise_open_inplace(&c3, f + 2, 112 + NOISE_TAGLEN, err,
+		    sizeof(err)) != -1 || c3.n != c2.n)
+			badtamper++;
+		c1 = c2;		/* both sides back in step */
+	}
+	is_int(badtamper, 0, "a changed byte in header, body or tag: refused");
+	ok(noise_open_inplace(&c3, f + 2, 10, err, sizeof(err)) == -1 &&
+	    strstr(err, "shorter than its tag") != NULL,
+	    "a frame shorter than its tag is refused: %s", err);
+	ok(noise_seal2(&c1, a, 12, b, NOISE_PLAINMAX - 11, &w1) == -1,
+	    "more than a frame's plaintext is refused");
+	buf_free(&w1);
+	buf_free(&w2);
+}
+
 int
 main(void)
 {
@@ -295,6 +382,7 @@ main(void)
 	test_vector();
 	test_libp2p();
 	test_short();
+	test_seal2();
 	test_keyfile();
 	return done_testing();
 }

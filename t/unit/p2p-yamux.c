@@ -3,6 +3,7 @@
  * ways (a sender stops at the window and resumes when the receiver
  * consumes), FIN and RST, pings, go-away, and malformed frames.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "t/tap.h"
@@ -69,7 +70,7 @@ s_goaway(void *arg, uint32_t code)
 }
 
 static const struct yamux_cb cb = { s_open, s_data, s_closed, s_pong,
-	s_goaway };
+	s_goaway, NULL };
 
 /* Move everything queued each way until quiet; -1 on a protocol error. */
 static int
@@ -130,14 +131,73 @@ bad_frame(const uint8_t *h, size_t n, const char *want)
 	return r;
 }
 
+/*
+ * bufq against a plain buffer: random appends and consumes, the head run
+ * always matching, down to empty.
+ */
+static void
+test_bufq(void)
+{
+	static uint8_t src[3 * 1024 * 1024];
+	struct bufq q;
+	struct buf ref = BUF_INIT;
+	const uint8_t *p;
+	size_t	 i, n, k, off = 0, bad = 0, maxrun = 0;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + i / 251);
+	bufq_init(&q);
+	srand(7);
+	for (i = 0; i < 4000; i++) {
+		if (rand() % 2) {
+			n = (size_t)rand() % (rand() % 8 == 0 ? 300000 : 2000);
+			if (off + n > sizeof(src))
+				off = 0;
+			bufq_append(&q, src + off, n);
+			buf_append(&ref, src + off, n);
+			off += n;
+		} else {
+			p = bufq_peek(&q, &n);
+			if (n > maxrun)
+				maxrun = n;
+			if ((n == 0) != (buf_len(&ref) == 0) ||
+			    n > buf_len(&ref) ||
+			    (n > 0 && memcmp(p, buf_data(&ref), n) != 0))
+				bad++;
+			k = n == 0 ? 0 : (size_t)rand() % (n + 1);
+			if (rand() % 4 == 0)
+				k = buf_len(&ref) / 2;	/* across segments */
+			bufq_consume(&q, k);
+			buf_consume(&ref, k);
+		}
+		if (bufq_len(&q) != buf_len(&ref))
+			bad++;
+	}
+	while (bufq_len(&q) > 0) {
+		p = bufq_peek(&q, &n);
+		if (n == 0 || memcmp(p, buf_data(&ref), n) != 0) {
+			bad++;
+			break;
+		}
+		bufq_consume(&q, n);
+		buf_consume(&ref, n);
+	}
+	is_int(bad, 0, "bufq agrees with a plain buffer");
+	ok(maxrun <= BUFQ_SEGMAX, "no run longer than a segment (%zu)", maxrun);
+	ok(TAILQ_EMPTY(&q.spares) && q.nspares == 0, "no spares once empty");
+	bufq_free(&q);
+	buf_free(&ref);
+}
+
 int
 main(void)
 {
 	struct side a, b;
 	struct yamux_stream *st;
-	static uint8_t big[3 * 1024 * 1024];
+	static uint8_t big[YAMUX_RECV_WINDOW + 1024 * 1024];
 	char	 err[256];
 
+	test_bufq();
 	setup(&a, &b);
 	st = yamux_open(&a.mux);
 	ok(st != NULL && st->id == 1, "client's first stream is 1");
@@ -153,14 +213,15 @@ main(void)
 		ok(s2 != NULL && s2->id == 2, "server's first stream is 2");
 	}
 
-	/* flow control: 3 MiB against a 2 MiB window, no consumer */
+	/* flow control: 1 MiB more than the window, no consumer */
 	memset(big, 'q', sizeof(big));
 	yamux_write(&a.mux, st, big, sizeof(big));
 	pump(&a, &b);
 	is_int(buf_len(&b.last->rx), YAMUX_RECV_WINDOW,
 	    "receiver holds exactly the window it granted");
 	is_int(st->send_window, 0, "sender's window is exhausted");
-	ok(buf_len(&st->tx) == sizeof(big) - (YAMUX_RECV_WINDOW - 5),
+	is_int(b.last->recv_max, YAMUX_RECV_WINDOW, "no growth while unread");
+	ok(bufq_len(&st->tx) == sizeof(big) - (YAMUX_RECV_WINDOW - 5),
 	    "the rest waits at the sender");
 	/* consume: window updates flow, the rest comes */
 	b.consume = 1;
@@ -173,7 +234,12 @@ main(void)
 	}
 	pump(&a, &b);
 	is_int(b.got, 5 + sizeof(big), "everything arrived once consumed");
-	is_int(buf_len(&st->tx), 0, "sender's queue drained");
+	ok(b.last->recv_max > YAMUX_RECV_WINDOW &&
+	    b.last->recv_max <= YAMUX_RECV_WINDOW_MAX &&
+	    b.mux.growth == b.last->recv_max - YAMUX_RECV_WINDOW,
+	    "a consumer that keeps up grows its window (%u)",
+	    b.last->recv_max);
+	is_int(bufq_len(&st->tx), 0, "sender's queue drained");
 
 	/* ping */
 	ok(yamux_ping(&a.mux, yamux_now_ms()) == 0, "ping sent");
@@ -212,7 +278,7 @@ main(void)
 	pump(&a, &b);
 	st->send_window = 2 * YAMUX_RECV_WINDOW;	/* cheat */
 	yamux_write(&a.mux, st, big, YAMUX_RECV_WINDOW + 1024);
-	yamux_flush(&a.mux, 8 << 20);
+	yamux_flush(&a.mux, 2 * YAMUX_RECV_WINDOW);
 	ok(yamux_input(&b.mux, buf_data(&a.mux.out), buf_len(&a.mux.out), err,
 	    sizeof(err)) == -1 && strstr(err, "receive window") != NULL,
 	    "data beyond the window refused: %s", err);
