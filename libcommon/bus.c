@@ -82,6 +82,8 @@ static int	 write_all(int, const void *, size_t);
 static int	 txn_error(struct bus *, rd_kafka_error_t *, const char *,
 		    char *, size_t);
 static int	 rewind_consumer(struct bus *, char *, size_t);
+static void	 msg_fill(struct bus_msg *, const char *,
+		    rd_kafka_message_t *);
 
 /* ------------------------------------------------------------ config */
 
@@ -523,7 +525,15 @@ bus_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 		}
 		return 0;
 	}
-	m->topic = rd_kafka_topic_name(rkm->rkt);
+	msg_fill(m, rd_kafka_topic_name(rkm->rkt), rkm);
+	return 1;
+}
+
+/* *m points into rkm, which it owns from now on (bus_release). */
+static void
+msg_fill(struct bus_msg *m, const char *topic, rd_kafka_message_t *rkm)
+{
+	m->topic = topic;
 	m->partition = rkm->partition;
 	m->offset = rkm->offset;
 	m->key = rkm->key;
@@ -532,7 +542,6 @@ bus_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 	m->len = rkm->len;
 	m->ts_ms = rd_kafka_message_timestamp(rkm, NULL);
 	m->priv = rkm;
-	return 1;
 }
 
 void
@@ -984,12 +993,7 @@ bus_reader_poll(struct bus_reader *r, struct bus_msg *m, int timeout_ms,
 		rd_kafka_message_destroy(rkm);
 		return -1;
 	}
-	m->key = rkm->key;
-	m->keylen = rkm->key_len;
-	m->val = rkm->payload;
-	m->len = rkm->len;
-	m->ts_ms = rd_kafka_message_timestamp(rkm, NULL);
-	m->priv = rkm;
+	msg_fill(m, r->topic, rkm);
 	return 1;
 }
 
