@@ -196,6 +196,7 @@ static void	 status_write(struct connector *);
 static void	 reload(struct connector *);
 static uint64_t	 jitter(uint64_t);
 static void	 cleanup(struct connector *);
+static void	 metrics_peers(struct svc *, FILE *);
 static void	 packs_free(struct connector *);
 static void	 skipped(struct svc *, const struct bus_msg *);
 
@@ -1349,6 +1350,55 @@ status_write(struct connector *c)
 		rename(tmp, c->status_path);
 }
 
+/* Per peer, labelled: what -s shows, for Prometheus. */
+static void
+metrics_peers(struct svc *s, FILE *fp)
+{
+	struct connector *c = s->metrics_arg;
+	struct peer *p;
+	size_t	 i, k;
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "connector_peer_up", "gauge", "Whether the validator is "
+		    "connected." },
+		{ "connector_peer_rtt_ms", "gauge", "Keepalive round trip." },
+		{ "connector_peer_queued", "gauge", "Messages waiting for its "
+		    "acknowledgement, in memory." },
+		{ "connector_peer_behind", "gauge", "Whether it is served from "
+		    "the log (its queue overflowed)." },
+		{ "connector_peer_sent_total", "counter", "Messages sent to it." },
+		{ "connector_peer_acked_total", "counter", "Messages it "
+		    "acknowledged." },
+		{ "connector_peer_received_total", "counter", "Messages "
+		    "received from it." },
+		{ "connector_peer_rejected_total", "counter", "Messages refused "
+		    "either way." },
+	};
+	double	 v = 0;
+
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name,
+		    fam[k].help, fam[k].name, fam[k].type);
+		for (i = 0; i < c->npeer; i++) {
+			p = c->peer[i];
+			switch (k) {
+			case 0: v = p->conn != NULL; break;
+			case 1: v = p->conn != NULL ? p->conn->rtt_ms : 0;
+				break;
+			case 2: v = (double)p->qlen; break;
+			case 3: v = p->nbehind > 0; break;
+			case 4: v = (double)p->n_sent; break;
+			case 5: v = (double)p->n_acked; break;
+			case 6: v = (double)p->n_recv; break;
+			case 7: v = (double)p->n_rejected; break;
+			}
+			fprintf(fp, "%s{service=\"%s\",peer=\"%s\"} %.17g\n",
+			    fam[k].name, s->id, p->name, v);
+		}
+	}
+}
+
 static void
 status_print(void)
 {
@@ -1450,6 +1500,8 @@ main(int argc, char **argv)
 	c->svc.hb_network = "p2p";
 	c->svc.skipped = skipped;
 	c->svc.skipped_arg = c;
+	c->svc.metrics_more = metrics_peers;
+	c->svc.metrics_arg = c;
 	c->kafka_in = bus_is_kafka_in(c->svc.bus);
 	c->otopic = bus_topic(c->svc.bus, TOPIC_P2P_OUTBOUND);
 	bus_on_delivery(c->svc.bus, delivered, c);

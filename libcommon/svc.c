@@ -433,6 +433,8 @@ svc_write_metrics(struct svc *s)
 		    "%.17g\n", s->gauge[i].name, s->gauge[i].help,
 		    s->gauge[i].name, s->gauge[i].name, s->id,
 		    s->gauge[i].value);
+	if (s->metrics_more != NULL)
+		s->metrics_more(s, fp);
 	if (fclose(fp) != 0 || rename(tmp, s->metrics_path) == -1) {
 		log_warn("metrics: %s", s->metrics_path);
 		unlink(tmp);

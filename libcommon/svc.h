@@ -16,6 +16,7 @@
 #define SVC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "app.h"
@@ -51,6 +52,9 @@ struct svc {
 	 * stores offsets itself (bus_store). */
 	void			(*skipped)(struct svc *, const struct bus_msg *);
 	void			*skipped_arg;
+	/* Set: appends more metric families (labelled ones) to the file. */
+	void			(*metrics_more)(struct svc *, FILE *);
+	void			*metrics_arg;
 	struct {
 		const char	*name;
 		const char	*help;

@@ -14,7 +14,7 @@ need_cmd python3 "python3 finds free ports"
 need_cmd node "node opens a bare TCP connection"
 CONNECTOR=$TOP/connector/connector
 [ -x "$CONNECTOR" ] && [ -x "$P2PTOOL" ] || skip_all "connector not built"
-plan 14
+plan 15
 
 conn_setup alice "$(free_port)"
 conn_setup bob "$(free_port)"
@@ -24,7 +24,8 @@ MALLORY=$(p2p_key mallory)
 # bob: quick timeouts, small messages, three refusals tolerated
 sed -i 's/^connect_timeout = 2s$/connect_timeout = 1s\nkeepalive = 300ms\nkeepalive_timeout = 1s\nabuse_limit = 3/' \
     "$T/bob/c.ini"
-sed -i 's/^\[general\]$/&\nmax_message_size = 4096/' "$T/bob/c.ini"
+sed -i "s|^\[general\]\$|&\nmax_message_size = 4096\nmetrics_dir = $T/bob\nheartbeat_interval = 200ms|" \
+    "$T/bob/c.ini"
 sed -i "s/^dial_backoff_max = 1s$/dial_backoff_max = 30s/" "$T/bob/c.ini"
 printf '[validator mallory]\npublic_key = %s\n' "$MALLORY" >>"$T/bob/c.ini"
 # bob dials alice by name (resolved in the background), and a validator
@@ -73,6 +74,9 @@ start alice
 wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s | grep -q '^peer alice .* connected'"
 ok $? "bob dialled alice at /dns4/localhost" ||
     show "$T/bob/err"
+wait_for 10 grep -q '^connector_peer_up{service="bob.connector",peer="alice"} 1$' \
+    "$T/bob/bob.connector.prom"
+ok $? "the metrics say so, per peer" || show "$T/bob/bob.connector.prom"
 wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s |
     grep -q '^peer ghost .*last_error=resolve no-such-host.invalid: '"
 ok $? "a name that does not resolve is the ghost's last error" ||
