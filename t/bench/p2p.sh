@@ -105,4 +105,8 @@ j99=$(awk '/^latency/{print $5}' "$T/jdl")
 	cat "$T/odl" "$T/jdl" >&2; exit 1; }
 bench_row p2p "1 KiB round trip p50" "us" "$o50" "js-libp2p" "$j50" lower
 bench_row p2p "1 KiB round trip p99" "us" "$o99" "js-libp2p" "$j99" lower
+# The machine's own tail: plain TCP ping-pong, no libp2p at all.
+floor=$(python3 t/bench/pingpong.py "$n")
+diag "plain loopback TCP ping-pong, same sizes ($floor): no round trip here" \
+    "can beat this; a p99 near it is the scheduler's, not the stack's"
 _tap_fail=0
