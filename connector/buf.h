@@ -21,7 +21,7 @@ struct buf {
 static inline const uint8_t *
 buf_data(const struct buf *b)
 {
-	return b->p + b->off;
+	return b->p == NULL ? NULL : b->p + b->off;	/* NULL + 0 is UB */
 }
 
 static inline size_t
@@ -34,7 +34,7 @@ buf_len(const struct buf *b)
 static inline uint8_t *
 buf_mdata(struct buf *b)
 {
-	return b->p + b->off;
+	return b->p == NULL ? NULL : b->p + b->off;
 }
 
 void	 buf_init(struct buf *);

@@ -13,6 +13,31 @@
 #include "envelope.h"
 #include "pbjson.h"
 
+static int	body_roundtrips(const ProtobufCMessageDescriptor *,
+		    const cJSON *, const uint8_t *, size_t);
+
+/* bj, read back as a bd, packs to exactly the n bytes at b. */
+static int
+body_roundtrips(const ProtobufCMessageDescriptor *bd, const cJSON *bj,
+    const uint8_t *b, size_t n)
+{
+	ProtobufCMessage *m;
+	uint8_t	*p;
+	char	 err[128];
+	int	 ok = 0;
+
+	if ((m = pbjson_to_pb(bd, bj, err, sizeof(err))) == NULL)
+		return 0;
+	if (protobuf_c_message_get_packed_size(m) == n &&
+	    (p = malloc(n + 1)) != NULL) {
+		ok = protobuf_c_message_pack(m, p) == n &&
+		    (n == 0 || memcmp(p, b, n) == 0);
+		free(p);
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return ok;
+}
+
 char *
 env_json_line(const uint8_t *val, size_t len, const char *topic, char *err,
     size_t errlen)
@@ -21,7 +46,6 @@ env_json_line(const uint8_t *val, size_t len, const char *topic, char *err,
 	ProtobufCMessage *body = NULL;
 	Coord__Envelope *e;
 	cJSON *j, *bj = NULL;
-	uint8_t *re = NULL;
 	char *s, *line;
 	size_t n;
 
@@ -33,21 +57,22 @@ env_json_line(const uint8_t *val, size_t len, const char *topic, char *err,
 		env_free(e);
 		return NULL;
 	}
+	/* The body expanded only if the JSON gives back the very bytes
+	 * (unknown fields, non-canonical encodings: left as base64). */
 	bd = env_type_body(e->type);
 	if (bd != NULL &&
 	    (body = protobuf_c_message_unpack(bd, NULL, e->body.len,
 	    e->body.data)) != NULL &&
-	    (n = protobuf_c_message_get_packed_size(body)) == e->body.len &&
-	    (re = malloc(n + 1)) != NULL &&
-	    protobuf_c_message_pack(body, re) == n &&
-	    memcmp(re, e->body.data, n) == 0 &&
 	    (bj = pbjson_from_pb(body, 0, err, errlen)) != NULL) {
-		if (cJSON_GetObjectItemCaseSensitive(j, "body") != NULL)
-			cJSON_ReplaceItemInObjectCaseSensitive(j, "body", bj);
-		else
-			cJSON_AddItemToObject(j, "body", bj);
+		if (body_roundtrips(bd, bj, e->body.data, e->body.len)) {
+			if (cJSON_GetObjectItemCaseSensitive(j, "body") != NULL)
+				cJSON_ReplaceItemInObjectCaseSensitive(j,
+				    "body", bj);
+			else
+				cJSON_AddItemToObject(j, "body", bj);
+		} else
+			cJSON_Delete(bj);
 	}
-	free(re);
 	if (body != NULL)
 		protobuf_c_message_free_unpacked(body, NULL);
 	if (topic != NULL && strcmp(topic, "-") != 0) {

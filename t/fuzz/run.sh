@@ -2,7 +2,8 @@
 # run.sh SECONDS FUZZER...: run each libFuzzer target for SECONDS, starting
 # from its committed seeds (t/fuzz/corpus/NAME) in a scratch corpus.  A
 # crash, leak or sanitizer report fails the run, with the reproducer kept
-# in t/tmp/fuzz/NAME.
+# in t/tmp/fuzz/NAME.  UndefinedBehaviorSanitizer's reports do not stop
+# the fuzzer; a "runtime error" line in its log fails the target too.
 set -u
 secs=$1
 shift
@@ -19,7 +20,7 @@ for f in "$@"; do
 	    "$work/corpus/" 2>/dev/null
 	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" \
-	    >"$work/log" 2>&1; then
+	    >"$work/log" 2>&1 && ! grep -q 'runtime error' "$work/log"; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
 		    "$work/log")
 		echo "ok $n - $name: ${runs:-?} inputs in ${secs}s, no crash"
