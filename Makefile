@@ -80,7 +80,13 @@ OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
 	$(foreach u,$(UNIT_TESTS),$(u:.test=.o)) $(EXTRA_OBJS))
 DEPS := $(OBJS:.o=.d) $(PROTO_OBJS:.o=.d)
 
-build: $(LIBCOMMON) $(BINS) $(UNIT_TESTS) $(EXTRA_BINS)
+build: pkgs-ok $(LIBCOMMON) $(BINS) $(UNIT_TESTS) $(EXTRA_BINS)
+
+# A clear word, not a missing header, when a library is not installed.
+pkgs-ok:
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || { \
+	    echo "make: missing libraries ($(PKGS)): run make deps" >&2; \
+	    exit 1; }
 
 FLAGS_NOW   := $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 $(FLAGS_STAMP): FORCE
@@ -111,17 +117,30 @@ $(BINS) $(EXTRA_BINS): $(LIBCOMMON)
 TESTS = $(UNIT_TESTS) $(sort $(wildcard t/t[0-9]*.sh))
 PROVE_FLAGS ?=
 
-check: deps-check build
+# check, bench, demo and fuzz-build install the missing packages first,
+# then run make again for the work: the pkg-config flags above are computed
+# when make reads this file, so a make started before the libraries were
+# installed has none (a fresh machine's first run).
+check: deps-check
+	@$(MAKE) --no-print-directory check-run
+
+check-run: build
 	$(PROVE) $(PROVE_FLAGS) $(TESTS)
 
 # One test or a few: make test T='t/t0100-config.sh t/unit/cfg.test'
 test: build
 	$(PROVE) -v $(T)
 
-bench: deps-check build
+bench: deps-check
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: build
 	sh t/bench/run.sh
 
-demo: deps-check build
+demo: deps-check
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: build
 	sh conf/demo.sh
 
 # Fuzz targets (FUZZERS, t/fuzz/NAME.c plus t/fuzz/NAME_SRCS) are built
@@ -135,7 +154,8 @@ $(FUZZERS): %: %.c $$($$@_SRCS) $$(LIBCOMMON_SRCS) $(PROTO_C) | $(PROTO_H)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ \
 		$(filter %.c,$^) $(LIBS)
 
-fuzz-build: deps-check $(FUZZERS)
+fuzz-build: deps-check
+	@$(MAKE) --no-print-directory $(FUZZERS)
 
 fuzz: fuzz-build
 	sh t/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
@@ -168,7 +188,8 @@ clean:
 # Keep intermediate objects (unit test .o files) between runs.
 .SECONDARY:
 
-.PHONY: all build check test bench demo fuzz fuzz-build deps deps-check install \
+.PHONY: all build check check-run test bench bench-run demo demo-run fuzz \
+	fuzz-build deps deps-check pkgs-ok install \
 	uninstall clean FORCE
 
 -include $(DEPS)
