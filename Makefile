@@ -140,8 +140,10 @@ bench-run: build
 demo: deps-check
 	@$(MAKE) --no-print-directory demo-run
 
+# In the terminal's foreground (fgrun), so that ^C reaches the demo's
+# processes and not make, which would die of the SIGINT and report it.
 demo-run: build
-	sh conf/demo.sh
+	t/fgrun/fgrun sh conf/demo.sh
 
 # Fuzz targets (FUZZERS, t/fuzz/NAME.c plus t/fuzz/NAME_SRCS) are built
 # with clang's libFuzzer from source, libcommon included, so the whole

@@ -1,0 +1,118 @@
+# lib-net.sh: a network of validators (t/net/mknet.sh) for the end-to-end
+# tests.  Source after t/lib.sh and t/lib-kafka.sh (kafka_start exports
+# BOOTSTRAP).
+#
+#   net_require          skip (fail in CI) unless everything is built
+#   net_make DIR [NAME...]  the network's configs and runfile in DIR (free
+#                        ports; the block interval is $NET_INTERVAL, 500ms
+#                        by default); NAMEs default to alice bob carol dave
+#   net_start DIR        its supervisor; waits until every service is up
+#   net_stop DIR         stop it (SIGTERM; waits for the supervisor)
+#   net_ctl DIR CMD SVC  supervisor -c CMD SVC (start, stop, restart)
+#   net_rpc DIR METHOD [PARAMS]  a JSON-RPC call to the dev node: result
+#   net_head DIR         the dev node's finalized head number
+#   net_dump DIR NAME TOPIC  NAME's topic (a [topics] key) as JSON Lines
+#   net_names DIR        the validators' names
+#   net_wait SECS CMD... wait_for, trying every second (heavy checks)
+NET_MK=$TOP/t/net/mknet.sh
+SUPERVISOR=$TOP/supervisor/supervisor
+PROCSIM=${PROCSIM:-$TOP/t/procsim/procsim}
+
+net_require() {
+	for _b in observer/observer connector/connector signer/signer \
+	    archiver/archiver supervisor/supervisor keygen/coord-keygen \
+	    t/devnode/devnode t/procsim/procsim; do
+		[ -x "$TOP/$_b" ] || skip_all "$_b not built: run make"
+	done
+	need_cmd jq "the tests read JSON Lines with jq"
+	need_cmd curl "the tests ask the dev node with curl"
+	need_cmd python3 "free ports and the party reference are Python"
+}
+
+# net_ports N: N distinct free TCP ports on 127.0.0.1
+net_ports() {
+	python3 -c 'import socket, sys
+ss = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    ss.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+
+net_make() {
+	_nd=$1
+	shift
+	[ $# -gt 0 ] || set -- alice bob carol dave
+	_np=$(net_ports $(($# + 1)))
+	mkdir -p "$_nd"
+	echo "$@" >"$_nd/names"
+	echo "127.0.0.1:${_np%% *}" >"$_nd/rpc"
+	NET_BOOTSTRAP=$BOOTSTRAP NET_RPC=$(cat "$_nd/rpc") \
+	    NET_INTERVAL=${NET_INTERVAL:-500ms} NET_P2P_PORTS=${_np#* } \
+	    sh "$NET_MK" "$_nd" "$@" >"$_nd/mknet.log" 2>&1 || {
+		sed 's/^/# /' "$_nd/mknet.log"
+		echo "Bail out! mknet.sh failed"
+		exit 1
+	}
+}
+
+net_names() { cat "$1/names"; }
+
+# net_up DIR: every service up (or a one-shot finished)
+net_up() {
+	"$SUPERVISOR" -f "$1/supervisor.ini" -r "$1/run" -s 2>/dev/null |
+	    awk 'NR > 1 && $2 != "up" && $2 != "finished" { bad = 1 }
+		END { exit bad || NR < 2 }'
+}
+
+net_start() {
+	"$SUPERVISOR" -f "$1/supervisor.ini" -r "$1/run" "$1/net.run" \
+	    >>"$1/supervisor.out" 2>>"$1/supervisor.log" &
+	echo $! >"$1/supervisor.pid"
+	track_pid $!
+	if ! wait_for 120 net_up "$1"; then
+		"$SUPERVISOR" -f "$1/supervisor.ini" -r "$1/run" -s 2>&1 |
+		    sed 's/^/# /'
+		tail -n 30 "$1/supervisor.log" | sed 's/^/# /'
+		echo "Bail out! the network did not come up"
+		exit 1
+	fi
+}
+
+net_stop() {
+	_ns=$(cat "$1/supervisor.pid")
+	kill -TERM "$_ns" 2>/dev/null
+	wait_for 60 sh -c "! kill -0 $_ns 2>/dev/null"
+}
+
+net_ctl() {
+	"$SUPERVISOR" -f "$1/supervisor.ini" -r "$1/run" -c "$2" "$3"
+}
+
+net_rpc() {
+	curl -sS --max-time 10 -H 'Content-Type: application/json' \
+	    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":${3:-[]}}" \
+	    "http://$(cat "$1/rpc")/" | jq -c '.result'
+}
+
+net_head() {
+	net_rpc "$1" chain_getHeader | jq -r '.number' |
+	    python3 -c 'import sys; print(int(sys.stdin.read().strip(), 16))'
+}
+
+net_dump() {
+	"$PROCSIM" -q -f "$1/$2/coord.ini" -D "$3"
+}
+
+# net_wait SECONDS CMD...: wait_for for heavy conditions (each try reads
+# topics whole): tried every second, not every 50 ms
+net_wait() {
+	_nw_end=$(( $(date +%s) + $1 ))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(date +%s)" -ge $_nw_end ] && return 1
+		sleep 1
+	done
+}

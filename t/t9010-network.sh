@@ -1,0 +1,243 @@
+#!/bin/sh
+# t9010: the validator network end to end, on the dev broker and a real
+# one.  Four validators (alice, bob, carol, dave), each with its own
+# observer, connector, signer, archiver and processor simulator, config,
+# keys and topics, under one supervisor, with a dev node whose sets are
+# made of the four (devnode -V: their chain keys, which are not their
+# libp2p identities).  The real connectors link over libp2p; the
+# processors run key generation, batches and burns through them; each key
+# generation's key pair goes back to the chain (procsim -K: an Instruction,
+# submitted by the observer with author_submitExtrinsic) and comes back as
+# a KeyGen event every observer publishes.  Checked, after the node stops
+# producing and every session has finished:
+#   - every finalized block and its events reached every validator's
+#     topic exactly once, in order, as the node says they are;
+#   - every party is the same on every validator, told to its members only,
+#     and equal to the independent Python implementation's;
+#   - every session completed once on every validator, with a result each
+#     processor verified;
+#   - every key generation's key pair is on chain (KeyGen on all four);
+#   - no dead letters, no refused instruction;
+#   - each archive holds every record of its validator's topics once.
+. t/lib.sh
+. t/lib-kafka.sh
+. t/lib-coord.sh
+. t/lib-observer.sh
+. t/lib-net.sh
+net_require
+kafka_require
+
+BLOCKS=${NET_BLOCKS:-45}
+V="alice bob carol dave"
+
+# signing DIR: every validator's signing topic, each line tagged with
+# the validator ({"v": NAME, ...record})
+signing() {
+	for _n in $V; do
+		net_dump "$1" "$_n" signing | jq -c --arg v "$_n" '. + {v: $v}'
+	done
+}
+
+# unfinished FILE: sign ids with a PartyFormed anywhere and not a
+# SignCompleted on all four (empty when all are done)
+unfinished() {
+	jq -rs '(map(select(.type == "PARTY_FORMED") | .body.sign_id) |
+	    unique) as $started |
+	    (map(select(.type == "SIGN_COMPLETED") | [.body.sign_id, .v]) |
+	    unique) as $done |
+	    $started[] | . as $id |
+	    select(([$done[] | select(.[0] == $id)] | length) < 4)' "$1"
+}
+
+all_done() {
+	signing "$1" >"$1/signing.json"
+	[ -s "$1/signing.json" ] && [ -z "$(unfinished "$1/signing.json")" ]
+}
+
+# keygens DIR NAME: the KeyGen events on NAME's topic, network/session
+keygens() {
+	net_dump "$1" "$2" serai_observation | jq -r 'select(.type ==
+	    "SERAI_EVENT" and .body.key_gen != null) | .body.key_gen.set |
+	    "\(.network // 0)/\(.session // 0)"' | sort
+}
+
+first_keygens() {
+	for _n in $V; do
+		[ "$(keygens "$1" "$_n" | grep -c '/0$')" -eq 3 ] || return 1
+	done
+}
+
+caught_up() {
+	for _n in $V; do
+		_h=$(net_dump "$1" "$_n" serai_observation | jq -r 'select(.type ==
+		    "BLOCK_UPDATE") | .body.number // "0"' | tail -n 1)
+		[ "$_h" = "$2" ] || return 1
+	done
+}
+
+head_at_least() { [ "$(head_num)" -ge "$1" ]; }
+
+# archived_now DIR NAME: records NAME's archiver stored (its metrics)
+archived_now() {
+	awk '$1 == "archiver_records_stored" { printf "%d", $2 }' \
+	    "$1/$2/metrics/$2.archiver.prom" 2>/dev/null
+}
+
+# topic_total DIR NAME: the records of NAME's topics
+topic_total() {
+	_tt=0
+	for _t in serai_observation chain_observation chain_health signing \
+	    p2p_outbound p2p_inbound coordinator_state coordinator_dlq; do
+		_tt=$((_tt + $(net_dump "$1" "$2" "$_t" | wc -l)))
+	done
+	echo "$_tt"
+}
+
+archive_complete() {
+	[ "$(archived_now "$1" "$2")" = "$(topic_total "$1" "$2")" ]
+}
+
+for kind in $(kafka_kinds); do
+	kafka_start "$kind"
+	D=$T/$kind
+	NET_SIGNING="preprocess_timeout = 20s
+share_timeout = 20s" net_make "$D" $V
+	URL=http://$(cat "$D/rpc")/
+	net_start "$D"
+	ok 0 "$kind: 22 services up (dev node, four validators' five and" \
+	    "their topic one-shots)"
+
+	# The loop through the chain: the first sets' key generations (three
+	# external networks) signed by all four and their key pairs on chain.
+	net_wait 120 first_keygens "$D"
+	ok $? "$kind: the key pairs of sets 1/0, 2/0, 3/0 reached the" \
+	    "chain and every observer published their KeyGen"
+
+	wait_for 120 head_at_least "$BLOCKS"
+	ok $? "$kind: the chain reached block $BLOCKS"
+	is "$(net_rpc "$D" dev_pause '[true]')" true \
+	    "$kind: the dev node stops producing"
+	H=$(head_num)
+	net_wait 120 caught_up "$D" "$H"
+	ok $? "$kind: every observer published up to the head, block $H"
+	net_wait 180 all_done "$D"
+	ok $? "$kind: every session started finished on all four" \
+	    "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
+
+	# Blocks and events: once each, in order, as the node says.
+	expected 0 "$H" >"$D/expected"
+	for n in $V; do
+		net_dump "$D" "$n" serai_observation >"$D/$n.obs"
+		is "$(blocks "$D/$n.obs" | tr '\n' ' ')" \
+		    "$(seq 0 "$H" | tr '\n' ' ')" \
+		    "$kind: $n: blocks 0..$H once each, in order"
+		events "$D/$n.obs" >"$D/$n.events"
+		if cmp -s "$D/$n.events" "$D/expected"; then r=0; else
+			r=1; diff "$D/expected" "$D/$n.events" | head -n 5 |
+			    sed 's/^/# /'; fi
+		ok $r "$kind: $n: the events of interest, once each, in" \
+		    "order, as the node made them ($(wc -l <"$D/expected") events)"
+	done
+	like "$(cut -d' ' -f3 "$D/expected" | sort -u | tr '\n' ' ')" \
+	    "Batch.*BurnWithInstruction.*KeyGen.*NewSet" \
+	    "$kind: the chain had new sets, key pairs, batches and burns"
+
+	# Parties: the same everywhere, to members only, as in Python.
+	python3 - "$D/validators" "$D/signing.json" >"$D/parties" <<'PY'
+import base64, json, sys
+sys.path.insert(0, "t/vectors")
+import party
+vals = sorted((bytes.fromhex(l.split()[0]), int(l.split()[1]), l.split()[2])
+              for l in open(sys.argv[1]) if l.strip())
+keys = [v[0] for v in vals]
+weights = [v[1] for v in vals]
+formed = {}
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    if r["type"] != "PARTY_FORMED":
+        continue
+    b = r["body"]
+    k = (b["sign_id"], b.get("attempt", 0))
+    names = [m["validator"] for m in b["party"]]
+    formed.setdefault(k, []).append((r["v"], names, b))
+bad = 0
+for (sid, att), got in sorted(formed.items()):
+    b = got[0][2]
+    everyone = b.get("kind") == "SIGN_KEY_GEN"
+    p, t = party.form(keys, weights, 0, base64.b64decode(b["block_hash"]),
+                      b["set"].get("session", 0), base64.b64decode(sid), att,
+                      everyone)
+    want = [vals[i][2] for i in p]
+    told = sorted(g[0] for g in got)
+    for v, names, _ in got:
+        if names != want:
+            bad += 1
+            print("# %s/%d: %s formed %s, Python %s" % (sid, att, v, names,
+                                                       want))
+    if told != sorted(want):
+        bad += 1
+        print("# %s/%d: told %s, party %s" % (sid, att, told, want))
+print("parties %d bad %d" % (len(formed), bad))
+PY
+	like "$(tail -n 1 "$D/parties")" "^parties [1-9][0-9]* bad 0$" \
+	    "$kind: every party the same on every validator, told to its" \
+	    "members only, equal to the Python implementation's"
+	grep '^#' "$D/parties" | head -n 5
+
+	# Sessions: one SignCompleted per validator each, results verified.
+	dup=$(jq -r 'select(.type == "SIGN_COMPLETED") | .v + " " +
+	    .body.sign_id' "$D/signing.json" | sort | uniq -d | wc -l)
+	is "$dup" 0 "$kind: one SignCompleted per session on each validator"
+	nses=$(jq -r 'select(.type == "PARTY_FORMED") | .body.sign_id' \
+	    "$D/signing.json" | sort -u | wc -l)
+	for n in $V; do
+		ver=$(grep "^$n\\.procsim: completed .* verified=yes" \
+		    "$D/supervisor.log" | awk '{ print $3 }' | sort -u |
+		    wc -l)
+		is "$ver" "$nses" "$kind: $n's processor verified the" \
+		    "result of all $nses sessions"
+	done
+	is "$(grep -c "^[a-z]*\\.procsim: completed .* verified=no" \
+	    "$D/supervisor.log")" 0 "$kind: no result failed to verify"
+
+	# Key generations: each on chain, on every validator.
+	kg=$(jq -r 'select(.type == "PARTY_FORMED" and .body.kind ==
+	    "SIGN_KEY_GEN") | .body.set | "\(.network // 0)/\(.session // 0)"' \
+	    "$D/signing.json" | sort -u)
+	for n in $V; do
+		is "$(keygens "$D" "$n" | tr '\n' ' ')" "$(echo "$kg" |
+		    tr '\n' ' ')" "$kind: $n: a KeyGen on chain for every key" \
+		    "generation ($(echo "$kg" | wc -l))"
+		is "$(jq -r 'select(.type == "INSTRUCTION_RESULT" and
+		    (.body.ok | not))' "$D/$n.obs" | wc -l)" 0 \
+		    "$kind: $n: the node refused no instruction"
+		is "$(net_dump "$D" "$n" coordinator_dlq | wc -l)" 0 \
+		    "$kind: $n: no dead letters"
+	done
+
+	# Archives: with every other service stopped, each archive holds
+	# every record of its validator's topics (the archiver's own
+	# heartbeats included), and none twice.
+	for n in $V; do
+		for p in procsim signer connector observer; do
+			net_ctl "$D" stop "$n.$p" >/dev/null 2>&1
+		done
+	done
+	for n in $V; do
+		net_wait 60 archive_complete "$D" "$n"
+		ok $? "$kind: $n: the archive holds every record of its" \
+		    "topics ($(archived_now "$D" "$n") records)"
+	done
+	net_stop "$D"
+	ok $? "$kind: the network stopped"
+	for n in $V; do
+		"$TOP/archiver/archiver" -q -f "$D/$n/coord.ini" -x export |
+		    jq -r 'select(.topic != null) |
+		    "\(.topic) \(.partition) \(.offset)"' >"$D/$n.archived"
+		is "$(sort "$D/$n.archived" | uniq -d | wc -l)" 0 \
+		    "$kind: $n: no record archived twice" \
+		    "($(wc -l <"$D/$n.archived") records)"
+	done
+	kafka_stop "$kind"
+done
+done_testing
