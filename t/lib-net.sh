@@ -14,6 +14,16 @@
 #   net_dump DIR NAME TOPIC  NAME's topic (a [topics] key) as JSON Lines
 #   net_names DIR        the validators' names
 #   net_wait SECS CMD... wait_for, trying every second (heavy checks)
+#   signing DIR          every validator's signing topic, each record
+#                        tagged with its validator (.v)
+#   unfinished FILE      sign ids of FILE (signing's output, in DIR) with a
+#                        PartyFormed and not a SignCompleted everywhere
+#   all_done DIR         none unfinished (DIR/signing.json left behind)
+#   keygens DIR NAME     KeyGen events on NAME's topic, network/session
+#   head_at_least N      the dev node's head (lib-observer's $URL) >= N
+#   archived_now DIR NAME, topic_total DIR NAME, archive_complete DIR NAME
+#                        records NAME's archiver stored (its metrics), the
+#                        records of NAME's topics, and the two equal
 NET_MK=$TOP/t/net/mknet.sh
 SUPERVISOR=$TOP/supervisor/supervisor
 PROCSIM=${PROCSIM:-$TOP/t/procsim/procsim}
@@ -116,3 +126,71 @@ net_wait() {
 		sleep 1
 	done
 }
+
+# signing DIR: every validator's signing topic, each line tagged with
+# the validator ({"v": NAME, ...record})
+signing() {
+	for _n in $(net_names "$1"); do
+		net_dump "$1" "$_n" signing | jq -c --arg v "$_n" '. + {v: $v}'
+	done
+}
+
+# unfinished FILE: sign ids with a PartyFormed anywhere and not a
+# SignCompleted on all four (empty when all are done)
+unfinished() {
+	jq -rs --argjson n "$(wc -w <"$(dirname "$1")/names")" '(map(select(.type == "PARTY_FORMED") | .body.sign_id) |
+	    unique) as $started |
+	    (map(select(.type == "SIGN_COMPLETED") | [.body.sign_id, .v]) |
+	    unique) as $done |
+	    $started[] | . as $id |
+	    select(([$done[] | select(.[0] == $id)] | length) < $n)' "$1"
+}
+
+all_done() {
+	signing "$1" >"$1/signing.json"
+	[ -s "$1/signing.json" ] && [ -z "$(unfinished "$1/signing.json")" ]
+}
+
+# keygens DIR NAME: the KeyGen events on NAME's topic, network/session
+keygens() {
+	net_dump "$1" "$2" serai_observation | jq -r 'select(.type ==
+	    "SERAI_EVENT" and .body.key_gen != null) | .body.key_gen.set |
+	    "\(.network // 0)/\(.session // 0)"' | sort
+}
+
+first_keygens() {
+	for _n in $(net_names "$1"); do
+		[ "$(keygens "$1" "$_n" | grep -c '/0$')" -eq 3 ] || return 1
+	done
+}
+
+caught_up() {
+	for _n in $(net_names "$1"); do
+		_h=$(net_dump "$1" "$_n" serai_observation | jq -r 'select(.type ==
+		    "BLOCK_UPDATE") | .body.number // "0"' | tail -n 1)
+		[ "$_h" = "$2" ] || return 1
+	done
+}
+
+head_at_least() { [ "$(head_num)" -ge "$1" ]; }
+
+# archived_now DIR NAME: records NAME's archiver stored (its metrics)
+archived_now() {
+	awk '$1 == "archiver_records_stored" { printf "%d", $2 }' \
+	    "$1/$2/metrics/$2.archiver.prom" 2>/dev/null
+}
+
+# topic_total DIR NAME: the records of NAME's topics
+topic_total() {
+	_tt=0
+	for _t in serai_observation chain_observation chain_health signing \
+	    p2p_outbound p2p_inbound coordinator_state coordinator_dlq; do
+		_tt=$((_tt + $(net_dump "$1" "$2" "$_t" | wc -l)))
+	done
+	echo "$_tt"
+}
+
+archive_complete() {
+	[ "$(archived_now "$1" "$2")" = "$(topic_total "$1" "$2")" ]
+}
+
