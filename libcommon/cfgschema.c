@@ -74,6 +74,7 @@ const struct cfg_keydef cfg_keydefs[] = {
 
 	/* [validator NAME] */
 	{ "validator", "public_key",		CFG_STR,  NULL },
+	{ "validator", "chain_key",		CFG_HEX32, NULL },	/* public_key */
 	{ "validator", "endpoint",		CFG_STR,  NULL },
 	{ "validator", "weight",		CFG_INT,  "1" },
 

@@ -121,6 +121,8 @@ load_config(struct signer *g, char *err, size_t errlen)
 	}
 	while ((s = cfg_next(cfg, "validator", s)) != NULL) {
 		const char *pk = cfg_sect_str(s, "public_key");
+		const char *ck = cfg_sect_str(s, "chain_key");
+		const struct cfg_kv *kv;
 
 		v = reallocarray(g->val, g->nval + 1, sizeof(*g->val));
 		if (v == NULL) {
@@ -130,10 +132,25 @@ load_config(struct signer *g, char *err, size_t errlen)
 		g->val = v;
 		v = &g->val[g->nval];
 		memset(v, 0, sizeof(*v));
-		if (pk == NULL || parse_key(pk, v->key) == -1) {
+		if (pk == NULL || parse_key(pk, v->p2p_key) == -1) {
+			kv = cfg_sect_kv(s, "public_key");
 			snprintf(err, errlen, "%s:%d: [validator %s] needs "
-			    "public_key = 64 hex digits (the validator's key "
-			    "in its set)", cfg->path, s->line, s->name);
+			    "public_key = 64 hex digits (the validator's "
+			    "libp2p identity)", cfg->path,
+			    kv != NULL ? kv->line : s->line, s->name);
+			return -1;
+		}
+		/* chain_key: its key in the sets; by default public_key. */
+		if (ck == NULL) {
+			memcpy(v->key, v->p2p_key, PARTY_KEYLEN);
+			v->chain_default = 1;
+		}
+		else if (parse_key(ck, v->key) == -1) {
+			kv = cfg_sect_kv(s, "chain_key");
+			snprintf(err, errlen, "%s:%d: [validator %s] chain_key "
+			    "must be 64 hex digits (the validator's key in "
+			    "the chain's validator sets)", cfg->path,
+			    kv != NULL ? kv->line : s->line, s->name);
 			return -1;
 		}
 		n = cfg_sect_int(s, "weight");
@@ -146,23 +163,37 @@ load_config(struct signer *g, char *err, size_t errlen)
 		v->weight = (uint64_t)n;
 		v->name = s->name;
 		v->endpoint = cfg_sect_str(s, "endpoint");
-		for (i = 0; i < g->nval; i++)
-			if (memcmp(g->val[i].key, v->key, PARTY_KEYLEN) == 0) {
+		for (i = 0; i < g->nval; i++) {
+			if (memcmp(g->val[i].p2p_key, v->p2p_key,
+			    PARTY_KEYLEN) == 0) {
 				snprintf(err, errlen, "%s:%d: [validator %s] "
 				    "has the public_key of [validator %s]",
 				    cfg->path, s->line, s->name,
 				    g->val[i].name);
 				return -1;
 			}
+			if (memcmp(g->val[i].key, v->key, PARTY_KEYLEN) == 0) {
+				snprintf(err, errlen, "%s:%d: [validator %s] "
+				    "has the chain_key of [validator %s]%s",
+				    cfg->path, s->line, s->name,
+				    g->val[i].name, ck == NULL ||
+				    g->val[i].chain_default ? " (a chain_key "
+				    "not given is the public_key)" : "");
+				return -1;
+			}
+		}
 		if (strcmp(s->name, g->name) == 0) {
 			memcpy(g->our_key, v->key, PARTY_KEYLEN);
 			ours = 1;
-		}
+		} else if (v->endpoint == NULL || v->endpoint[0] == '\0')
+			log_warnx("%s:%d: [validator %s] has no endpoint: the "
+			    "connector cannot dial it (it may still dial us)",
+			    cfg->path, s->line, s->name);
 		g->nval++;
 	}
 	if (!ours) {
 		snprintf(err, errlen, "%s: no [validator %s] section: the "
-		    "signer needs the local validator's public_key ([general] "
+		    "signer needs the local validator's chain_key ([general] "
 		    "name is \"%s\")", cfg->path != NULL ? cfg->path :
 		    "defaults", g->name, g->name);
 		return -1;

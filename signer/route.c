@@ -255,7 +255,12 @@ cfgval_by_key(const struct signer *sg, const uint8_t *key)
 	return NULL;
 }
 
-/* A set from participants (any order); names from [validator]. */
+/*
+ * A set from participants (any order); names from [validator] chain_key.
+ * Keys in no section are named by their hex: one warning for the set, as
+ * a set is built once (a NewSet seen again, or read back from the
+ * decision log, is not built again).
+ */
 static struct sset *
 set_build(struct signer *sg, uint32_t network, uint32_t session,
     Coord__Participant **p, size_t n, const uint8_t *block, int from_config,
@@ -263,9 +268,11 @@ set_build(struct signer *sg, uint32_t network, uint32_t session,
 {
 	const struct cfgval *cv;
 	struct sset *s;
-	char hex[2 * PARTY_KEYLEN + 1];
-	size_t i;
+	char hex[2 * PARTY_KEYLEN + 1], unknown[3 * 20 + 8];
+	size_t i, nunknown = 0;
+	int len;
 
+	unknown[0] = '\0';
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->v = calloc(n ? n : 1, sizeof(*s->v))) == NULL ||
 	    (s->names = calloc(n ? n : 1, sizeof(*s->names))) == NULL)
@@ -298,9 +305,12 @@ set_build(struct signer *sg, uint32_t network, uint32_t session,
 			/* Not in config: the connector cannot reach it. */
 			env_hex(s->v[i].key, PARTY_KEYLEN, hex);
 			s->names[i] = strdup(hex);
-			log_warnx("set %u/%u: key %.16s... is in no [validator] "
-			    "section; messages cannot be routed to it",
-			    network, session, hex);
+			if (nunknown++ < 3) {
+				len = (int)strlen(unknown);
+				snprintf(unknown + len, sizeof(unknown) -
+				    (size_t)len, "%s%.16s...", len ? ", " : "",
+				    hex);
+			}
 		}
 		if (s->names[i] == NULL)
 			goto nomem;
@@ -316,6 +326,11 @@ set_build(struct signer *sg, uint32_t network, uint32_t session,
 		if (memcmp(s->v[i].key, sg->our_key, PARTY_KEYLEN) == 0)
 			s->our = (long)i;
 	}
+	if (nunknown > 0)
+		log_warnx("set %u/%u: %zu of %zu keys in no [validator] "
+		    "section's chain_key (%s%s); messages cannot be routed to "
+		    "them", network, session, nunknown, n, unknown,
+		    nunknown > 3 ? ", ..." : "");
 	return s;
 nomem:
 	state_set_free(s);
@@ -581,11 +596,14 @@ connect_request(struct signer *sg, const struct sset *s, char *err,
 			continue;
 		coord__validator_addr__init(&va[k]);
 		va[k].name = s->names[i];
-		va[k].public_key.data = (uint8_t *)(uintptr_t)s->v[i].key;
+		/* The connector's side: the libp2p identity and address
+		 * of the member, not its chain key. */
+		if ((cv = cfgval_by_key(sg, s->v[i].key)) == NULL)
+			continue;	/* no identity to dial: warned */
+		va[k].public_key.data = (uint8_t *)(uintptr_t)cv->p2p_key;
 		va[k].public_key.len = PARTY_KEYLEN;
-		cv = cfgval_by_key(sg, s->v[i].key);
-		va[k].endpoint = (char *)(uintptr_t)(cv != NULL &&
-		    cv->endpoint != NULL ? cv->endpoint : "");
+		va[k].endpoint = (char *)(uintptr_t)(cv->endpoint != NULL ?
+		    cv->endpoint : "");
 		va[k].weight = s->v[i].weight;
 		vp[k] = &va[k];
 		k++;

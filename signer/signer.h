@@ -17,9 +17,16 @@
 #include "state.h"
 #include "svc.h"
 
+/*
+ * A [validator NAME] section.  A validator has two keys: chain_key names
+ * it in the chain's validator sets (a Serai account key), public_key is
+ * its libp2p identity, which the connector dials and authenticates.
+ */
 struct cfgval {
 	char		*name;
-	uint8_t		 key[PARTY_KEYLEN];
+	uint8_t		 key[PARTY_KEYLEN];	/* chain_key */
+	uint8_t		 p2p_key[PARTY_KEYLEN];	/* public_key */
+	int		 chain_default;	/* no chain_key: public_key */
 	uint64_t	 weight;
 	const char	*endpoint;
 };
@@ -29,8 +36,8 @@ struct signer {
 	struct svc	 svc;
 	struct sstate	 st;
 	const char	*name;			/* [general] name */
-	uint8_t		 our_key[PARTY_KEYLEN];
-	struct cfgval	*val;			/* [validator NAME], by key */
+	uint8_t		 our_key[PARTY_KEYLEN];	/* our chain_key */
+	struct cfgval	*val;			/* [validator NAME] */
 	size_t		 nval;
 	uint64_t	 threshold;		/* 0: default */
 	uint64_t	 pre_ms;

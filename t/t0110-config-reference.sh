@@ -53,7 +53,7 @@ is "$extra" "" "$REF names no key the schema lacks"
 
 # Uncommented, the reference is a valid file that changes nothing.
 sed 's/^;\([a-z_.]*\) =/\1 =/; s/^;\[/[/' "$REF" |
-    grep -v '^alice.observer\|^public_key\|^endpoint\|^weight\|^\[validator' \
+    grep -v '^alice.observer\|^public_key\|^chain_key\|^endpoint\|^weight\|^\[validator' \
     >"$T/all.ini"
 out=$("$KEYGEN" -n -f "$T/all.ini" 2>&1)
 ok $? "every key set to its default: -n accepts the file ($out)"

@@ -5,8 +5,9 @@
  *	chainsim [options] [-x INDEX] COMMAND ARGS...
  *
  *	newset NET SESSION BLOCK NAME[:WEIGHT]...
- *		ValidatorSets.NewSet; keys from [validator NAME] public_key,
- *		weights from the operand or [validator NAME] weight
+ *		ValidatorSets.NewSet; keys from [validator NAME] chain_key
+ *		(or public_key when it has none), weights from the operand
+ *		or [validator NAME] weight
  *	keygen NET SESSION BLOCK	ValidatorSets.KeyGen
  *	retire NET SESSION BLOCK	ValidatorSets.SetRetired
  *	batch NET ID BLOCK		InInstructions.Batch
@@ -199,15 +200,16 @@ main(int argc, char **argv)
 				    "validator", s)) != NULL;)
 					if (strcmp(s->name, name) == 0)
 						break;
-				if (s == NULL || (pk = cfg_sect_str(s,
-				    "public_key")) == NULL)
+				/* The chain names validators by their key
+				 * in the sets: chain_key, else public_key. */
+				if (s == NULL || ((pk = cfg_sect_str(s,
+				    "chain_key")) == NULL && (pk =
+				    cfg_sect_str(s, "public_key")) == NULL))
 					fatalx(EX_PERM, "no [validator %s] "
-					    "public_key", name);
-				if (strncmp(pk, "0x", 2) == 0)
-					pk += 2;
+					    "chain_key or public_key", name);
 				if (cfg_parse_hex(pk, keys + 32 * i, 32) == -1)
 					fatalx(EX_PERM, "[validator %s] "
-					    "public_key: not hex", name);
+					    "key: not hex", name);
 				w = cfg_sect_int(s, "weight");
 				if (colon != NULL &&
 				    cfg_parse_int(colon + 1, &w) == -1)

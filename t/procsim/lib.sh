@@ -12,7 +12,10 @@
 #                          chainsim ("chain.observer", trusted by all).
 #                          Extra [signing] lines: $SG_SIGNING; static_set =
 #                          $SG_STATIC (default yes: the [validator] list is
-#                          the set when the chain has not said).
+#                          the set when the chain has not said).  With
+#                          SG_CHAINKEYS=yes each section also has a
+#                          chain_key, another random key (DIR/NAME.chain),
+#                          which chainsim's NewSet then names.
 #   sg_topics DIR NAME...  create each validator's topics (1 partition)
 #   sg_signer DIR NAME     start NAME's signer; waits for its readiness;
 #                          pid in DIR/NAME/signer.pid, log DIR/NAME/signer.log
@@ -21,7 +24,9 @@
 #   sg_relay DIR NAME...   start the relay (connector emulation) for NAMEs
 #   sg_status DIR NAME     the signer's -s output
 #   sg_dump DIR NAME TOPIC records of NAME's topic (a [topics] key) as JSON
-#   sg_key DIR NAME        NAME's validator key (hex)
+#   sg_key DIR NAME        NAME's key in the sets (hex): its chain_key,
+#                          else its public_key
+#   sg_p2pkey DIR NAME     NAME's public_key (hex, its libp2p identity)
 # All programs get -X bootstrap.servers=$BOOTSTRAP.
 SIGNER=$TOP/signer/signer
 PROCSIM=$TOP/t/procsim/procsim
@@ -37,7 +42,10 @@ sg_require() {
 
 _sg_x() { echo "-X bootstrap.servers=$BOOTSTRAP -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X fetch.wait.max.ms=20"; }
 
-sg_key() { cat "$1/$2.pub"; }
+sg_key() {
+	if [ -f "$1/$2.chain" ]; then cat "$1/$2.chain"; else cat "$1/$2.pub"; fi
+}
+sg_p2pkey() { cat "$1/$2.pub"; }
 
 sg_net() {
 	_sgd=$1
@@ -45,6 +53,11 @@ sg_net() {
 	mkdir -p "$_sgd"
 	for _sgn in "$@"; do
 		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$_sgd/$_sgn.pub"
+		rm -f "$_sgd/$_sgn.chain"
+		if [ "${SG_CHAINKEYS:-no}" = yes ]; then
+			head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+			    >"$_sgd/$_sgn.chain"
+		fi
 		coord_conf "$_sgd/$_sgn" "$_sgn" signer procsim connector >/dev/null
 		grep ' = ' "$_sgd/$_sgn/coord.ini" | grep "^$_sgn\\." >"$_sgd/$_sgn.trust"
 	done
@@ -75,6 +88,11 @@ EOC
 			eval "_sgw=\${SG_WEIGHT_$_sgo:-1}"
 			printf '[validator %s]\npublic_key = %s\nweight = %s\nendpoint = /ip4/127.0.0.1/tcp/1\n' \
 			    "$_sgo" "$(cat "$_sgd/$_sgo.pub")" "$_sgw" >>"$_sgd/$_sgf/coord.ini"
+			if [ -f "$_sgd/$_sgo.chain" ]; then
+				printf 'chain_key = %s\n' \
+				    "$(cat "$_sgd/$_sgo.chain")" \
+				    >>"$_sgd/$_sgf/coord.ini"
+			fi
 		done
 	done
 }
@@ -188,7 +206,11 @@ d, ses, block, sid, att, every = sys.argv[1:7]
 vals = []
 for a in sys.argv[7:]:
     n, _, w = a.partition(":")
-    key = bytes.fromhex(open("%s/%s.pub" % (d, n)).read().strip())
+    try:
+        key = open("%s/%s.chain" % (d, n)).read()
+    except FileNotFoundError:
+        key = open("%s/%s.pub" % (d, n)).read()
+    key = bytes.fromhex(key.strip())
     vals.append((key, int(w) if w else 1, n))
 vals.sort()
 p, t = party.form([v[0] for v in vals], [v[1] for v in vals], 0,
