@@ -35,7 +35,7 @@ handled() {
 }
 
 XT1=0x0c040200				# unsigned, pallet 2, call 0
-XT2=0x0c040300
+XT2=0x0c040301				# pallet 3, call 1 (not set_keys)
 ZSIG=$(printf "%0128d" 0)			# an all-zero signature
 XT_BADSIG=0x95018400$(printf '11%.0s' $(seq 32))01${ZSIG}0200
 XT_BADFMT=0x00				# no body at all
