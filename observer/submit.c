@@ -13,6 +13,9 @@
  *   a hash: InstructionResult ok (the hash we computed, BLAKE2b-256 of the
  *	extrinsic, if the node's differs we say so);
  *   "already imported" (1013): ok as well, it is in the pool;
+ *   "temporarily banned" (1012): ok too: the pool answers so for what it
+ *	pruned after a block included it (every validator submits the same
+ *	set_keys, say: one is first, the others are late);
  *   a refusal (invalid params, bad format, invalid transaction, ...): a
  *	dead letter carrying the node's error and an InstructionResult
  *	that is not ok;
@@ -272,9 +275,10 @@ sub_run(struct obs *o, uint64_t now)
 		i->attempts--;
 		return SCAN_STOP;
 	}
-	if (e.kind == RPC_ERR_SERVER && e.code == 1013) {
-		log_info("instruction from %s: already in the node's pool",
-		    i->origin);
+	if (e.kind == RPC_ERR_SERVER && (e.code == 1013 || e.code == 1012)) {
+		log_info("instruction from %s: %s", i->origin, e.code == 1013 ?
+		    "already in the node's pool" : "already in a block (the "
+		    "node says temporarily banned)");
 		finish(i, 1, e.code, e.msg);
 		u->n_ok++;
 		return SCAN_OK;

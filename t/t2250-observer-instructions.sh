@@ -35,10 +35,13 @@ handled() {
 }
 
 XT1=0x0c040200				# unsigned, pallet 2, call 0
-XT2=0x0c040300
+XT2=0x0c040301				# pallet 3, call 1 (not set_keys)
 ZSIG=$(printf "%0128d" 0)			# an all-zero signature
 XT_BADSIG=0x95018400$(printf '11%.0s' $(seq 32))01${ZSIG}0200
 XT_BADFMT=0x00				# no body at all
+# ValidatorSets.set_keys(Bitcoin, (key, 32-byte external key), signature):
+# 133 bytes, Compact 0x1502
+XT_SK=0x150204030001$(printf 'ab%.0s' $(seq 32))80$(printf 'cd%.0s' $(seq 32))$(printf '5%.0s' $(seq 128))
 
 for kind in $(kafka_kinds); do
 	kafka_start "$kind"
@@ -116,8 +119,27 @@ for kind in $(kafka_kinds); do
 	is "$(results | sed -n 6p)" "true 0 $(b2 0x0c040100) " \
 	    "$kind: a duplicate is dropped, the next one handled"
 	is "$(nresults)" 6 "$kind: six results for six instructions"
+
+	# set_keys submitted by two validators, the second after a block
+	# included the first: the node says temporarily banned (1012), and
+	# that is ok (session 1's set, not yet keyed: block 21)
+	rpc dev_produce '[18]' >/dev/null
+	obs_tool "$D" -x seven instr $XT_SK 2>>"$D/tool.err"
+	handled 5 2
+	is "$(results | sed -n 7p)" "true 0 $(b2 $XT_SK) " \
+	    "$kind: a set_keys submitted"
+	rpc dev_produce '[1]' >/dev/null
+	is "$(rpc dev_expected '[22]' | jq -r '[.[] | select(.name == "KeyGen") | .fields.set.session] | tostring')" \
+	    "[1]" "$kind: ... and included: KeyGen for session 1"
+	obs_tool "$D" -x eight instr $XT_SK 2>>"$D/tool.err"
+	handled 6 2
+	is "$(results | sed -n 8p)" \
+	    "true 1012 $(b2 $XT_SK) Transaction is temporarily banned" \
+	    "$kind: the same set_keys again, after inclusion: ok (1012)"
+	grep -q "instruction from alice.obstool: already in a block" "$D/err"
+	ok $? "$kind: ... logged as already in a block"
 	like "$("$OBSERVER" -f "$D/coord.ini" -s | grep ^instructions)" \
-	    "queued=0 ok=4 failed=2 retries=2 " "$kind: -s counts them"
+	    "queued=0 ok=6 failed=2 retries=2 " "$kind: -s counts them"
 	kill -0 "$OBS_PID"
 	ok $? "$kind: no crash"
 	obs_stop "$OBS_PID"

@@ -24,6 +24,21 @@ struct numset {
 	size_t		 n;
 };
 
+/* An extrinsic submitted: its hash, and whether a block has it. */
+struct seen {
+	uint8_t		 hash[32];
+	int		 included;
+};
+
+/* A decoded ValidatorSets.set_keys call. */
+struct setkeys {
+	uint8_t		 network;
+	const uint8_t	*key;		/* Public, 32 bytes */
+	const uint8_t	*ext;		/* ExternalKey */
+	size_t		 extlen;
+	const uint8_t	*sig;		/* 64 bytes */
+};
+
 struct chain {
 	uint64_t		 seed;
 	uint32_t		 interval;	/* ms between block times */
@@ -32,8 +47,8 @@ struct chain {
 	/* hash -> block number + 1 (open addressing) */
 	uint32_t		*index;
 	size_t			 index_cap;
-	/* hashes of extrinsics submitted (pending or included) */
-	uint8_t			(*seen)[32];
+	/* extrinsics submitted (pending or included) */
+	struct seen		*seen;
 	size_t			 nseen, seen_cap;
 	/* extrinsics waiting for the next block */
 	uint8_t			**pend;
@@ -43,6 +58,12 @@ struct chain {
 	uint32_t		 reorgs;
 	uint8_t			*meta[2][2];	/* [upgraded][v15] */
 	size_t			 meta_len[2][2];
+	/* network mode (chain_validators): the participants of every set */
+	uint8_t			(*vkeys)[32];
+	uint64_t		*vweights;
+	size_t			 nval;
+	/* session + 1 of the set a set_keys keyed, per network */
+	uint32_t		 keyed[4];
 };
 
 /* Event generation: SCALE bytes and, optionally, the expected JSON. */
@@ -83,9 +104,18 @@ static void	 success(struct gen *, uint32_t, int);
 static void	 failed(struct gen *, uint32_t);
 static void	 activity(struct gen *, uint32_t, uint32_t, int);
 static int	 gen_events(struct chain *, uint32_t, uint32_t, int, size_t,
-		    struct gen *, size_t *);
+		    uint8_t *const *, const size_t *, struct gen *, size_t *);
+static int	 setkeys_decode(const uint8_t *, size_t, struct setkeys *,
+		    char *, size_t);
+static uint32_t	 session_at(uint32_t);
 static void	 synth_xt(struct gen *, struct scale_writer *, uint8_t);
 static int	 build(struct chain *, struct chain_block *, int);
+static void	 included(struct chain *, uint32_t);
+static int	 set_keyed(const struct chain *, uint8_t);
+static int	 fixed_participants(const struct chain *, uint8_t **,
+		    size_t *, cJSON **);
+static int	 setkeys_check(const struct chain *, const struct setkeys *,
+		    char *, size_t);
 
 static const char *const networks[] = { "Serai", "Bitcoin", "Ethereum",
     "Monero" };
@@ -582,8 +612,11 @@ activity(struct gen *g, uint32_t number, uint32_t ext, int upgraded)
  */
 static int
 gen_events(struct chain *c, uint32_t number, uint32_t exec_spec, int upgrade,
-    size_t user, struct gen *g, size_t *nsynth)
+    size_t user, uint8_t *const *uxt, const size_t *uxl, struct gen *g,
+    size_t *nsynth)
 {
+	struct setkeys	 sk;
+	char		 skerr[8];
 	uint32_t	 s = number / SESSION_BLOCKS, k, ext, nact, i;
 	uint8_t		 net, buf[96];
 	cJSON		*kp;
@@ -616,7 +649,8 @@ gen_events(struct chain *c, uint32_t number, uint32_t exec_spec, int upgrade,
 		ev_end(g);
 		success(g, ext++, 0);
 	}
-	if (number % SESSION_BLOCKS == 3)
+	/* in network mode, keys come from set_keys extrinsics only */
+	if (number % SESSION_BLOCKS == 3 && c->nval == 0)
 		for (net = 1; net < 4; net++, ext++) {
 			ev(g, PHASE_APPLY, ext, DEV_PALLET_VALIDATOR_SETS,
 			    "ValidatorSets", DEV_VS_KEY_GEN, "KeyGen", 1);
@@ -661,8 +695,25 @@ gen_events(struct chain *c, uint32_t number, uint32_t exec_spec, int upgrade,
 	for (i = 0; i < nact; i++, ext++)
 		activity(g, number, ext, upgraded);
 	*nsynth = ext - 1;
-	for (i = 0; i < user; i++, ext++)
+	for (i = 0; i < user; i++, ext++) {
+		if (setkeys_decode(uxt[i], uxl[i], &sk, skerr,
+		    sizeof(skerr)) == 1 && sk.network >= 1 && sk.network <= 3) {
+			ev(g, PHASE_APPLY, ext, DEV_PALLET_VALIDATOR_SETS,
+			    "ValidatorSets", DEV_VS_KEY_GEN, "KeyGen", 1);
+			put_set(g, "set", session_at(number), sk.network);
+			kp = g->fields ? cJSON_CreateArray() : NULL;
+			scale_put_raw(&g->w, sk.key, 32);
+			scale_put_bytes(&g->w, sk.ext, sk.extlen);
+			if (kp != NULL) {
+				cJSON_AddItemToArray(kp, hexj(sk.key, 32));
+				cJSON_AddItemToArray(kp, hexj(sk.ext,
+				    sk.extlen));
+				cJSON_AddItemToObject(g->fields, "keyPair", kp);
+			}
+			ev_end(g);
+		}
 		success(g, ext, 0);
+	}
 	if (rnd(g, 50) == 0) {
 		net = (uint8_t)(1 + rnd(g, 3));
 		ev(g, PHASE_FINAL, 0, DEV_PALLET_IN_INSTRUCTIONS,
@@ -686,6 +737,140 @@ synth_xt(struct gen *g, struct scale_writer *w, uint8_t pallet)
 	for (i = 3; i < sizeof(body); i++)
 		body[i] = (uint8_t)mix(&g->rng);
 	scale_put_bytes(w, body, sizeof(body));
+}
+
+/* ------------------------------------------------------------ set_keys */
+
+/* The session of the latest NewSet at a block (NewSet: s * 20 + 1). */
+static uint32_t
+session_at(uint32_t number)
+{
+	return number >= 1 ? (number - 1) / SESSION_BLOCKS : 0;
+}
+
+/*
+ * An unsigned ValidatorSets.set_keys(network, key_pair, signature)?
+ * 0: another call; 1: decoded into sk; -1: its arguments do not decode
+ * (err says which).
+ */
+static int
+setkeys_decode(const uint8_t *xt, size_t len, struct setkeys *sk, char *err,
+    size_t errlen)
+{
+	struct scale_reader	 r;
+	const uint8_t		*body;
+	size_t			 blen;
+	uint8_t			 v, pallet, call;
+	const char		*what;
+
+	scale_reader_init(&r, xt, len);
+	if (scale_read_bytes(&r, &body, &blen) == -1)
+		return 0;
+	scale_reader_init(&r, body, blen);
+	if (scale_read_u8(&r, &v) == -1 || v != 0x04 ||
+	    scale_read_u8(&r, &pallet) == -1 ||
+	    scale_read_u8(&r, &call) == -1 ||
+	    pallet != DEV_PALLET_VALIDATOR_SETS || call != DEV_VS_CALL_SET_KEYS)
+		return 0;
+	what = "network";
+	if (scale_read_u8(&r, &sk->network) == -1)
+		goto bad;
+	what = "key_pair";
+	if (scale_read_raw(&r, 32, &sk->key) == -1 ||
+	    scale_read_bytes(&r, &sk->ext, &sk->extlen) == -1 ||
+	    sk->extlen > DEV_EXTERNAL_KEY_MAX)
+		goto bad;
+	what = "signature";
+	if (scale_read_raw(&r, 64, &sk->sig) == -1)
+		goto bad;
+	if (scale_remaining(&r) != 0) {
+		snprintf(err, errlen, "Extrinsic has invalid format: "
+		    "Input buffer has still data left after decoding!");
+		return -1;
+	}
+	return 1;
+bad:
+	snprintf(err, errlen, "Extrinsic has invalid format: Could not "
+	    "decode `Call::set_keys::%s`", what);
+	return -1;
+}
+
+/* Does the set of net's latest NewSet have keys? */
+static int
+set_keyed(const struct chain *c, uint8_t net)
+{
+	uint32_t head = chain_head(c), s = session_at(head);
+
+	if (c->keyed[net] == s + 1)
+		return 1;
+	/* without -V the generator's KeyGen (block s * 20 + 3) keys it */
+	return c->nval == 0 && head - s * SESSION_BLOCKS >= 3;
+}
+
+/*
+ * Is set_keys valid now, as the pallet's validate_unsigned says?  0, or a
+ * chain_submit code with data saying why.
+ */
+static int
+setkeys_check(const struct chain *c, const struct setkeys *sk, char *data,
+    size_t datalen)
+{
+	struct setkeys	 p;
+	char		 err[8];
+	size_t		 i;
+	int		 zero = 1;
+
+	if (sk->network < 1 || sk->network > 3) {
+		snprintf(data, datalen, "Custom error: network %u is not an "
+		    "external network (1..3)", sk->network);
+		return CHAIN_SUBMIT_INVALID;
+	}
+	if (chain_head(c) < 1) {
+		snprintf(data, datalen, "Custom error: no set to key: no "
+		    "NewSet for %s yet", networks[sk->network]);
+		return CHAIN_SUBMIT_INVALID;
+	}
+	for (i = 0; i < 64; i++)
+		if (sk->sig[i] != 0)
+			zero = 0;
+	if (zero) {
+		snprintf(data, datalen, "Transaction has a bad signature");
+		return CHAIN_SUBMIT_INVALID;
+	}
+	if (set_keyed(c, sk->network)) {
+		snprintf(data, datalen, "Transaction is outdated");
+		return CHAIN_SUBMIT_INVALID;
+	}
+	/* another set_keys for the set in the pool provides the same tag */
+	for (i = 0; i < c->npend; i++)
+		if (setkeys_decode(c->pend[i], c->pend_len[i], &p, err,
+		    sizeof(err)) == 1 && p.network == sk->network) {
+			snprintf(data, datalen, "The transaction has too low "
+			    "priority to replace another transaction already "
+			    "in the pool.");
+			return CHAIN_SUBMIT_PRIORITY;
+		}
+	return 0;
+}
+
+/* Block number takes the pending extrinsics: banned, sets keyed. */
+static void
+included(struct chain *c, uint32_t number)
+{
+	struct setkeys	 sk;
+	uint8_t		 h[32];
+	char		 err[8];
+	size_t		 i, k;
+
+	for (i = 0; i < c->npend; i++) {
+		blake(h, c->pend[i], c->pend_len[i]);
+		for (k = 0; k < c->nseen; k++)
+			if (memcmp(c->seen[k].hash, h, 32) == 0)
+				c->seen[k].included = 1;
+		if (setkeys_decode(c->pend[i], c->pend_len[i], &sk, err,
+		    sizeof(err)) == 1 && sk.network >= 1 && sk.network <= 3)
+			c->keyed[sk.network] = session_at(number) + 1;
+	}
 }
 
 /* ------------------------------------------------------------ blocks */
@@ -728,6 +913,8 @@ chain_free(struct chain *c)
 	free(c->blocks);
 	free(c->index);
 	free(c->seen);
+	free(c->vkeys);
+	free(c->vweights);
 	free(c->upgrades.v);
 	free(c->gaps.v);
 	free(c->holes.v);
@@ -759,9 +946,13 @@ build(struct chain *c, struct chain_block *b, int fresh)
 	user = fresh ? c->npend : b->nuser;
 	memset(&g, 0, sizeof(g));
 	scale_writer_init(&g.w);
-	if (gen_events(c, b->number, b->exec_spec, upgrade, user, &g,
+	if (gen_events(c, b->number, b->exec_spec, upgrade, user,
+	    fresh ? c->pend : b->xts + b->nxt - user,
+	    fresh ? c->pend_len : b->xt_len + b->nxt - user, &g,
 	    &nsynth) == -1)
 		goto fail;
+	if (fresh)
+		included(c, b->number);
 
 	/* extrinsics: timestamp, synthetic ones, submitted ones */
 	nxt = 1 + nsynth + user;
@@ -974,7 +1165,8 @@ chain_submit(struct chain *c, const uint8_t *xt, size_t len, uint8_t *hash,
 	uint8_t			*copy, **pp;
 	size_t			*pl;
 	void			*np;
-	int			 allzero;
+	struct setkeys		 sk;
+	int			 allzero, isk, rc;
 
 	data[0] = '\0';
 	scale_reader_init(&r, xt, len);
@@ -1041,21 +1233,39 @@ chain_submit(struct chain *c, const uint8_t *xt, size_t len, uint8_t *hash,
 		    "decode `RuntimeCall`, variant doesn't exist");
 		return CHAIN_SUBMIT_FORMAT;
 	}
-	if (call >= 0x80) {
+	if (call >= 0x80 || (pallet == DEV_PALLET_VALIDATOR_SETS &&
+	    call == DEV_VS_CALL_SET_KEYS && (v & 0x80))) {
 		snprintf(msg, msglen, "Invalid Transaction");
 		snprintf(data, datalen, "Transaction call is not expected");
 		return CHAIN_SUBMIT_INVALID;
 	}
+	if ((isk = setkeys_decode(xt, len, &sk, msg, msglen)) == -1)
+		return CHAIN_SUBMIT_FORMAT;
 	blake(hash, xt, len);
-	for (i = 0; i < c->nseen; i++)
-		if (memcmp(c->seen[i], hash, 32) == 0) {
-			snprintf(msg, msglen, "Transaction Already Imported");
-			return CHAIN_SUBMIT_IMPORTED;
+	for (i = 0; i < c->nseen; i++) {
+		if (memcmp(c->seen[i].hash, hash, 32) != 0)
+			continue;
+		if (c->seen[i].included) {
+			/* the pool bans what it pruned after inclusion */
+			snprintf(msg, msglen, "Transaction is temporarily "
+			    "banned");
+			return CHAIN_SUBMIT_BANNED;
 		}
+		snprintf(msg, msglen, "Transaction Already Imported");
+		return CHAIN_SUBMIT_IMPORTED;
+	}
+	if (isk == 1 && (rc = setkeys_check(c, &sk, data, datalen)) != 0) {
+		if (rc == CHAIN_SUBMIT_PRIORITY)
+			snprintf(msg, msglen, "Priority is too low: (0 vs 0)");
+		else
+			snprintf(msg, msglen, "Invalid Transaction");
+		return rc;
+	}
 	if (c->nseen == c->seen_cap) {
 		size_t cap = c->seen_cap ? c->seen_cap * 2 : 64;
 
-		if ((np = reallocarray(c->seen, cap, 32)) == NULL)
+		if ((np = reallocarray(c->seen, cap, sizeof(*c->seen))) ==
+		    NULL)
 			goto oom;
 		c->seen = np;
 		c->seen_cap = cap;
@@ -1076,7 +1286,8 @@ chain_submit(struct chain *c, const uint8_t *xt, size_t len, uint8_t *hash,
 	memcpy(copy, xt, len);
 	c->pend[c->npend] = copy;
 	c->pend_len[c->npend++] = len;
-	memcpy(c->seen[c->nseen++], hash, 32);
+	memcpy(c->seen[c->nseen].hash, hash, 32);
+	c->seen[c->nseen++].included = 0;
 	return CHAIN_SUBMIT_OK;
 short_:
 	snprintf(msg, msglen, "Extrinsic has invalid format: Not enough data "
@@ -1108,7 +1319,8 @@ chain_expected(struct chain *c, uint32_t number)
 	if ((g.json = cJSON_CreateArray()) == NULL)
 		return NULL;
 	if (gen_events(c, number, b->exec_spec, number > 0 &&
-	    b->spec != b->exec_spec, b->nuser, &g, &nsynth) == -1) {
+	    b->spec != b->exec_spec, b->nuser, b->xts + b->nxt - b->nuser,
+	    b->xt_len + b->nxt - b->nuser, &g, &nsynth) == -1) {
 		cJSON_Delete(g.json);
 		g.json = NULL;
 	}
@@ -1134,6 +1346,8 @@ chain_participants(const struct chain *c, uint32_t number, uint8_t net,
 		*json = NULL;
 	if (number < 1 || net > 3)
 		return 0;
+	if (c->nval > 0)
+		return fixed_participants(c, out, outlen, json);
 	/* NewSet for session s comes in block s * SESSION_BLOCKS + 1 */
 	s = (number - 1) / SESSION_BLOCKS;
 	rng = c->seed * 0x9e3779b97f4a7c15ull ^ (uint64_t)s << 8 ^ net;
@@ -1174,6 +1388,75 @@ chain_participants(const struct chain *c, uint32_t number, uint8_t net,
 	}
 	*out = scale_writer_take(&w, outlen);
 	return 1;
+}
+
+/* Network mode: the validators given, in their stored order. */
+static int
+fixed_participants(const struct chain *c, uint8_t **out, size_t *outlen,
+    cJSON **json)
+{
+	struct scale_writer	 w;
+	cJSON			*p;
+	size_t			 i;
+
+	if (json != NULL && (*json = cJSON_CreateArray()) == NULL)
+		return -1;
+	scale_writer_init(&w);
+	scale_put_compact(&w, c->nval);
+	for (i = 0; i < c->nval; i++) {
+		scale_put_raw(&w, c->vkeys[i], 32);
+		scale_put_u64(&w, c->vweights[i]);
+		if (json != NULL && (p = cJSON_CreateObject()) != NULL) {
+			cJSON_AddItemToObject(p, "key", hexj(c->vkeys[i], 32));
+			cJSON_AddItemToObject(p, "weight", intj(c->vweights[i]));
+			cJSON_AddItemToArray(*json, p);
+		}
+	}
+	if (scale_writer_error(&w) == -1) {
+		scale_writer_free(&w);
+		if (json != NULL) {
+			cJSON_Delete(*json);
+			*json = NULL;
+		}
+		return -1;
+	}
+	*out = scale_writer_take(&w, outlen);
+	return 1;
+}
+
+/*
+ * As the pallet keeps them: by key shares, descending (its sorted
+ * allocations), equal shares by key, ascending.
+ */
+int
+chain_validators(struct chain *c, const uint8_t (*keys)[32],
+    const uint64_t *weights, size_t n)
+{
+	uint8_t		 tk[32];
+	uint64_t	 tw;
+	size_t		 i, k;
+
+	free(c->vkeys);
+	free(c->vweights);
+	c->nval = 0;
+	if ((c->vkeys = calloc(n, 32)) == NULL ||
+	    (c->vweights = calloc(n, sizeof(*c->vweights))) == NULL)
+		return -1;
+	memcpy(c->vkeys, keys, n * 32);
+	memcpy(c->vweights, weights, n * sizeof(*weights));
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && (c->vweights[k - 1] < c->vweights[k] ||
+		    (c->vweights[k - 1] == c->vweights[k] &&
+		    memcmp(c->vkeys[k - 1], c->vkeys[k], 32) > 0)); k--) {
+			memcpy(tk, c->vkeys[k], 32);
+			memcpy(c->vkeys[k], c->vkeys[k - 1], 32);
+			memcpy(c->vkeys[k - 1], tk, 32);
+			tw = c->vweights[k];
+			c->vweights[k] = c->vweights[k - 1];
+			c->vweights[k - 1] = tw;
+		}
+	c->nval = n;
+	return 0;
 }
 
 /* ------------------------------------------------------------ faults */

@@ -51,9 +51,18 @@ struct chain;
 #define CHAIN_SUBMIT_PARAMS	-32602	/* not hex */
 #define CHAIN_SUBMIT_FORMAT	1001	/* undecodable extrinsic */
 #define CHAIN_SUBMIT_INVALID	1010	/* invalid transaction */
+#define CHAIN_SUBMIT_BANNED	1012	/* temporarily banned (included) */
 #define CHAIN_SUBMIT_IMPORTED	1013	/* already imported */
+#define CHAIN_SUBMIT_PRIORITY	1014	/* a tag already provided */
 
 struct chain	*chain_new(uint64_t, uint32_t);
+/*
+ * Network mode: every set's participants are these (keys, weights), and
+ * KeyGen comes only from included ValidatorSets.set_keys extrinsics.
+ * Call before producing blocks beyond genesis.  -1: out of memory.
+ */
+int		 chain_validators(struct chain *, const uint8_t (*)[32],
+		    const uint64_t *, size_t);
 void		 chain_free(struct chain *);
 int		 chain_produce(struct chain *);
 uint32_t	 chain_head(const struct chain *);

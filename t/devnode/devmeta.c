@@ -315,7 +315,7 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 				 optdata, outinstr, outbal, optsession, vsev, blockhash,
 				 iiev, coinsev, rtev, record, records, vech256, tsnow,
 				 tscall, syscall, rtcall, addr, sig, extra, uxt,
-				 rterr, runtime, unit, parts;
+				 rterr, runtime, unit, parts, srsig, vscall;
 	uint8_t			 zero8[8] = { 0 };
 
 	memset(&b, 0, sizeof(b));
@@ -675,13 +675,31 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 		put_docs(&b.w, NULL);
 	}
 	{
+		struct pdef p[] = { { "T", NONE } };
+		struct fdef f[] = { { NULL, b64, "[u8; 64]" } };
+		struct fdef sk[] = { { "network", extnet,
+		    "ExternalNetworkId" }, { "key_pair", keypair, "KeyPair" },
+		    { "signature", 0, "Signature" } };
+
+		srsig = composite(&b, "sp_core::sr25519::Signature", NULL, 0,
+		    f, 1);
+		sk[2].type = srsig;
+		vscall = begin(&b, "serai_validator_sets_pallet::pallet::Call",
+		    p, 1);
+		variant_begin(&b, 1);
+		variant(&b, "set_keys", DEV_VS_CALL_SET_KEYS, sk, 3);
+		put_docs(&b.w, NULL);
+	}
+	{
 		struct fdef s[] = { { NULL, syscall, "self::sp_api_hidden_includes_construct_runtime::hidden_include::dispatch::CallableCallFor<System, Runtime>" } };
 		struct fdef t[] = { { NULL, tscall, "self::sp_api_hidden_includes_construct_runtime::hidden_include::dispatch::CallableCallFor<Timestamp, Runtime>" } };
+		struct fdef v[] = { { NULL, vscall, "self::sp_api_hidden_includes_construct_runtime::hidden_include::dispatch::CallableCallFor<ValidatorSets, Runtime>" } };
 
 		rtcall = begin(&b, "serai_runtime::RuntimeCall", NULL, 0);
-		variant_begin(&b, 2);
+		variant_begin(&b, 3);
 		variant(&b, "System", DEV_PALLET_SYSTEM, s, 1);
 		variant(&b, "Timestamp", DEV_PALLET_TIMESTAMP, t, 1);
+		variant(&b, "ValidatorSets", DEV_PALLET_VALIDATOR_SETS, v, 1);
 		put_docs(&b.w, NULL);
 	}
 	{
@@ -798,7 +816,7 @@ devmeta_build(unsigned version, int upgraded, uint8_t **out, size_t *outlen)
 	scale_put_compact(&w, 2);
 	storage_map(&w, "CurrentSession", 5, network, session);
 	storage_map(&w, "Participants", 6, network, parts);	/* Identity */
-	opt_ty(&w, NONE);
+	opt_ty(&w, vscall);
 	opt_ty(&w, vsev);
 	scale_put_compact(&w, 0);
 	opt_ty(&w, NONE);

@@ -2,7 +2,9 @@
  * devmeta: the dev node's Serai-shaped runtime metadata (V14 or V15),
  * built with the SCALE writer: pallets System, Timestamp, Coins,
  * ValidatorSets and InInstructions with the event types of Serai
- * (shared/SERAI.md (e)).
+ * (shared/SERAI.md (e)).  Calls: System.remark, Timestamp.set and
+ * ValidatorSets.set_keys(network: ExternalNetworkId, key_pair: KeyPair,
+ * signature: sr25519 Signature), call index 0 of pallet 3.
  *
  * Runtime "upgraded" (spec_version 2 and later) adds one event variant,
  * ValidatorSets.Slashed, so that a decoder holding the old metadata fails
@@ -43,6 +45,10 @@
 #define DEV_II_BATCH			0
 #define DEV_II_INSTRUCTION_FAILURE	1
 #define DEV_II_HALT			2
+
+/* ValidatorSets calls */
+#define DEV_VS_CALL_SET_KEYS		0
+#define DEV_EXTERNAL_KEY_MAX		96	/* ExternalKey's bound */
 
 /* Coins events */
 #define DEV_COINS_MINT			0

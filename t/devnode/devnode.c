@@ -2,7 +2,7 @@
  * devnode: a Substrate JSON-RPC dev node for tests and the demo.
  *
  *   devnode [-qv] [-a host:port] [-A file] [-d fd] [-i interval] [-n blocks]
- *           [-s seed] [-m version] [-F fault]...
+ *           [-s seed] [-m version] [-V file] [-F fault]...
  *
  * Serves Substrate's standard JSON-RPC over HTTP/1.1 (keep-alive, batch
  * requests) on loopback, from a chain of finalized blocks (chain.h) with
@@ -21,7 +21,36 @@
  *   reorg                the head block is replaced (dev_fault only)
  *   clear                no more delays, errors, 500s or drops
  *
+ * Network mode, -V FILE: the network's validators, one a line,
+ *
+ *   CHAIN_KEY_HEX WEIGHT [NAME]
+ *
+ * (64 hex digits, a positive integer weight, a name that is only a
+ * comment; "#" comments and blank lines allowed; a bad line is an error
+ * naming FILE:LINE, exit 100).  Every NewSet (all networks) then has
+ * exactly these participants (ValidatorSets.Participants, kept as the
+ * pallet keeps them: by weight descending, then by key), and the
+ * generator makes no KeyGen events: a set gets its keys only from an
+ * included ValidatorSets.set_keys.
+ *
+ * ValidatorSets.set_keys (in both modes; the metadata describes it):
+ * unsigned, 0x04, pallet 3 (ValidatorSets), call 0, then network (u8,
+ * 1..3), key_pair (Public [u8; 32], ExternalKey: Compact<len> then at
+ * most 96 bytes) and signature ([u8; 64]).  author_submitExtrinsic
+ * answers as a node would: undecodable arguments 1001; a network not
+ * 1..3, no NewSet yet, an all-zero signature 1010 (data says why); a set
+ * that has keys already 1010 "Transaction is outdated"; another set_keys
+ * for the network pending 1014; the same bytes pending 1013, the same
+ * bytes already in a block 1012 (temporarily banned; for any extrinsic).
+ * Included, it emits ValidatorSets.KeyGen{set: (the session of the
+ * network's latest NewSet, network), key_pair} before its
+ * ExtrinsicSuccess, and keys that set.  (Without -V the generator's own
+ * KeyGen at block 20s + 3 keys session s too.)
+ *
  * Methods beyond a node's: dev_fault [spec...], dev_produce [count],
+ * dev_pause [bool] (true stops block production by the interval timer,
+ * false resumes it; answers the new state, or the current one without a
+ * parameter),
  * dev_expected [number] (the events the generator put in a block, in the
  * observer's decoded JSON form), dev_producedAt [number] (the wall clock,
  * Unix ms, at which the block was made final), dev_participants [number,
@@ -94,6 +123,7 @@ static uint8_t		 key_events[32], key_number[32], key_now[32],
 			 key_evcount[32], key_participants[32];
 static unsigned long	 nrequests, ncalls;
 static int		 dev_only;	/* the request called dev_* only */
+static int		 paused;	/* dev_pause: no blocks on the timer */
 
 static void	 usage(void) __attribute__((noreturn));
 static uint64_t	 now_ms(void);
@@ -121,13 +151,14 @@ static cJSON	*header_json(const struct chain_block *);
 static cJSON	*version_json(const struct chain_block *);
 static int	 parse_number(const cJSON *, uint64_t *);
 static void	 produce(unsigned long);
+static void	 load_validators(const char *);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: devnode [-qv] [-a host:port] [-A file] "
 	    "[-d fd] [-i interval]\n"
-	    "               [-n blocks] [-s seed] [-m 14|15] "
+	    "               [-n blocks] [-s seed] [-m 14|15] [-V file] "
 	    "[-F fault]...\n");
 	exit(EX_PERM);
 }
@@ -237,6 +268,84 @@ produce(unsigned long n)
 	for (i = 0; i < n; i++)
 		if (chain_produce(chain) == -1)
 			fatalx(EX_TEMP, "cannot produce a block: out of memory");
+}
+
+/* -V: "KEY_HEX WEIGHT [NAME]" lines; any error is fatal (100). */
+static void
+load_validators(const char *file)
+{
+	FILE		*fp;
+	char		*line = NULL, *p, *tok[4], *end = NULL;
+	size_t		 cap = 0, n = 0, i, k;
+	ssize_t		 len;
+	unsigned long	 lineno = 0;
+	uint8_t		(*keys)[32] = NULL;
+	uint64_t	*weights = NULL;
+	unsigned long long w;
+	void		*np;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		fatal(EX_PERM, "%s", file);
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		for (k = 0, p = line; k < 4; k++) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\0')
+				break;
+			tok[k] = p;
+			while (*p != '\0' && *p != ' ' && *p != '\t')
+				p++;
+			if (*p != '\0')
+				*p++ = '\0';
+		}
+		if (k == 0)
+			continue;
+		if ((np = reallocarray(keys, n + 1, 32)) == NULL)
+			fatal(EX_TEMP, "reallocarray");
+		keys = np;
+		if ((np = reallocarray(weights, n + 1, sizeof(*weights))) ==
+		    NULL)
+			fatal(EX_TEMP, "reallocarray");
+		weights = np;
+		errno = 0;
+		w = k >= 2 && isdigit((unsigned char)tok[1][0]) ?
+		    strtoull(tok[1], &end, 10) : 0;
+		if (k < 2 || k > 3 || strlen(tok[0]) != 64 ||
+		    scale_unhex_fixed(tok[0], keys[n], 32) == -1 ||
+		    errno != 0 || w == 0 || *end != '\0')
+			goto bad;
+		for (i = 0; i < n; i++)
+			if (memcmp(keys[i], keys[n], 32) == 0)
+				goto bad;
+		weights[n++] = w;
+	}
+	if (ferror(fp))
+		fatal(EX_TEMP, "%s", file);
+	fclose(fp);
+	free(line);
+	if (n == 0)
+		fatalx(EX_PERM, "%s: no validators", file);
+	if (chain_validators(chain, keys, weights, n) == -1)
+		fatalx(EX_TEMP, "out of memory");
+	log_info("network mode: %zu validators from %s", n, file);
+	free(keys);
+	free(weights);
+	return;
+bad:
+	/* the line as it was, for the message */
+	rewind(fp);
+	for (k = 0; k < lineno && (len = getline(&line, &cap, fp)) != -1; k++)
+		;
+	if (len > 0 && line[len - 1] == '\n')
+		line[len - 1] = '\0';
+	fatalx(EX_PERM, "%s:%lu: want \"CHAIN_KEY_HEX WEIGHT [NAME]\" "
+	    "(64 hex digits, a positive weight, a new key): %s", file, lineno,
+	    line);
 }
 
 /* ------------------------------------------------------------ network */
@@ -732,7 +841,8 @@ static const char *const methods[] = {
 	"chain_getBlock", "chain_getBlockHash", "chain_getFinalisedHead",
 	"chain_getFinalizedHead", "chain_getHead", "chain_getHeader",
 	"chain_getRuntimeVersion", "dev_expected", "dev_fault",
-	"dev_participants", "dev_produce", "dev_producedAt", "dev_status",
+	"dev_participants", "dev_pause", "dev_produce", "dev_producedAt",
+	"dev_status",
 	"rpc_methods",
 	"state_call",
 	"state_getMetadata", "state_getRuntimeVersion", "state_getStorage",
@@ -1017,6 +1127,18 @@ rpc_call(cJSON *req)
 		produce((unsigned long)num);
 		return rpc_result(id, cJSON_CreateNumber(chain_head(chain)));
 	}
+	if (strcmp(method, "dev_pause") == 0) {
+		if (p0 != NULL && !cJSON_IsBool(p0))
+			return rpc_error(id, -32602, "Invalid params",
+			    "true or false");
+		if (p0 != NULL && paused != cJSON_IsTrue(p0)) {
+			paused = cJSON_IsTrue(p0);
+			next_block = now_ms() + interval_ms;
+			log_info("block production %s", paused ? "paused" :
+			    "resumed");
+		}
+		return rpc_result(id, cJSON_CreateBool(paused));
+	}
 	if (strcmp(method, "dev_expected") == 0) {
 		if (parse_number(p0, &num) == -1)
 			return rpc_error(id, -32602, "Invalid params",
@@ -1063,6 +1185,7 @@ rpc_call(cJSON *req)
 		cJSON_AddNumberToObject(res, "requests", (double)nrequests);
 		cJSON_AddNumberToObject(res, "calls", (double)ncalls);
 		cJSON_AddNumberToObject(res, "intervalMs", interval_ms);
+		cJSON_AddBoolToObject(res, "paused", paused);
 		return rpc_result(id, res);
 	}
 	snprintf(msg, sizeof(msg), "Method not found: %.100s", method);
@@ -1075,6 +1198,7 @@ int
 main(int argc, char **argv)
 {
 	const char	*addr = "127.0.0.1:9944", *urlfile = NULL;
+	const char	*vfile = NULL;
 	char		 err[256];
 	struct pollfd	*pfd;
 	uint64_t	 seed = 1, now, wait;
@@ -1086,7 +1210,7 @@ main(int argc, char **argv)
 	char		*end;
 
 	log_init("devnode", LOG_LVL_INFO);
-	while ((ch = getopt(argc, argv, "a:A:d:F:hi:m:n:qs:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:A:d:F:hi:m:n:qs:vV:")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -1134,6 +1258,9 @@ main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'V':
+			vfile = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -1150,6 +1277,8 @@ main(int argc, char **argv)
 	meta_storage_key("ValidatorSets", "Participants", key_participants);
 	if ((chain = chain_new(seed, interval_ms)) == NULL)
 		fatalx(EX_TEMP, "cannot create the chain");
+	if (vfile != NULL)
+		load_validators(vfile);
 	for (i = 0; i < nfault; i++)
 		if (fault_apply(faultv[i], err, sizeof(err)) == -1)
 			fatalx(EX_PERM, "%s", err);
@@ -1170,14 +1299,15 @@ main(int argc, char **argv)
 	next_block = now_ms() + interval_ms;
 	while (!sig_term) {
 		now = now_ms();
-		if (interval_ms > 0 && now >= next_block) {
+		if (interval_ms > 0 && !paused && now >= next_block) {
 			produce(1);
 			log_debug("block %u", chain_head(chain));
 			next_block += interval_ms;
 			if (next_block <= now)
 				next_block = now + interval_ms;
 		}
-		timeout = interval_ms > 0 ? (int)(next_block - now) : -1;
+		timeout = interval_ms > 0 && !paused ? (int)(next_block - now) :
+		    -1;
 		pfd[0].fd = lfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sig_fd();

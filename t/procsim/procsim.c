@@ -20,6 +20,18 @@
  *	-b N	bench: once in a party, send N timed messages one by one,
  *		each after the previous one came back; print "rtt_us X"
  *	-e	bench: echo timed messages back; print "oneway_us X"
+ *	-K	key sets: when a SIGN_KEY_GEN session completes and its result
+ *		verifies, post on p2p-inbound a bare Instruction (origin: our
+ *		[general] name; intent over network and session, so a
+ *		redelivery is dropped) whose extrinsic is the unsigned
+ *		ValidatorSets.set_keys(network, key_pair, signature) of the
+ *		dev node (t/devnode: 0x04, pallet 3, call 0), with
+ *		  substrate key = BLAKE2b-256("procsim/substrate-key/v1" || R)
+ *		  network key = BLAKE2b-256("procsim/network-key/v1" || R)
+ *		  signature = BLAKE2b-512("procsim/set-keys-sig/v1" || R)
+ *		for the result R: every validator's procsim makes the same
+ *		bytes, so the node takes the first and answers the others
+ *		"already imported" or "temporarily banned"
  *
  * Run: heartbeats on chain-health (svc), and on `signing`:
  *   PartyFormed (we are in the party) -> our preprocess: PRE1 || pk ||
@@ -36,6 +48,7 @@
  *   share ID attempt=A
  *   done ID attempt=A
  *   completed ID attempt=A by=V signers=a,b,c verified=yes|no:REASON
+ *   submitted ID network=N session=S	(-K)
  * ID is the first 8 bytes of the sign id in hex.
  */
 #include <poll.h>
@@ -52,6 +65,7 @@
 #include "cfg.h"
 #include "envelope.h"
 #include "log.h"
+#include "proto/observation.pb-c.h"
 #include "proto/p2p.pb-c.h"
 #include "proto/signing.pb-c.h"
 #include "sig.h"
@@ -90,6 +104,7 @@ static struct app	 app;
 static struct svc	 svc;
 static struct psess	*sessions;
 static int		 silent, request_mode, echo, create_mode, forge_mode;
+static int		 set_keys;
 static const char	*forge_key, *forge_id;
 static const char	*dump_topic;
 static long long	 network, bench_n;
@@ -108,6 +123,9 @@ static struct psess *find(const uint8_t *, uint32_t);
 static void	 on_formed(const Coord__PartyFormed *);
 static int	 on_message(const Coord__SignMessage *, int);
 static void	 on_completed(const Coord__SignCompleted *);
+static void	 submit_keys(const Coord__SignCompleted *, const char *);
+static void	 hash_of(uint8_t *, size_t, const char *, const uint8_t *,
+		    size_t);
 static void	 maybe_share(struct psess *);
 static void	 maybe_done(struct psess *);
 static void	 bench_next(struct psess *);
@@ -126,11 +144,12 @@ static void	 quiet(const rd_kafka_t *, int, const char *, const char *);
 static const struct app_spec spec = {
 	.prog = "procsim",
 	.operands = "[-R NET SESSION SIGNID BLOCK [PAYLOAD] | -D TOPIC]",
-	.opts = "sN:b:eRD:CFk:I:",
+	.opts = "sN:b:eRD:CFk:I:K",
 	.optusage = "  -s         silent: never answer\n"
 	    "  -N net     the network served\n"
 	    "  -b n       bench: n timed round trips\n"
 	    "  -e         bench: echo timed messages\n"
+	    "  -K         submit set_keys for completed key generations\n"
 	    "  -R         post one SignRequest and exit\n"
 	    "  -D topic   print a topic's records as JSON Lines and exit\n"
 	    "  -C         create the configuration's topics (1 partition) "
@@ -172,6 +191,9 @@ opt(struct app *a, int ch, const char *arg)
 		return 0;
 	case 'I':
 		forge_id = arg;
+		return 0;
+	case 'K':
+		set_keys = 1;
 		return 0;
 	default:
 		return -1;
@@ -690,6 +712,84 @@ on_completed(const Coord__SignCompleted *sc)
 	printf("completed %s attempt=%u by=%s signers=%s verified=%s%s%s\n",
 	    hid, sc->attempt, sc->validator, signers, good ? "yes" : "no",
 	    good ? "" : ":", good ? "" : why);
+	fflush(stdout);
+	if (set_keys && good && sc->kind == COORD__SIGN_KIND__SIGN_KEY_GEN)
+		submit_keys(sc, hid);
+}
+
+/* BLAKE2b-len(domain || data) */
+static void
+hash_of(uint8_t *out, size_t len, const char *domain, const uint8_t *data,
+    size_t dlen)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, len);
+	crypto_generichash_update(&st, (const uint8_t *)domain,
+	    strlen(domain));
+	crypto_generichash_update(&st, data, dlen);
+	crypto_generichash_final(&st, out, len);
+}
+
+/*
+ * -K: the set's keys to the chain, as ValidatorSets.set_keys, through
+ * the observer (a bare Instruction on p2p-inbound).
+ */
+static void
+submit_keys(const Coord__SignCompleted *sc, const char *hid)
+{
+	Coord__Instruction in = COORD__INSTRUCTION__INIT;
+	struct env_intent it;
+	uint8_t xt[2 + 133], intent[ENV_INTENTLEN], *p;
+	uint32_t net, ses;
+	char err[512];
+	size_t i;
+	int zero = 1;
+
+	if (sc->set == NULL || sc->set->network < 1 || sc->set->network > 3) {
+		log_warnx("key generation %s: not an external network's set; "
+		    "no set_keys", hid);
+		return;
+	}
+	net = sc->set->network;
+	ses = sc->set->session;
+	/* Compact<u32>(133), then 0x04, pallet, call, the arguments */
+	p = xt;
+	*p++ = (133 << 2 | 1) & 0xff;
+	*p++ = (133 << 2 | 1) >> 8;
+	*p++ = 0x04;
+	*p++ = 3;			/* ValidatorSets */
+	*p++ = 0;			/* set_keys */
+	*p++ = (uint8_t)net;
+	hash_of(p, 32, "procsim/substrate-key/v1", sc->result.data,
+	    sc->result.len);
+	p += 32;
+	*p++ = 32 << 2;			/* ExternalKey: Compact<len> */
+	hash_of(p, 32, "procsim/network-key/v1", sc->result.data,
+	    sc->result.len);
+	p += 32;
+	hash_of(p, 64, "procsim/set-keys-sig/v1", sc->result.data,
+	    sc->result.len);
+	for (i = 0; i < 64; i++)
+		if (p[i] != 0)
+			zero = 0;
+	if (zero)
+		p[0] = 1;		/* never all zero: the node refuses it */
+	in.extrinsic.data = xt;
+	in.extrinsic.len = sizeof(xt);
+	in.origin = (char *)(uintptr_t)cfg_str(app.cfg, "general", "name");
+	env_intent_init(&it, COORD__MSG_TYPE__INSTRUCTION);
+	env_intent_str(&it, "procsim/set-keys");
+	env_intent_u64(&it, net);
+	env_intent_u64(&it, ses);
+	env_intent_final(&it, intent);
+	if (svc_send(&svc, TOPIC_P2P_INBOUND, COORD__MSG_TYPE__INSTRUCTION,
+	    intent, "", &in.base, err, sizeof(err)) == -1 ||
+	    bus_sync(svc.bus, 30000, err, sizeof(err)) == -1) {
+		log_warnx("key generation %s: set_keys: %s", hid, err);
+		return;
+	}
+	printf("submitted %s network=%u session=%u\n", hid, net, ses);
 	fflush(stdout);
 }
 
