@@ -10,9 +10,9 @@
  * its [trust] (every record is verified with env_open) and the first
  * file's [validator NAME] sections (chain_key, else public_key: names for
  * a set's participants).  Each validator's topics are read through the
- * shared bus code, a consumer in a group of its own that starts at the
- * earliest offsets; topics that do not exist yet are picked up once they
- * do.  -X applies to every client.
+ * shared bus code's readers (no group: nothing to join, nothing
+ * committed), from the earliest offsets; topics that do not exist yet are
+ * picked up once they do.  -X applies to every client.
  *
  * stdout: one line per step, "demo: +12.3s ...": finalized blocks with
  * events (and every BLOCK_EVERY-th block), sets, links, parties, session
@@ -39,6 +39,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -62,10 +64,6 @@
 
 enum { T_OBS, T_SIGN, T_IN, T_DLQ };
 
-static const enum bus_topic topic_enum[NTOP] = {
-	TOPIC_SERAI_OBSERVATION, TOPIC_SIGNING, TOPIC_P2P_INBOUND,
-	TOPIC_COORDINATOR_DLQ
-};
 static const char *topic_key[NTOP] = {
 	"serai_observation", "signing", "p2p_inbound", "coordinator_dlq"
 };
@@ -77,8 +75,11 @@ struct val {
 	const char		*topic[NTOP];
 	int			 reads[NTOP];	/* its bus reads this one */
 	struct env_trust	 trust;
-	struct bus		*bus;
-	char			 group[160];
+	struct reader {
+		struct bus_reader *r;
+		int		 assigned;
+		uint64_t	 next_try;
+	}			 rd[NTOP];	/* the topics it reads */
 	unsigned long		 nbad;
 };
 
@@ -166,6 +167,7 @@ static void	 dev_pause(void);
 static int	 all_done(void);
 static const char *archived(int, char *, size_t);
 static int	 cmp_u64(const void *, const void *);
+static int	 read_some(int, int);
 static int	 summary(void);
 
 static void
@@ -808,6 +810,10 @@ handle(int i, const struct bus_msg *m)
 		}
 		return;
 	}
+	/* Events without a BlockUpdate (tests' chainsim): their line
+	 * before what follows from them. */
+	if (k != T_OBS && pend.active && !pend.update)
+		pend_flush();
 	switch (k) {
 	case T_OBS:
 		on_obs(i, e);
@@ -893,6 +899,65 @@ archived(int i, char *buf, size_t len)
 	}
 	fclose(fp);
 	return buf;
+}
+
+/*
+ * Validator i's reader of topic k: find its partitions (none yet: try
+ * again in a second), read them from the beginning.  The number of
+ * records handled, or 0.
+ */
+static int
+read_some(int i, int k)
+{
+	struct reader *rd = &v[i].rd[k];
+	struct bus_msg m;
+	int32_t *ids;
+	int64_t *offs;
+	size_t n, j;
+	char err[512];
+	int got, r;
+
+	if (!rd->assigned) {
+		if (env_now_ms() < rd->next_try)
+			return 0;
+		rd->next_try = env_now_ms() + 1000;
+		if (bus_reader_partitions(rd->r, &ids, &n, 2000, err,
+		    sizeof(err)) == -1) {
+			log_debug("%s", err);
+			return 0;
+		}
+		if (n == 0) {
+			free(ids);
+			return 0;
+		}
+		if ((offs = calloc(n, sizeof(*offs))) == NULL)
+			fatalx(EX_TEMP, "out of memory");
+		for (j = 0; j < n; j++)
+			offs[j] = RD_KAFKA_OFFSET_BEGINNING;
+		r = bus_reader_assign(rd->r, ids, offs, n, err, sizeof(err));
+		free(ids);
+		free(offs);
+		if (r == -1) {
+			log_warnx("%s", err);
+			return 0;
+		}
+		rd->assigned = 1;
+		log_debug("%s: reading %s", v[i].name, v[i].topic[k]);
+	}
+	for (got = 0; got < 500; got++) {
+		r = bus_reader_poll(rd->r, &m, 0, err, sizeof(err));
+		if (r == 0)
+			break;
+		if (r == 2)
+			continue;
+		if (r == -1) {
+			log_warnx("%s", err);
+			break;
+		}
+		handle(i, &m);
+		bus_release(NULL, &m);
+	}
+	return got;
 }
 
 static int
@@ -985,15 +1050,12 @@ summary(void)
 int
 main(int argc, char **argv)
 {
-	struct pollfd pfd[MAXV + 1];
-	struct bus_opts bo;
-	struct bus_msg m;
-	enum bus_topic want[NTOP];
+	struct pollfd pfd;
 	long long n, deadline_s = -1, grace_s = 60;
 	uint64_t now, deadline = 0, grace_end = 0;
-	size_t k, nt;
+	size_t k;
 	char err[1024];
-	int ch, i, j, r, np, verbose = 0, pause_node = 0, got;
+	int ch, i, j, r, verbose = 0, pause_node = 0, got;
 
 	log_init("timeline", LOG_LVL_INFO);
 	while ((ch = getopt(argc, argv, "qvJX:t:g:ph")) != -1) {
@@ -1057,16 +1119,14 @@ main(int argc, char **argv)
 		v[i].app.readyfd = -1;
 		v[i].app.cfg = v[i].cfg;
 		/* Topics that appear later are found within a second. */
-		v[i].app.xprop[v[i].app.nxprop++] =
-		    "topic.metadata.refresh.interval.ms=1000";
 		v[i].app.xprop[v[i].app.nxprop++] = "fetch.wait.max.ms=100";
 		for (k = 0; k < nx; k++)
 			v[i].app.xprop[v[i].app.nxprop++] = xprop[k];
 		nv++;
 	}
-	/* A topic several validators share is read once, by the first. */
+	/* Readers outside any group (no group to join, nothing committed);
+	 * a topic several validators share is read once, by the first. */
 	for (i = 0; i < nv; i++) {
-		nt = 0;
 		for (k = 0; k < NTOP; k++) {
 			for (j = 0; j < i; j++)
 				if (strcmp(v[j].topic[k], v[i].topic[k]) == 0)
@@ -1074,22 +1134,12 @@ main(int argc, char **argv)
 			if (j < i)
 				continue;
 			v[i].reads[k] = 1;
-			want[nt++] = topic_enum[k];
 			if (k == T_OBS)
 				obs_all |= 1U << i;
+			if ((v[i].rd[k].r = bus_reader_open(&v[i].app,
+			    v[i].topic[k], err, sizeof(err))) == NULL)
+				fatalx(EX_TEMP, "%s: %s", v[i].name, err);
 		}
-		if (nt == 0)
-			continue;
-		snprintf(v[i].group, sizeof(v[i].group), "timeline.%ld.%llu.%s",
-		    (long)getpid(), (unsigned long long)start_ms, v[i].name);
-		memset(&bo, 0, sizeof(bo));
-		bo.app = &v[i].app;
-		bo.group = v[i].group;
-		bo.topics = want;
-		bo.ntopics = nt;
-		bo.from_start = 1;
-		if ((v[i].bus = bus_open(&bo, err, sizeof(err))) == NULL)
-			fatalx(EX_TEMP, "%s: %s", v[i].name, err);
 	}
 	if (deadline_s >= 0)
 		deadline = start_ms + (uint64_t)deadline_s * 1000;
@@ -1097,31 +1147,16 @@ main(int argc, char **argv)
 	    "");
 
 	for (;;) {
-		np = 0;
-		pfd[np].fd = sig_fd();
-		pfd[np++].events = POLLIN;
+		got = 0;
 		for (i = 0; i < nv; i++)
-			if (v[i].bus != NULL && bus_fd(v[i].bus) != -1) {
-				pfd[np].fd = bus_fd(v[i].bus);
-				pfd[np++].events = POLLIN;
-			}
-		if (poll(pfd, np, 100) == -1 && errno != EINTR)
-			fatal(EX_BUG, "poll");
-		for (i = 0; i < nv; i++) {
-			if (v[i].bus == NULL)
-				continue;
-			bus_serve(v[i].bus);
-			for (got = 0; got < 200; got++) {
-				r = bus_poll(v[i].bus, &m, 0, err,
-				    sizeof(err));
-				if (r == 0)
-					break;
-				if (r == -1)
-					fatalx(EX_TEMP, "%s: %s", v[i].name,
-					    err);
-				handle(i, &m);
-				bus_release(v[i].bus, &m);
-			}
+			for (k = 0; k < NTOP; k++)
+				if (v[i].reads[k])
+					got += read_some(i, (int)k);
+		if (got == 0) {
+			pfd.fd = sig_fd();
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 50) == -1 && errno != EINTR)
+				fatal(EX_BUG, "poll");
 		}
 		now = env_now_ms();
 		/* Events without their BlockUpdate (or fewer than it said). */
@@ -1153,8 +1188,8 @@ main(int argc, char **argv)
 	}
 	pend_flush();
 	for (i = 0; i < nv; i++) {
-		if (v[i].bus != NULL)
-			(void)bus_close(v[i].bus, 1000);
+		for (k = 0; k < NTOP; k++)
+			bus_reader_close(v[i].rd[k].r);
 		env_trust_free(&v[i].trust);
 	}
 	r = json ? 0 : summary();
