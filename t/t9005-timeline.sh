@@ -12,7 +12,7 @@
 . t/procsim/lib.sh
 sg_require
 need_cmd python3 "the independent party implementation is Python"
-TIMELINE=$TOP/t/timeline/timeline
+TIMELINE=${TIMELINE:-$TOP/t/timeline/timeline}
 [ -x "$TIMELINE" ] || skip_all "$TIMELINE not built: run make"
 KAFKA_KINDS=mock
 kafka_require
