@@ -428,6 +428,8 @@ gauges(struct signer *g)
 	    "the processor.", (double)g->n_routed_in);
 	svc_gauge(s, "signer_rejected", "Messages rejected (dead letters).",
 	    (double)g->n_rejected);
+	svc_gauge(s, "signer_late_dropped", "Our processor's messages that "
+	    "came after the session moved on, dropped.", (double)g->n_late);
 	svc_gauge(s, "signer_early_held", "Early messages held.",
 	    (double)g->st.nearly);
 }

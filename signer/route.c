@@ -638,10 +638,17 @@ on_retired(struct signer *sg, uint32_t network, uint32_t session, char *err,
 	set->retired = 1;
 	if (persist_set(sg, set, err, errlen) == -1)
 		return -1;
-	/* Its sessions are over: forget them. */
+	/*
+	 * Its finished sessions are forgotten.  One still running goes on to
+	 * its end (every coordinator saw the retirement at the same block, so
+	 * all keep it; its processors were told of the party and wait for
+	 * the result); no new session starts on a retired set.  Once
+	 * finished it stays in the state, as a few records do per retirement.
+	 */
 	for (s = state_sess_next(&sg->st, &cur, NULL); s != NULL; s = next) {
 		next = state_sess_next(&sg->st, &cur, s);
-		if (s->network != network || s->session != session)
+		if (s->network != network || s->session != session ||
+		    (!s->completed && !s->failed))
 			continue;
 		state_key_sess(key, s->sign_id);
 		if (signer_persist(sg, key, NULL, err, errlen) == -1)
@@ -1061,15 +1068,28 @@ on_processor(struct signer *sg, const struct bus_msg *m,
 		    "session", hid);
 		goto out;
 	}
+	/*
+	 * Our processor answers what we told it; the session may have moved
+	 * on meanwhile (completed by another member's result or the chain,
+	 * re-attempted on a timeout).  A late answer is not bad input: it
+	 * is dropped, counted, and logged at debug level.
+	 */
 	if (s->completed && !done) {
-		rc = reject(sg, m, "SignMessage %s: session already completed "
-		    "at attempt %u", hid, s->completed_attempt);
+		log_debug("SignMessage %s from our processor: the session "
+		    "completed at attempt %u: dropped", hid,
+		    s->completed_attempt);
+		sg->n_late++;
+		goto out;
+	}
+	if (sm->attempt < s->attempt && !(done && s->completed)) {
+		log_debug("SignMessage %s from our processor: attempt %u, the "
+		    "session is at %u: dropped", hid, sm->attempt, s->attempt);
+		sg->n_late++;
 		goto out;
 	}
 	if (sm->attempt != s->attempt && !(done && s->completed)) {
-		rc = reject(sg, m, "SignMessage %s from our processor: %s "
-		    "attempt %u (current %u)", hid, sm->attempt < s->attempt ?
-		    "stale" : "future", sm->attempt, s->attempt);
+		rc = reject(sg, m, "SignMessage %s from our processor: future "
+		    "attempt %u (current %u)", hid, sm->attempt, s->attempt);
 		goto out;
 	}
 	if (!s->member) {

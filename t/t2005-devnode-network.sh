@@ -37,6 +37,13 @@ set_keys() {
 	printf '0x%s%s' "$(compact $((${#_body} / 2)))" "$_body"
 }
 submit() { err author_submitExtrinsic "[\"$1\"]"; }
+# devsig NET SESSION EXTKEY_HEX: the dev signature of set_keys(NET, (ab..,
+# EXTKEY)) for set SESSION/NET (devnode.c)
+devsig() {
+	{ printf 'serai-devnode/set-keys/v1'; printf '%02x%02x000000%s%s' \
+	    "$1" "$2" "$(rep ab 32)" "$3" | tr a-f A-F | basenc --base16 -d; } |
+	    b2sum -l 512 | cut -d' ' -f1
+}
 head_ge() { [ "$(rpc dev_status | jq .head)" -ge "$1" ]; }
 nblocks_ge() { [ "$(grep -c BLOCK_UPDATE "$T/o/out.jsonl")" -ge "$1" ]; }
 keygens() {	# the KeyGen events dev_expected has for block $1
@@ -98,7 +105,7 @@ track_pid $OPID
 # set_keys refused
 SIG=$(rep 55 64)
 EXT=$(rep cd 32)
-XT=$(set_keys 1 "$EXT" "$SIG")
+XT=$(set_keys 1 "$EXT" "$(devsig 1 1 "$EXT")")
 is "$(submit "$(set_keys 1 "$EXT" "$(rep 55 63)")")" \
     '[1001,"Extrinsic has invalid format: Could not decode `Call::set_keys::signature`",null]' \
     "a short signature: 1001"
@@ -131,12 +138,20 @@ is "$ns" "Serai/0 Bitcoin/0 Ethereum/0 Monero/0 Serai/1 Bitcoin/1 Ethereum/1 Mon
     "the generator's NewSets as before"
 is "$(rpc dev_participants '[26, 2]')" "$want" "session 1's set: the same"
 
+# the signature binds the set: keys made for session 0, or any other bytes
+like "$(submit "$(set_keys 2 "$EXT" "$(devsig 2 0 "$EXT")")")" \
+    '^\[1010,"Invalid Transaction","Transaction has a bad signature \(not the dev signature for set 1/Ethereum\)"\]$' \
+    "keys signed for an earlier session: 1010, bad signature"
+like "$(submit "$(set_keys 2 "$EXT" "$SIG")")" \
+    '^\[1010,"Invalid Transaction","Transaction has a bad signature' \
+    "a signature that is not the dev signature: 1010"
+
 # accepted, then included: KeyGen for session 1 in the next block
 is "$(rpc author_submitExtrinsic "[\"$XT\"]")" "\"0x$(b2 "$XT")\"" \
     "a valid set_keys: accepted, its hash"
 is "$(submit "$XT")" '[1013,"Transaction Already Imported",null]' \
     "the same bytes while pending: 1013"
-is "$(submit "$(set_keys 1 "$(rep ee 32)" "$SIG")")" \
+is "$(submit "$(set_keys 1 "$(rep ee 32)" "$(devsig 1 1 "$(rep ee 32)")")")" \
     '[1014,"Priority is too low: (0 vs 0)","The transaction has too low priority to replace another transaction already in the pool."]' \
     "another set_keys for Bitcoin while one is pending: 1014"
 is "$(rpc dev_produce '[1]')" 27 "block 27 produced"
@@ -157,7 +172,7 @@ is "$(submit "$XT")" '[1012,"Transaction is temporarily banned",null]' \
 is "$(submit "$(set_keys 1 "$(rep ee 32)" "$SIG")")" \
     '[1010,"Invalid Transaction","Transaction is outdated"]' \
     "another key pair for the keyed set: stale"
-XT2=$(set_keys 3 "$(rep 77 20)" "$SIG")
+XT2=$(set_keys 3 "$(rep 77 20)" "$(devsig 3 1 "$(rep 77 20)")")
 is "$(rpc author_submitExtrinsic "[\"$XT2\"]")" "\"0x$(b2 "$XT2")\"" \
     "Monero's set is not keyed yet: accepted"
 rpc dev_produce '[1]' >/dev/null

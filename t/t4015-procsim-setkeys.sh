@@ -20,6 +20,9 @@ share_timeout = 30s"
 # h BITS DOMAIN: BLAKE2b-BITS(DOMAIN || the result in $T/result), hex
 h() { { printf '%s' "$2"; cat "$T/result"; } | b2sum -l "$1" | cut -d' ' -f1; }
 submitted() { grep -q "^submitted $kg " "$D/$1/procsim.out"; }
+# devsig NET_HEX SESSION_LE_HEX KEYS_HEX: the dev node's set_keys signature
+devsig() { { printf 'serai-devnode/set-keys/v1'; printf '%s%s%s' "$1" "$2" \
+    "$3" | tr a-f A-F | basenc --base16 -d; } | b2sum -l 512 | cut -d' ' -f1; }
 
 for kind in $(kafka_kinds); do
 	kafka_start "$kind"
@@ -54,8 +57,10 @@ for kind in $(kafka_kinds); do
 	    .body.result' | head -1 | base64 -d >"$T/result"
 	[ -s "$T/result" ]
 	ok $? "$kind: the key generation's result"
-	want=$(printf '0x150204030002%s80%s%s' "$(h 256 procsim/substrate-key/v1)" \
-	    "$(h 256 procsim/network-key/v1)" "$(h 512 procsim/set-keys-sig/v1)")
+	sk=$(h 256 procsim/substrate-key/v1)
+	nk=$(h 256 procsim/network-key/v1)
+	want=$(printf '0x150204030002%s80%s%s' "$sk" "$nk" \
+	    "$(devsig 02 04000000 "$sk$nk")")
 	for n in alice bob carol; do
 		sg_dump "$D" "$n" p2p_inbound | jq -r --arg n "$n" \
 		    'select(.type == "INSTRUCTION") |

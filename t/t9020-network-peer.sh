@@ -81,7 +81,7 @@ share_timeout = 8s" net_make "$D" $V
 	    > 0) | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
 	diag "$kind: $ra sessions re-attempted"
 	for n in $V; do
-		ver=$(grep "^$n\\.procsim: completed .* verified=yes" \
+		ver=$(grep -E "^$n\\.procsim: completed .* verified=(yes|chain)" \
 		    "$D/supervisor.log" | awk '{ print $3 }' | sort -u |
 		    wc -l)
 		is "$ver" "$(started "$D/signing.json" | wc -l)" \

@@ -112,6 +112,8 @@ static void	 synth_xt(struct gen *, struct scale_writer *, uint8_t);
 static int	 build(struct chain *, struct chain_block *, int);
 static void	 included(struct chain *, uint32_t);
 static int	 set_keyed(const struct chain *, uint8_t);
+static void	 setkeys_devsig(uint8_t, uint32_t, const struct setkeys *,
+		    uint8_t *);
 static int	 fixed_participants(const struct chain *, uint8_t **,
 		    size_t *, cJSON **);
 static int	 setkeys_check(const struct chain *, const struct setkeys *,
@@ -808,6 +810,33 @@ set_keyed(const struct chain *c, uint8_t net)
 }
 
 /*
+ * The dev signature of a set_keys for set (session, network):
+ * BLAKE2b-512("serai-devnode/set-keys/v1" || u8 network || u32le session
+ * || Public[32] || the external key's bytes).  No secret: it binds the
+ * keys to their set, which is what the node checks.
+ */
+static void
+setkeys_devsig(uint8_t net, uint32_t session, const struct setkeys *sk,
+    uint8_t *out)
+{
+	static const char dom[] = "serai-devnode/set-keys/v1";
+	crypto_generichash_state st;
+	uint8_t le[4];
+
+	le[0] = session & 0xff;
+	le[1] = (session >> 8) & 0xff;
+	le[2] = (session >> 16) & 0xff;
+	le[3] = (session >> 24) & 0xff;
+	crypto_generichash_init(&st, NULL, 0, 64);
+	crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom) - 1);
+	crypto_generichash_update(&st, &net, 1);
+	crypto_generichash_update(&st, le, 4);
+	crypto_generichash_update(&st, sk->key, 32);
+	crypto_generichash_update(&st, sk->ext, sk->extlen);
+	crypto_generichash_final(&st, out, 64);
+}
+
+/*
  * Is set_keys valid now, as the pallet's validate_unsigned says?  0, or a
  * chain_submit code with data saying why.
  */
@@ -840,6 +869,23 @@ setkeys_check(const struct chain *c, const struct setkeys *sk, char *data,
 	if (set_keyed(c, sk->network)) {
 		snprintf(data, datalen, "Transaction is outdated");
 		return CHAIN_SUBMIT_INVALID;
+	}
+	/*
+	 * In network mode the signature must be the dev signature over the
+	 * set it keys, as Serai's is over set_keys_message(set, ...): keys
+	 * made for an earlier session are refused, not given to the next.
+	 */
+	if (c->nval > 0) {
+		uint8_t want[64];
+
+		setkeys_devsig(sk->network, session_at(chain_head(c)), sk,
+		    want);
+		if (sodium_memcmp(want, sk->sig, 64) != 0) {
+			snprintf(data, datalen, "Transaction has a bad "
+			    "signature (not the dev signature for set %u/%s)",
+			    session_at(chain_head(c)), networks[sk->network]);
+			return CHAIN_SUBMIT_INVALID;
+		}
 	}
 	/* another set_keys for the set in the pool provides the same tag */
 	for (i = 0; i < c->npend; i++)

@@ -1,7 +1,7 @@
 /*
  * devnode: a Substrate JSON-RPC dev node for tests and the demo.
  *
- *   devnode [-qv] [-a host:port] [-A file] [-d fd] [-i interval] [-n blocks]
+ *   devnode [-Pqv] [-a host:port] [-A file] [-d fd] [-i interval] [-n blocks]
  *           [-s seed] [-m version] [-V file] [-F fault]...
  *
  * Serves Substrate's standard JSON-RPC over HTTP/1.1 (keep-alive, batch
@@ -42,10 +42,19 @@
  * that has keys already 1010 "Transaction is outdated"; another set_keys
  * for the network pending 1014; the same bytes pending 1013, the same
  * bytes already in a block 1012 (temporarily banned; for any extrinsic).
+ * In network mode the signature must also be the dev signature of the
+ * set it keys (the network's latest NewSet, session s), as Serai's
+ * signature is over the set: BLAKE2b-512("serai-devnode/set-keys/v1" ||
+ * u8 network || u32le s || Public || the external key's bytes), or 1010
+ * "Transaction has a bad signature" (keys made for an earlier session are
+ * refused, not given to the next).
  * Included, it emits ValidatorSets.KeyGen{set: (the session of the
  * network's latest NewSet, network), key_pair} before its
  * ExtrinsicSuccess, and keys that set.  (Without -V the generator's own
  * KeyGen at block 20s + 3 keys session s too.)
+ *
+ * -P starts with block production paused (dev_pause false starts it): a
+ * network's services can come up before its first block.
  *
  * Methods beyond a node's: dev_fault [spec...], dev_produce [count],
  * dev_pause [bool] (true stops block production by the interval timer,
@@ -156,7 +165,7 @@ static void	 load_validators(const char *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: devnode [-qv] [-a host:port] [-A file] "
+	fprintf(stderr, "usage: devnode [-Pqv] [-a host:port] [-A file] "
 	    "[-d fd] [-i interval]\n"
 	    "               [-n blocks] [-s seed] [-m 14|15] [-V file] "
 	    "[-F fault]...\n");
@@ -1210,7 +1219,7 @@ main(int argc, char **argv)
 	char		*end;
 
 	log_init("devnode", LOG_LVL_INFO);
-	while ((ch = getopt(argc, argv, "a:A:d:F:hi:m:n:qs:vV:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:A:d:F:hi:m:n:Pqs:vV:")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -1260,6 +1269,9 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			vfile = optarg;
+			break;
+		case 'P':
+			paused = 1;
 			break;
 		default:
 			usage();

@@ -13,10 +13,13 @@
 #                        key in the chain's validator sets), endpoint, weight
 #   DIR/validators       the chain keys and weights, for devnode -V: the dev
 #                        node's sets are made of these validators
-#   DIR/net.run          the runfile (runfile(5)): the dev node, then per
-#                        validator a one-shot that creates its topics, its
-#                        archiver, observer, connector, signer and processor
-#                        simulator (NAME.PROG), under one supervisor
+#   DIR/net.run          the runfile (runfile(5)): the dev node (paused),
+#                        then per validator a one-shot that creates its
+#                        topics, its archiver, observer, connector, signer
+#                        and processor simulator (NAME.PROG), under one
+#                        supervisor; once all are up, a one-shot (chain)
+#                        starts the dev node's blocks
+#   DIR/supervisor.ini   the supervisor's own configuration
 #
 # NAMEs default to alice bob carol dave.  Environment:
 #   NET_BOOTSTRAP   bootstrap.servers (127.0.0.1:9092, the dev broker's)
@@ -145,7 +148,7 @@ fi
 cat >>"$D/net.run" <<EOR
 
 [devnode]
-command = $x/t/devnode/devnode -a $RPC -i ${NET_INTERVAL:-2s} -V $D/validators -d 3
+command = $x/t/devnode/devnode -a $RPC -i ${NET_INTERVAL:-2s} -V $D/validators -P -d 3
 ready = fd 3
 log = prefix
 EOR
@@ -189,6 +192,21 @@ log = prefix
 after = $n.signer
 EOR
 done
+# The chain starts once every validator's services are up (the dev node
+# starts paused), so the first set's key generation has all four.
+all=
+for n in "$@"; do
+	all="$all${all:+, }$n.archiver, $n.observer, $n.connector, $n.signer"
+	all="$all, $n.procsim"
+done
+cat >>"$D/net.run" <<EOR
+
+[chain]
+command = curl -sSf -o /dev/null -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"dev_pause","params":[false]}' http://$RPC/
+restart = on-failure
+log = prefix
+after = $all
+EOR
 rm -f "$D/trust" "$D/sections"
 cat >"$D/supervisor.ini" <<EOC
 # The network's supervisor (written by t/net/mknet.sh).

@@ -28,7 +28,9 @@
  *		dev node (t/devnode: 0x04, pallet 3, call 0), with
  *		  substrate key = BLAKE2b-256("procsim/substrate-key/v1" || R)
  *		  network key = BLAKE2b-256("procsim/network-key/v1" || R)
- *		  signature = BLAKE2b-512("procsim/set-keys-sig/v1" || R)
+ *		  signature = the dev node's dev signature for the set
+ *		    (BLAKE2b-512("serai-devnode/set-keys/v1" || u8 network
+ *		    || u32le session || substrate key || network key))
  *		for the result R: every validator's procsim makes the same
  *		bytes, so the node takes the first and answers the others
  *		"already imported" or "temporarily banned"
@@ -48,6 +50,8 @@
  *   share ID attempt=A
  *   done ID attempt=A
  *   completed ID attempt=A by=V signers=a,b,c verified=yes|no:REASON
+ *	(verified=chain, with no signers, when the chain's KeyGen event
+ *	completed a key generation before a result came)
  *   submitted ID network=N session=S	(-K)
  * ID is the first 8 bytes of the sign id in hex.
  */
@@ -667,6 +671,14 @@ on_completed(const Coord__SignCompleted *sc)
 	end = p + sc->result.len;
 	memcpy(msg, "procsim/share/v1", 16);
 	memcpy(msg + 16, sc->sign_id.data, 32);
+	if (sc->result.len == 0 && strcmp(sc->validator, "chain") == 0) {
+		/* The chain's KeyGen completed it: its key pair is on chain,
+		 * submitted from a result some processor verified. */
+		printf("completed %s attempt=%u by=chain signers= "
+		    "verified=chain\n", hid, sc->attempt);
+		fflush(stdout);
+		return;
+	}
 	if (sc->result.len == 0) {
 		good = 0;
 		snprintf(why, sizeof(why), "no result (completed by %s)",
@@ -743,8 +755,6 @@ submit_keys(const Coord__SignCompleted *sc, const char *hid)
 	uint8_t xt[2 + 133], intent[ENV_INTENTLEN], *p;
 	uint32_t net, ses;
 	char err[512];
-	size_t i;
-	int zero = 1;
 
 	if (sc->set == NULL || sc->set->network < 1 || sc->set->network > 3) {
 		log_warnx("key generation %s: not an external network's set; "
@@ -768,13 +778,21 @@ submit_keys(const Coord__SignCompleted *sc, const char *hid)
 	hash_of(p, 32, "procsim/network-key/v1", sc->result.data,
 	    sc->result.len);
 	p += 32;
-	hash_of(p, 64, "procsim/set-keys-sig/v1", sc->result.data,
-	    sc->result.len);
-	for (i = 0; i < 64; i++)
-		if (p[i] != 0)
-			zero = 0;
-	if (zero)
-		p[0] = 1;		/* never all zero: the node refuses it */
+	{
+		static const char dom[] = "serai-devnode/set-keys/v1";
+		crypto_generichash_state st;
+		uint8_t n8 = (uint8_t)net, le[4];
+
+		put32(le, ses);
+		crypto_generichash_init(&st, NULL, 0, 64);
+		crypto_generichash_update(&st, (const uint8_t *)dom,
+		    sizeof(dom) - 1);
+		crypto_generichash_update(&st, &n8, 1);
+		crypto_generichash_update(&st, le, 4);
+		crypto_generichash_update(&st, xt + 6, 32);
+		crypto_generichash_update(&st, xt + 39, 32);
+		crypto_generichash_final(&st, p, 64);
+	}
 	in.extrinsic.data = xt;
 	in.extrinsic.len = sizeof(xt);
 	in.origin = (char *)(uintptr_t)cfg_str(app.cfg, "general", "name");
