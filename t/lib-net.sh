@@ -21,6 +21,9 @@
 #   all_done DIR         none unfinished (DIR/signing.json left behind)
 #   keygens DIR NAME     KeyGen events on NAME's topic, network/session
 #   head_at_least N      the dev node's head (lib-observer's $URL) >= N
+#   results_at_least DIR N  every observer published N InstructionResults
+#   net_request DIR NET  every processor asks for the same signature (a
+#                        processor's own request) by the latest set of NET
 #   archived_now DIR NAME, topic_total DIR NAME, archive_complete DIR NAME
 #                        records NAME's archiver stored (its metrics), the
 #                        records of NAME's topics, and the two equal
@@ -174,9 +177,33 @@ caught_up() {
 
 head_at_least() { [ "$(head_num)" -ge "$1" ]; }
 
+# results_at_least DIR N: every observer published N InstructionResults
+results_at_least() {
+	for _n in $(net_names "$1"); do
+		[ "$(net_dump "$1" "$_n" serai_observation | jq -r 'select(.type ==
+		    "INSTRUCTION_RESULT") | .type' | wc -l)" -ge "$2" ] ||
+		    return 1
+	done
+}
+
+# net_request DIR NETWORK: each validator's processor posts the same
+# SignRequest (a random sign id) for NETWORK's latest set, at the head
+# block; prints the sign id
+net_request() {
+	_nh=$(head_num)
+	_ns=$(( _nh >= 1 ? (_nh - 1) / 20 : 0 ))
+	_nb=$(rpc chain_getBlockHash "[$_nh]" | tr -d '"' | sed 's/^0x//')
+	_ni=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	for _n in $(net_names "$1"); do
+		"$PROCSIM" -q -f "$1/$_n/coord.ini" -R "$2" "$_ns" "$_ni" \
+		    "$_nb" "request $_ni" || return 1
+	done
+	echo "$_ni"
+}
+
 # archived_now DIR NAME: records NAME's archiver stored (its metrics)
 archived_now() {
-	awk '$1 == "archiver_records_stored" { printf "%d", $2 }' \
+	awk 'index($1, "archiver_records_stored{") == 1 { printf "%d", $2 }' \
 	    "$1/$2/metrics/$2.archiver.prom" 2>/dev/null
 }
 

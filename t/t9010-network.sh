@@ -45,16 +45,41 @@ share_timeout = 20s" net_make "$D" $V
 	ok $? "$kind: the key pairs of sets 1/0, 2/0, 3/0 reached the" \
 	    "chain and every observer published their KeyGen"
 
+	# Processors' own requests, as the chain goes on.
+	reqs=
+	for i in 1 2 3; do
+		wait_for 60 head_at_least $((i * 12))
+		r=$(net_request "$D" $((i % 3 + 1)))
+		ok $? "$kind: every processor asked for signature $i (${r%${r#????????}})"
+		reqs="$reqs $r"
+	done
 	wait_for 120 head_at_least "$BLOCKS"
 	ok $? "$kind: the chain reached block $BLOCKS"
 	is "$(net_rpc "$D" dev_pause '[true]')" true \
 	    "$kind: the dev node stops producing"
+	net_wait 180 all_done "$D"
+	ok $? "$kind: every session started finished on all four" \
+	    "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
+	# The last key pairs wait in the node's pool: one more block.
+	nkg=$(jq -r 'select(.type == "PARTY_FORMED" and .body.kind ==
+	    "SIGN_KEY_GEN") | .body.sign_id' "$D/signing.json" | sort -u |
+	    wc -l)
+	net_wait 60 results_at_least "$D" "$nkg"
+	ok $? "$kind: every observer submitted its $nkg key pairs"
+	net_rpc "$D" dev_produce '[1]' >/dev/null
 	H=$(head_num)
 	net_wait 120 caught_up "$D" "$H"
 	ok $? "$kind: every observer published up to the head, block $H"
 	net_wait 180 all_done "$D"
-	ok $? "$kind: every session started finished on all four" \
+	ok $? "$kind: ... and every session its events started finished" \
 	    "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
+	for r in $reqs; do
+		b64=$(hex2b64 "$r")
+		is "$(jq -r --arg id "$b64" 'select(.type == "SIGN_COMPLETED"
+		    and .body.sign_id == $id) | .v' "$D/signing.json" | sort |
+		    tr '\n' ' ')" "alice bob carol dave " \
+		    "$kind: processor request ${r%${r#????????}} completed on all four"
+	done
 
 	# Blocks and events: once each, in order, as the node says.
 	expected 0 "$H" >"$D/expected"
