@@ -24,9 +24,8 @@
 #   results_at_least DIR N  every observer published N InstructionResults
 #   net_request DIR NET  every processor asks for the same signature (a
 #                        processor's own request) by the latest set of NET
-#   archived_now DIR NAME, topic_total DIR NAME, archive_complete DIR NAME
-#                        records NAME's archiver stored (its metrics), the
-#                        records of NAME's topics, and the two equal
+#   archive_check DIR NAME  NAME's archive against its topics (stopped)
+#   archived_now DIR NAME  records NAME's archiver stored (its metrics)
 NET_MK=$TOP/t/net/mknet.sh
 SUPERVISOR=$TOP/supervisor/supervisor
 PROCSIM=${PROCSIM:-$TOP/t/procsim/procsim}
@@ -201,23 +200,56 @@ net_request() {
 	echo "$_ni"
 }
 
+# archive_check DIR NAME: with NAME's services stopped, its archive (the
+# archiver's export) against its topics, records compared by (topic,
+# sender, intent, creation time) as multisets.  Prints "missing M extra
+# E late L" and the first differences: missing records of the topics not
+# in the archive, extra ones in the archive not in the topics, late the
+# archiver's own heartbeats sent after it stopped reading (expected, not
+# missing).
+archive_check() {
+	"$TOP/archiver/archiver" -q -f "$1/$2/coord.ini" -x export \
+	    >"$1/$2.export" || return 1
+	for _t in serai_observation chain_observation chain_health signing \
+	    p2p_outbound p2p_inbound coordinator_state coordinator_dlq; do
+		_tn=$(sed -n "s/^$_t = //p" "$1/$2/coord.ini")
+		net_dump "$1" "$2" "$_t" | jq -c --arg t "$_tn" '{t: $t,
+		    s: .from, i: .intent, c: .created_ms, y: .type}'
+	done >"$1/$2.topics"
+	python3 - "$1/$2.topics" "$1/$2.export" "$2.archiver" <<'PY'
+import base64, collections, json, sys
+def key(t, s, i, c):
+    return (t, s, i, str(c))
+top = collections.Counter()
+order = []
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    k = key(r["t"], r["s"], base64.b64decode(r["i"]).hex(), r["c"])
+    top[k] += 1
+    order.append((k, r["y"]))
+arc = collections.Counter()
+for l in open(sys.argv[2]):
+    r = json.loads(l)
+    if "topic" in r:
+        arc[key(r["topic"], r["sender"], r["intent"], r["time"])] += 1
+missing = top - arc
+extra = arc - top
+late = [k for k, y in order if k in missing and y == "HEARTBEAT" and
+        k[1] == sys.argv[3] and k[0].endswith("chain-health")]
+for k in late:
+    missing[k] -= 1
+missing = +missing
+print("missing %d extra %d late %d" % (sum(missing.values()),
+      sum(extra.values()), len(late)))
+for k in list(missing)[:3]:
+    print("# missing", k)
+for k in list(extra)[:3]:
+    print("# extra", k)
+PY
+}
+
 # archived_now DIR NAME: records NAME's archiver stored (its metrics)
 archived_now() {
 	awk 'index($1, "archiver_records_stored{") == 1 { printf "%d", $2 }' \
 	    "$1/$2/metrics/$2.archiver.prom" 2>/dev/null
 }
-
-# topic_total DIR NAME: the records of NAME's topics
-topic_total() {
-	_tt=0
-	for _t in serai_observation chain_observation chain_health signing \
-	    p2p_outbound p2p_inbound coordinator_state coordinator_dlq; do
-		_tt=$((_tt + $(net_dump "$1" "$2" "$_t" | wc -l)))
-	done
-	echo "$_tt"
-}
-
-archive_complete() {
-	[ "$(archived_now "$1" "$2")" = "$(topic_total "$1" "$2")" ]
-}
-
