@@ -2,7 +2,8 @@
 # test run from the top of the tree:  . t/lib.sh
 #
 #   plan N | skip_all REASON | need_cmd CMD REASON
-#   ok COND-EXIT-STATUS NAME   (use: cmd; ok $? "name")
+#   ok COND-EXIT-STATUS NAME...   (use: cmd; ok $? "name"; NAME's
+#                               words are joined, as in is and like)
 #   is GOT WANT NAME
 #   like GOT REGEX NAME
 #   wait_for SECONDS CMD...     poll CMD (every 50 ms) until it succeeds
@@ -71,32 +72,40 @@ need_cmd() {
 
 ok() {
 	_tap_n=$((_tap_n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $_tap_n - $2"
+	_tap_r=$1
+	shift
+	if [ "$_tap_r" -eq 0 ]; then
+		echo "ok $_tap_n - $*"
 	else
-		echo "not ok $_tap_n - $2"
+		echo "not ok $_tap_n - $*"
 		_tap_fail=$((_tap_fail + 1))
 	fi
 }
 
 is() {
 	_tap_n=$((_tap_n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $_tap_n - $3"
+	_tap_g=$1
+	_tap_w=$2
+	shift 2
+	if [ "$_tap_g" = "$_tap_w" ]; then
+		echo "ok $_tap_n - $*"
 	else
-		echo "not ok $_tap_n - $3"
-		printf '#   got: %s\n# want: %s\n' "$1" "$2"
+		echo "not ok $_tap_n - $*"
+		printf '#   got: %s\n# want: %s\n' "$_tap_g" "$_tap_w"
 		_tap_fail=$((_tap_fail + 1))
 	fi
 }
 
 like() {
 	_tap_n=$((_tap_n + 1))
-	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
-		echo "ok $_tap_n - $3"
+	_tap_g=$1
+	_tap_w=$2
+	shift 2
+	if printf '%s\n' "$_tap_g" | grep -Eq -- "$_tap_w"; then
+		echo "ok $_tap_n - $*"
 	else
-		echo "not ok $_tap_n - $3"
-		printf '#   got: %s\n# want match: %s\n' "$1" "$2"
+		echo "not ok $_tap_n - $*"
+		printf '#   got: %s\n# want match: %s\n' "$_tap_g" "$_tap_w"
 		_tap_fail=$((_tap_fail + 1))
 	fi
 }
