@@ -157,7 +157,8 @@ for n in "$@"; do
 	cat >>"$D/net.run" <<EOR
 
 [$n.topics]
-command = $x/t/procsim/procsim -q -f $c -C
+command = $x/t/procsim/procsim -q -f $c -C -d 3
+ready = fd 3
 restart = on-failure
 log = prefix
 after = $after
@@ -192,6 +193,8 @@ log = prefix
 after = $n.signer
 EOR
 done
+# (The topics one-shot never says it is ready: its dependents start when
+# it has finished, exit 0, with the topics made.)
 # The chain starts once every validator's services are up (the dev node
 # starts paused), so the first set's key generation has all four.
 all=
