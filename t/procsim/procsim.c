@@ -34,6 +34,13 @@
  *		for the result R: every validator's procsim makes the same
  *		bytes, so the node takes the first and answers the others
  *		"already imported" or "temporarily banned"
+ *	-O	observation: also consume serai-observation ([topics]
+ *		serai_observation), as a real processor does, and print
+ *		"block N recv_ms=MS" for each BlockUpdate (MS: the Unix
+ *		time, ms, at which it was received; t/bench/network.sh)
+ *	-T	timestamps: end the formed, share, done and completed lines
+ *		with " recv_ms=MS", the Unix time (ms) at which the message
+ *		that caused them was received (t/bench/network.sh)
  *
  * Run: heartbeats on chain-health (svc), and on `signing`:
  *   PartyFormed (we are in the party) -> our preprocess: PRE1 || pk ||
@@ -53,6 +60,7 @@
  *	(verified=chain, with no signers, when the chain's KeyGen event
  *	completed a key generation before a result came)
  *   submitted ID network=N session=S	(-K)
+ *   block N recv_ms=MS			(-O)
  * ID is the first 8 bytes of the sign id in hex.
  */
 #include <poll.h>
@@ -108,7 +116,7 @@ static struct app	 app;
 static struct svc	 svc;
 static struct psess	*sessions;
 static int		 silent, request_mode, echo, create_mode, forge_mode;
-static int		 set_keys;
+static int		 set_keys, observe, stamps;
 static const char	*forge_key, *forge_id;
 static const char	*dump_topic;
 static long long	 network, bench_n;
@@ -121,6 +129,7 @@ static int	 opt(struct app *, int, const char *);
 static int	 is_local(const char *);
 static void	 idhex(const uint8_t *, char *);
 static uint64_t	 now_ns(void);
+static void	 stamp(void);
 static int	 send_sign(struct psess *, int, const uint8_t *, size_t,
 		    const char *, const uint8_t *);
 static struct psess *find(const uint8_t *, uint32_t);
@@ -148,12 +157,14 @@ static void	 quiet(const rd_kafka_t *, int, const char *, const char *);
 static const struct app_spec spec = {
 	.prog = "procsim",
 	.operands = "[-R NET SESSION SIGNID BLOCK [PAYLOAD] | -D TOPIC]",
-	.opts = "sN:b:eRD:CFk:I:K",
+	.opts = "sN:b:eRD:CFk:I:KOT",
 	.optusage = "  -s         silent: never answer\n"
 	    "  -N net     the network served\n"
 	    "  -b n       bench: n timed round trips\n"
 	    "  -e         bench: echo timed messages\n"
 	    "  -K         submit set_keys for completed key generations\n"
+	    "  -O         also consume serai-observation: block lines\n"
+	    "  -T         receive times (recv_ms=) on the session lines\n"
 	    "  -R         post one SignRequest and exit\n"
 	    "  -D topic   print a topic's records as JSON Lines and exit\n"
 	    "  -C         create the configuration's topics (1 partition) "
@@ -199,6 +210,12 @@ opt(struct app *a, int ch, const char *arg)
 	case 'K':
 		set_keys = 1;
 		return 0;
+	case 'O':
+		observe = 1;
+		return 0;
+	case 'T':
+		stamps = 1;
+		return 0;
 	default:
 		return -1;
 	}
@@ -220,6 +237,15 @@ now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* -T: " recv_ms=MS" before the end of a line, now */
+static void
+stamp(void)
+{
+	if (stamps)
+		printf(" recv_ms=%llu", (unsigned long long)(now_ns() /
+		    1000000));
 }
 
 static int
@@ -428,6 +454,7 @@ on_formed(const Coord__PartyFormed *pf)
 			s->us = (long)i;
 		printf("%s%s", i ? "," : "", s->m[i].name);
 	}
+	stamp();
 	printf("\n");
 	fflush(stdout);
 	s->next = sessions;
@@ -472,7 +499,9 @@ maybe_share(struct psess *s)
 	s->m[s->us].have_share = 1;
 	s->shared = 1;
 	idhex(s->id, hid);
-	printf("share %s attempt=%u\n", hid, s->attempt);
+	printf("share %s attempt=%u", hid, s->attempt);
+	stamp();
+	printf("\n");
 	fflush(stdout);
 	(void)send_sign(s, COORD__SIGN_STAGE__SIGN_SHARE, pay, sizeof(pay),
 	    NULL, NULL);
@@ -506,7 +535,9 @@ maybe_done(struct psess *s)
 	}
 	s->done = 1;
 	idhex(s->id, hid);
-	printf("done %s attempt=%u\n", hid, s->attempt);
+	printf("done %s attempt=%u", hid, s->attempt);
+	stamp();
+	printf("\n");
 	fflush(stdout);
 	(void)send_sign(s, COORD__SIGN_STAGE__SIGN_DONE, res, len, NULL,
 	    NULL);
@@ -675,7 +706,9 @@ on_completed(const Coord__SignCompleted *sc)
 		/* The chain's KeyGen completed it: its key pair is on chain,
 		 * submitted from a result some processor verified. */
 		printf("completed %s attempt=%u by=chain signers= "
-		    "verified=chain\n", hid, sc->attempt);
+		    "verified=chain", hid, sc->attempt);
+		stamp();
+		printf("\n");
 		fflush(stdout);
 		return;
 	}
@@ -721,9 +754,11 @@ on_completed(const Coord__SignCompleted *sc)
 		}
 		p += PKLEN + SIGLEN;
 	}
-	printf("completed %s attempt=%u by=%s signers=%s verified=%s%s%s\n",
+	printf("completed %s attempt=%u by=%s signers=%s verified=%s%s%s",
 	    hid, sc->attempt, sc->validator, signers, good ? "yes" : "no",
 	    good ? "" : ":", good ? "" : why);
+	stamp();
+	printf("\n");
 	fflush(stdout);
 	if (set_keys && good && sc->kind == COORD__SIGN_KIND__SIGN_KEY_GEN)
 		submit_keys(sc, hid);
@@ -944,7 +979,8 @@ dump_cb(void *arg, const char *key, size_t keylen, const uint8_t *val,
 int
 main(int argc, char **argv)
 {
-	static const enum bus_topic topics[] = { TOPIC_SIGNING };
+	static const enum bus_topic topics[] = { TOPIC_SIGNING,
+		TOPIC_SERAI_OBSERVATION };
 	Coord__Envelope *e;
 	struct bus_opts o;
 	struct bus_msg m;
@@ -975,7 +1011,7 @@ main(int argc, char **argv)
 	o.produce = 1;
 	if (!request_mode && !create_mode && !forge_mode) {
 		o.topics = topics;
-		o.ntopics = 1;
+		o.ntopics = observe ? 2 : 1;
 		o.from_start = 1;
 	}
 	if (svc_open(&svc, &app, &o, &perm, err, sizeof(err)) == -1)
@@ -1034,6 +1070,24 @@ main(int argc, char **argv)
 					else if (npending > 0)
 						retry_pending();
 					coord__sign_message__free_unpacked(sm,
+					    NULL);
+				}
+				break;
+			}
+			case COORD__MSG_TYPE__BLOCK_UPDATE: {
+				Coord__BlockUpdate *bu;
+
+				if (!observe)
+					break;
+				bu = coord__block_update__unpack(NULL,
+				    e->body.len, e->body.data);
+				if (bu != NULL) {
+					printf("block %llu recv_ms=%llu\n",
+					    (unsigned long long)bu->number,
+					    (unsigned long long)(now_ns() /
+					    1000000));
+					fflush(stdout);
+					coord__block_update__free_unpacked(bu,
 					    NULL);
 				}
 				break;
