@@ -36,7 +36,7 @@ for step in "^demo: .*set [0-9]+/[A-Z][a-z]+.*alice.*bob.*carol.*dave" \
 done
 sum=$(tail -n 1 "$T/out")
 started=$(echo "$sum" | sed -n 's/.*sessions \([0-9]*\) started.*/\1/p')
-done4=$(echo "$sum" | sed -n 's/.* \([0-9]*\) completed on all 4.*/\1/p')
+done4=$(echo "$sum" | sed -n 's/.* \([0-9]*\) completed on 4\/4.*/\1/p')
 like "$started" "^[1-9][0-9]*$" "the summary counts the sessions started" \
     "($started)"
 is "$done4" "$started" "... and as many completed on all four"
@@ -58,7 +58,7 @@ pid=$!
 track_pid $pid
 wait_for 120 grep -q "signed on 4/4" "$T/out2"
 ok $? "a second run signs"
-kill -INT -- -$pid
+kill -INT -"$pid"
 wait $pid
 rc=$?
 like "$rc" "^[01]$" "SIGINT: the demo exits (0, or 1 if a session was" \

@@ -167,25 +167,25 @@ after = $after
 command = $x/archiver/archiver -f $c -d 3
 ready = fd 3
 log = prefix
-after = $n.topics
+after = $n.topics, $after
 
 [$n.observer]
 command = $x/observer/observer -f $c -d 3
 ready = fd 3
 log = prefix
-after = $n.topics
+after = $n.topics, $after
 
 [$n.connector]
 command = $x/connector/connector -f $c -d 3
 ready = fd 3
 log = prefix
-after = $n.topics
+after = $n.topics, $after
 
 [$n.signer]
 command = $x/signer/signer -f $c -d 3
 ready = fd 3
 log = prefix
-after = $n.topics
+after = $n.topics, $after
 
 [$n.procsim]
 command = $x/t/procsim/procsim -f $c -N 0 -K ${NET_PROCSIM:-}
@@ -194,7 +194,8 @@ after = $n.signer
 EOR
 done
 # (The topics one-shot never says it is ready: its dependents start when
-# it has finished, exit 0, with the topics made.)
+# it has finished, exit 0, with the topics made.  Each service names the
+# dev broker and the dev node too, so that on a stop they outlive it.)
 # The chain starts once every validator's services are up (the dev node
 # starts paused), so the first set's key generation has all four.
 all=

@@ -81,6 +81,7 @@ struct val {
 		uint64_t	 next_try;
 	}			 rd[NTOP];	/* the topics it reads */
 	unsigned long		 nbad;
+	char			 links[1100];	/* last links line's peers */
 };
 
 /* A signing session, by sign id. */
@@ -120,8 +121,10 @@ struct blockseen {
 };
 
 struct instr {
+	int		 v;		/* the validator whose p2p-inbound */
 	uint8_t		 intent[ENV_INTENTLEN];
 	char		 origin[64];
+	char		 what[64];	/* "key pair for Bitcoin", or "" */
 	int		 said;
 };
 
@@ -145,6 +148,7 @@ static void	 usage(void) __attribute__((noreturn));
 static void	 say(const char *, ...) PRINTFLIKE(1, 2);
 static int	 popcount(uint32_t);
 static const char *net_name(uint32_t);
+static void	 xt_what(const uint8_t *, size_t, char *, size_t);
 static const char *coin_name(uint32_t);
 static void	 set_name(char *, size_t, const Coord__ValidatorSet *);
 static int	 val_index(const char *);
@@ -214,6 +218,26 @@ net_name(uint32_t n)
 		return names[n];
 	snprintf(buf, sizeof(buf), "network %u", n);
 	return buf;
+}
+
+/*
+ * What an instruction's extrinsic is, where we know: the dev node's
+ * ValidatorSets.set_keys (Compact<len>, 0x04, pallet 3, call 0, network)
+ * is a key pair; anything else "".
+ */
+static void
+xt_what(const uint8_t *xt, size_t len, char *buf, size_t buflen)
+{
+	size_t off;
+
+	buf[0] = '\0';
+	if (len < 1)
+		return;
+	off = (xt[0] & 3) == 0 ? 1 : (xt[0] & 3) == 1 ? 2 : 4;
+	if (len < off + 4 || xt[off] != 0x04 || xt[off + 1] != 3 ||
+	    xt[off + 2] != 0)
+		return;
+	snprintf(buf, buflen, "key pair for %s", net_name(xt[off + 3]));
 }
 
 /* Serai's Coin: Serai 0, Bitcoin 1, Ether 2, Dai 3, Monero 4. */
@@ -543,7 +567,8 @@ on_obs(int i, const Coord__Envelope *e)
 		    e->body.data)) == NULL)
 			break;
 		for (k = 0; k < ninstrs; k++)
-			if (ir->instruction_intent.len == ENV_INTENTLEN &&
+			if (instrs[k].v == i &&
+			    ir->instruction_intent.len == ENV_INTENTLEN &&
 			    memcmp(instrs[k].intent,
 			    ir->instruction_intent.data, ENV_INTENTLEN) == 0)
 				break;
@@ -559,10 +584,17 @@ on_obs(int i, const Coord__Envelope *e)
 			n_instr_ok++;
 		else
 			n_instr_bad++;
-		say("instruction %s%s%s submitted by %s: %s%s", hex,
-		    k < ninstrs ? " from " : "",
-		    k < ninstrs ? instrs[k].origin : "", e->from,
-		    ir->ok ? "ok" : "failed: ", ir->ok ? "" : ir->error);
+		if (k < ninstrs && instrs[k].what[0] != '\0')
+			say("%s (from %s) submitted by %s: %s%s",
+			    instrs[k].what, instrs[k].origin, e->from,
+			    ir->ok ? "ok" : "failed: ", ir->ok ? "" :
+			    ir->error);
+		else
+			say("instruction %s%s%s submitted by %s: %s%s", hex,
+			    k < ninstrs ? " from " : "",
+			    k < ninstrs ? instrs[k].origin : "", e->from,
+			    ir->ok ? "ok" : "failed: ", ir->ok ? "" :
+			    ir->error);
 		coord__instruction_result__free_unpacked(ir, NULL);
 		break;
 	default:
@@ -695,7 +727,7 @@ on_inbound(int i, const Coord__Envelope *e)
 	Coord__ConnectResult *cr;
 	Coord__Instruction *in;
 	struct instr *ni;
-	char up[512], down[512];
+	char up[512], down[512], now[1100];
 	size_t k, len;
 
 	switch (e->type) {
@@ -718,6 +750,12 @@ on_inbound(int i, const Coord__Envelope *e)
 				    cr->peers[k]->error : "no reason");
 			}
 		}
+		snprintf(now, sizeof(now), "%s|%s", up, down);
+		if (strcmp(now, v[i].links) == 0) {
+			coord__connect_result__free_unpacked(cr, NULL);
+			break;
+		}
+		snprintf(v[i].links, sizeof(v[i].links), "%s", now);
 		if (down[0] == '\0')
 			say("links: %s ->%s up", v[i].name, up);
 		else if (up[0] == '\0')
@@ -730,8 +768,8 @@ on_inbound(int i, const Coord__Envelope *e)
 		if (e->intent.len != ENV_INTENTLEN)
 			break;
 		for (k = 0; k < ninstrs; k++)
-			if (memcmp(instrs[k].intent, e->intent.data,
-			    ENV_INTENTLEN) == 0)
+			if (instrs[k].v == i && memcmp(instrs[k].intent,
+			    e->intent.data, ENV_INTENTLEN) == 0)
 				return;
 		if ((in = coord__instruction__unpack(NULL, e->body.len,
 		    e->body.data)) == NULL)
@@ -742,7 +780,10 @@ on_inbound(int i, const Coord__Envelope *e)
 		instrs = ni;
 		ni = &instrs[ninstrs++];
 		memset(ni, 0, sizeof(*ni));
+		ni->v = i;
 		memcpy(ni->intent, e->intent.data, ENV_INTENTLEN);
+		xt_what(in->extrinsic.data, in->extrinsic.len, ni->what,
+		    sizeof(ni->what));
 		snprintf(ni->origin, sizeof(ni->origin), "%s",
 		    in->origin != NULL && in->origin[0] != '\0' ? in->origin :
 		    v[i].name);
