@@ -28,8 +28,11 @@ DEMO_SECONDS=${DEMO_TEST_SECONDS:-50} sh conf/demo.sh >"$T/out" 2>"$T/err"
 is "$?" 0 "DEMO_SECONDS: the demo exits 0"
 like "$(tail -n 1 "$T/out")" "^demo: summary: " \
     "the last line is the summary"
-for step in "^demo: .*set [0-9]+/[A-Z][a-z]+.*alice.*bob.*carol.*dave" \
-    "^demo: .*links: " "^demo: .*party " "^demo: .*signed on 4/4" \
+set=$(grep -E "^demo: [^ ]+ set [0-9]+/[A-Z][a-z]+: " "$T/out" | head -n 1)
+for n in alice bob carol dave; do
+	like "$set" " $n[ ,]" "the set formed names $n ($set)"
+done
+for step in "^demo: .*links: " "^demo: .*party " "^demo: .*signed on 4/4" \
     "^demo: .*KeyGen .* on chain"; do
 	grep -Eq "$step" "$T/out"
 	ok $? "the timeline shows /$step/"
