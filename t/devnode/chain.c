@@ -114,8 +114,8 @@ static void	 included(struct chain *, uint32_t);
 static int	 set_keyed(const struct chain *, uint8_t);
 static void	 setkeys_devsig(uint8_t, uint32_t, const struct setkeys *,
 		    uint8_t *);
-static int	 fixed_participants(const struct chain *, uint8_t **,
-		    size_t *, cJSON **);
+static int	 put_participants(const uint8_t (*)[32], const uint64_t *,
+		    size_t, uint8_t **, size_t *, cJSON **);
 static int	 setkeys_check(const struct chain *, const struct setkeys *,
 		    char *, size_t);
 
@@ -1380,11 +1380,9 @@ int
 chain_participants(const struct chain *c, uint32_t number, uint8_t net,
     uint8_t **out, size_t *outlen, cJSON **json)
 {
-	struct scale_writer	 w;
 	uint64_t		 rng, wt[8];
-	uint8_t			 key[32];
+	uint8_t			 keys[8][32];
 	uint32_t		 s, n, i, k;
-	cJSON			*p;
 
 	*out = NULL;
 	*outlen = 0;
@@ -1392,8 +1390,10 @@ chain_participants(const struct chain *c, uint32_t number, uint8_t net,
 		*json = NULL;
 	if (number < 1 || net > 3)
 		return 0;
+	/* Network mode: the validators given, in their stored order. */
 	if (c->nval > 0)
-		return fixed_participants(c, out, outlen, json);
+		return put_participants(c->vkeys, c->vweights, c->nval, out,
+		    outlen, json);
 	/* NewSet for session s comes in block s * SESSION_BLOCKS + 1 */
 	s = (number - 1) / SESSION_BLOCKS;
 	rng = c->seed * 0x9e3779b97f4a7c15ull ^ (uint64_t)s << 8 ^ net;
@@ -1409,37 +1409,16 @@ chain_participants(const struct chain *c, uint32_t number, uint8_t net,
 			wt[k] = wt[k - 1];
 			wt[k - 1] = t;
 		}
-	if (json != NULL && (*json = cJSON_CreateArray()) == NULL)
-		return -1;
-	scale_writer_init(&w);
-	scale_put_compact(&w, n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		for (k = 0; k < 32; k++)
-			key[k] = (uint8_t)mix(&rng);
-		scale_put_raw(&w, key, 32);
-		scale_put_u64(&w, wt[i]);
-		if (json != NULL && (p = cJSON_CreateObject()) != NULL) {
-			cJSON_AddItemToObject(p, "key", hexj(key, 32));
-			cJSON_AddNumberToObject(p, "weight", (double)wt[i]);
-			cJSON_AddItemToArray(*json, p);
-		}
-	}
-	if (scale_writer_error(&w) == -1) {
-		scale_writer_free(&w);
-		if (json != NULL) {
-			cJSON_Delete(*json);
-			*json = NULL;
-		}
-		return -1;
-	}
-	*out = scale_writer_take(&w, outlen);
-	return 1;
+			keys[i][k] = (uint8_t)mix(&rng);
+	return put_participants(keys, wt, n, out, outlen, json);
 }
 
-/* Network mode: the validators given, in their stored order. */
+/* Participants as SCALE BoundedVec<(Public, u64)> and, optionally, JSON. */
 static int
-fixed_participants(const struct chain *c, uint8_t **out, size_t *outlen,
-    cJSON **json)
+put_participants(const uint8_t (*keys)[32], const uint64_t *wt, size_t n,
+    uint8_t **out, size_t *outlen, cJSON **json)
 {
 	struct scale_writer	 w;
 	cJSON			*p;
@@ -1448,13 +1427,13 @@ fixed_participants(const struct chain *c, uint8_t **out, size_t *outlen,
 	if (json != NULL && (*json = cJSON_CreateArray()) == NULL)
 		return -1;
 	scale_writer_init(&w);
-	scale_put_compact(&w, c->nval);
-	for (i = 0; i < c->nval; i++) {
-		scale_put_raw(&w, c->vkeys[i], 32);
-		scale_put_u64(&w, c->vweights[i]);
+	scale_put_compact(&w, n);
+	for (i = 0; i < n; i++) {
+		scale_put_raw(&w, keys[i], 32);
+		scale_put_u64(&w, wt[i]);
 		if (json != NULL && (p = cJSON_CreateObject()) != NULL) {
-			cJSON_AddItemToObject(p, "key", hexj(c->vkeys[i], 32));
-			cJSON_AddItemToObject(p, "weight", intj(c->vweights[i]));
+			cJSON_AddItemToObject(p, "key", hexj(keys[i], 32));
+			cJSON_AddItemToObject(p, "weight", intj(wt[i]));
 			cJSON_AddItemToArray(*json, p);
 		}
 	}
