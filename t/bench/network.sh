@@ -101,38 +101,10 @@ pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END {
 	printf "%.1f\n", v[k] }'; }
 
 # hop FILE: median kcat hop (produce -> consume) on $BOOTSTRAP, ms, timed
-# as signer.sh times one (one kcat -P per message, a kcat -C running)
+# as signer.sh times one (bench_kcat_hops), the hops in FILE
 hop() {
-	_h=$T/hop.$$.$(date +%s%N)
-	mkfifo "$_h"
-	echo warmup | kcat -P -b "$BOOTSTRAP" -t bench-hop 2>/dev/null
-	kcat -C -b "$BOOTSTRAP" -t bench-hop -o end -u -q -f '%T %s\n' \
-	    -X fetch.wait.max.ms=20 >"$_h" 2>/dev/null &
-	_hp=$!
-	track_pid $_hp
-	python3 - "$_h" "$BOOTSTRAP" 60 >"$1" <<'PY'
-import select, subprocess, sys, time
-hop = open(sys.argv[1], "r")
-boot, n = sys.argv[2], int(sys.argv[3])
-time.sleep(2)                   # the consumer's assignment ("-o end")
-for i in range(n + 1):
-    subprocess.run(["kcat", "-P", "-b", boot, "-t", "bench-hop",
-                    "-X", "linger.ms=0"], input=b"%d\n" % i, check=True)
-    while True:
-        r, _, _ = select.select([hop], [], [], 30)
-        if not r:
-            sys.exit("hop %d not seen in 30 s" % i)
-        line = hop.readline().split()
-        if len(line) == 2 and line[1] == str(i):
-            break
-    if i > 0:
-        print(time.time() * 1000 - int(line[0]))
-PY
-	_hr=$?
-	kill -TERM $_hp 2>/dev/null
-	wait $_hp 2>/dev/null
-	rm -f "$_h"
-	[ $_hr -eq 0 ] || { echo "network.sh: the kcat hops failed" >&2; exit 1; }
+	bench_kcat_hops 60 "$1" ||
+	    { echo "network.sh: the kcat hops failed" >&2; exit 1; }
 	pct 50 <"$1"
 }
 

@@ -83,39 +83,10 @@ rtt_ms=$(awk '$1 == "rtt_us" { print $2 / 1000 }' "$D/alice/procsim.out" |
     tail -n +2 | median)
 diag "routing: one way median $ours_ms ms, there and back $rtt_ms ms"
 
-# kcat: kcat -P buffers its input until end of file, so it cannot echo a
-# stream.  Each hop is timed on its own instead: one kcat -P per message
-# (its record's CreateTime is stamped when kcat produces it, after kcat
-# started), a long-running kcat -C printing the CreateTime of what arrives,
-# the arrival stamped by the reader.  A round trip is two such hops: the
-# median hop, twice.
-X="-X fetch.wait.max.ms=20"
-echo warmup | kcat -P -b "$BOOTSTRAP" -t bench-hop 2>"$T/kc0" ||
-    { cat "$T/kc0" >&2; exit 1; }
-mkfifo "$T/hop.out"
-# shellcheck disable=SC2086
-kcat -C -b "$BOOTSTRAP" -t bench-hop -o end -u -q -f '%T %s\n' $X \
-    >"$T/hop.out" 2>"$T/kc1" &
-track_pid $!
-python3 - "$T/hop.out" "$BOOTSTRAP" $((2 * MSGS)) >"$T/kcat.lat" <<'PY'
-import select, subprocess, sys, time
-hop = open(sys.argv[1], "r")
-boot, n = sys.argv[2], int(sys.argv[3])
-time.sleep(2)                   # the consumer's assignment ("-o end")
-for i in range(n + 1):
-    subprocess.run(["kcat", "-P", "-b", boot, "-t", "bench-hop",
-                    "-X", "linger.ms=0"], input=b"%d\n" % i, check=True)
-    while True:
-        r, _, _ = select.select([hop], [], [], 30)
-        if not r:
-            sys.exit("hop %d not seen in 30 s" % i)
-        line = hop.readline().split()
-        if len(line) == 2 and line[1] == str(i):
-            break
-    if i > 0:
-        print(time.time() * 1000 - int(line[0]))
-PY
-[ $? -eq 0 ] || { echo "signer.sh: the kcat hops failed" >&2; exit 1; }
+# kcat: single hops on the same broker (bench_kcat_hops); a round trip is
+# two such hops: the median hop, twice.
+bench_kcat_hops $((2 * MSGS)) "$T/kcat.lat" ||
+    { echo "signer.sh: the kcat hops failed" >&2; exit 1; }
 peer_ms=$(median <"$T/kcat.lat" | awk '{ printf "%.3f", 2 * $1 }')
 bench_row signer "routing one way, processor-signer-connector-signer-processor ($KIND broker)" \
     "ms" "$ours_ms" "kcat round trip, same broker" "$peer_ms" lower
