@@ -206,8 +206,9 @@ net_request() {
 # creation time).  Prints "missing M extra E late L" and the first
 # differences: missing, records of the topics not in the archive; extra,
 # archived records not in the topics; late, records the archiver could
-# not have read: the tail of a topic after the last record it stored,
-# created after the stop began (a service's last heartbeat or commit while
+# not have read: a sender's tail on a topic (records are keyed by sender,
+# so a sender's records keep their order) after the last record of it the
+# archiver stored, created at most a second before the stop began (a service's last heartbeat or commit while
 # the validator shuts down), not counted as missing.
 archive_check() {
 	"$TOP/archiver/archiver" -q -f "$1/$2/coord.ini" -x export \
@@ -225,7 +226,7 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     k = (r["t"], r["s"], base64.b64decode(r["i"]).hex(), str(r["c"]))
     top[k] += 1
-    order[r["t"]].append(k)
+    order[(r["t"], r["s"])].append(k)
 arc = collections.Counter()
 for l in open(sys.argv[2]):
     r = json.loads(l)
