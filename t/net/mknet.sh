@@ -162,30 +162,18 @@ ready = fd 3
 restart = on-failure
 log = prefix
 after = $after
+EOR
+	for p in archiver observer connector signer; do
+		cat >>"$D/net.run" <<EOR
 
-[$n.archiver]
-command = $x/archiver/archiver -f $c -d 3
+[$n.$p]
+command = $x/$p/$p -f $c -d 3
 ready = fd 3
 log = prefix
 after = $n.topics, $after
-
-[$n.observer]
-command = $x/observer/observer -f $c -d 3
-ready = fd 3
-log = prefix
-after = $n.topics, $after
-
-[$n.connector]
-command = $x/connector/connector -f $c -d 3
-ready = fd 3
-log = prefix
-after = $n.topics, $after
-
-[$n.signer]
-command = $x/signer/signer -f $c -d 3
-ready = fd 3
-log = prefix
-after = $n.topics, $after
+EOR
+	done
+	cat >>"$D/net.run" <<EOR
 
 [$n.procsim]
 command = $x/t/procsim/procsim -f $c -N 0 -K ${NET_PROCSIM:-}
