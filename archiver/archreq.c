@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -110,7 +111,7 @@ main(int argc, char **argv)
 	    "name"));
 	/* A fresh intent per request: the same put twice is two requests. */
 	snprintf(nonce, sizeof(nonce), "%llu", (unsigned long long)
-	    env_now_ms());
+	    clock_wall_ms());
 	env_intent_init(&in, isput ? COORD__MSG_TYPE__ARCHIVE_PUT :
 	    COORD__MSG_TYPE__ARCHIVE_GET);
 	env_intent_str(&in, app.argv[1]);

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "backup.h"
 #include "log.h"
 
@@ -212,9 +213,8 @@ backup_write(struct store *st, const struct keyring *kr, const char *dir,
 		close(fd);
 		goto fail;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(m, 0, sizeof(*m));
-	m->created = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	m->created = (int64_t)clock_wall_ms();
 	keyring_current(kr, m->keyid);
 	backup_key(kr, m->keyid, bk);
 

@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "app.h"
 #include "archiver.h"
 #include "bus.h"
@@ -52,7 +53,6 @@ struct consumer {
 	uint64_t	 requests;
 };
 
-static uint64_t	now_ms(void);
 static int	take(struct consumer *, const struct bus_msg *, char *,
 		    size_t);
 static int	flush(struct consumer *, char *, size_t);
@@ -61,14 +61,6 @@ static int	answer(struct consumer *, const char *, const Coord__Envelope *,
 		    const char *, int, const uint8_t *, size_t, const char *,
 		    char *, size_t);
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Seal one record into the next slot. */
 static int
@@ -349,18 +341,18 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 	interval = cfg_ms(ar->app->cfg, "general", "backup_interval");
 	tmo = cfg_ms(ar->app->cfg, "archive", "batch_timeout");
 	if (interval > 0)
-		next_backup = now_ms() + interval;
+		next_backup = clock_mono_ms() + interval;
 	log_info("archiving %zu topics into the %s store", ntopics,
 	    ar->st->ops->name);
 	ready_notify(ar->app->readyfd);
 
 	while (!sig_term) {
-		now = now_ms();
+		now = clock_mono_ms();
 		r = bus_poll(c.svc.bus, &m, c.n == 0 ? 200 :
 		    (int)(deadline > now ? deadline - now : 0), err, errlen);
 		if (r == 1) {
 			if (c.n == 0)
-				deadline = now_ms() + tmo;
+				deadline = clock_mono_ms() + tmo;
 			r = take(&c, &m, err, errlen);
 			bus_release(c.svc.bus, &m);
 			if (r == -1)
@@ -375,7 +367,7 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 			rc = 0;
 			goto out;
 		}
-		now = now_ms();
+		now = clock_mono_ms();
 		if (c.n == ar->batch || (c.n > 0 && now >= deadline))
 			if (flush(&c, err, errlen) == -1)
 				goto out;
@@ -386,7 +378,7 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 				c.svc.hb_status = "backup failed";
 			else
 				c.svc.hb_status = "ok";
-			next_backup = now_ms() + interval;
+			next_backup = clock_mono_ms() + interval;
 		}
 		svc_gauge(&c.svc, "archiver_records_stored",
 		    "records newly stored since start", (double)c.stored);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "hex.h"
 #include "cfg.h"
 #include "key.h"
 
@@ -43,7 +44,7 @@ key_id(const uint8_t *key, uint8_t *id)
 const char *
 key_id_hex(const uint8_t *id, char *hex)
 {
-	sodium_bin2hex(hex, 2 * REC_KEYID_LEN + 1, id, REC_KEYID_LEN);
+	hex_encode(id, REC_KEYID_LEN, hex);
 	return hex;
 }
 
@@ -82,8 +83,8 @@ keyring_add_file(struct keyring *kr, const char *path, char *err,
 		end--;
 	if (len == KEY_LEN)
 		memcpy(key, buf, KEY_LEN);
-	else if (end == 2 * KEY_LEN && sodium_hex2bin(key, KEY_LEN,
-	    (const char *)buf, end, NULL, NULL, NULL) == 0)
+	else if (end == 2 * KEY_LEN &&
+	    hex_decode_span((const char *)buf, key, KEY_LEN) == 0)
 		;
 	else {
 		snprintf(err, errlen, "%s: a key file holds 32 bytes, raw or "
@@ -133,7 +134,7 @@ key_generate(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	randombytes_buf(key, sizeof(key));
-	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+	hex_encode(key, sizeof(key), hex);
 	sodium_memzero(key, sizeof(key));
 	hex[2 * KEY_LEN] = '\n';
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,

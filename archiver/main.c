@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "hex.h"
 #include "app.h"
 #include "archiver.h"
 #include "backup.h"
@@ -90,7 +91,7 @@ print_manifest(const char *what, const char *path,
 {
 	char chain[2 * BACKUP_CHAIN_LEN + 1], kid[2 * REC_KEYID_LEN + 1];
 
-	sodium_bin2hex(chain, sizeof(chain), m->chain, BACKUP_CHAIN_LEN);
+	hex_encode(m->chain, BACKUP_CHAIN_LEN, chain);
 	printf("{\"%s\":\"%s\",\"records\":%llu,\"kv\":%llu,\"bytes\":%llu,"
 	    "\"chain\":\"%s\",\"key_id\":\"%s\",\"created\":%lld,"
 	    "\"verified\":%s}\n", what, path, (unsigned long long)m->nrec,

@@ -21,6 +21,8 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "archiver.h"
 #include "cfg.h"
 #include "log.h"
@@ -51,14 +53,6 @@ static int	json_int(const cJSON *, const char *, long long, long long,
 		    long long *);
 static int	json_b64(const cJSON *, const char *, uint8_t **, size_t *);
 
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 out_grow(struct out *o, size_t ctlen)
@@ -115,7 +109,7 @@ print_rec(void *arg, const struct rec *r)
 		return -1;
 	sodium_bin2base64(o->b64, o->b64cap, o->body, r->ctlen - REC_TAG_LEN,
 	    sodium_base64_VARIANT_ORIGINAL);
-	sodium_bin2hex(intent, sizeof(intent), r->intent, REC_INTENT_LEN);
+	hex_encode(r->intent, REC_INTENT_LEN, intent);
 	key_id_hex(r->keyid, kid);
 	if ((j = cJSON_CreateObject()) == NULL)
 		goto nomem;
@@ -358,7 +352,7 @@ import_line(struct archiver *ar, const char *line, struct rec *r, int *isrec,
 		memset(&k, 0, sizeof(k));
 		snprintf(k.name, sizeof(k.name), "%s", s);
 		k.time = json_int(j, "time", 0, INT64_MAX, &v) == 0 ? v :
-		    wall_ms();
+		    (long long)clock_wall_ms();
 		if (json_b64(j, "value", &body, &blen) == -1) {
 			snprintf(err, errlen, "kv: value: expected base64");
 			goto out;
@@ -409,7 +403,7 @@ import_line(struct archiver *ar, const char *line, struct rec *r, int *isrec,
 	r->time = v;
 	iv = cJSON_GetObjectItemCaseSensitive(j, "intent");
 	if (!cJSON_IsString(iv) || strlen(iv->valuestring) !=
-	    2 * REC_INTENT_LEN || cfg_parse_hex(iv->valuestring, r->intent,
+	    2 * REC_INTENT_LEN || hex_decode(iv->valuestring, r->intent,
 	    REC_INTENT_LEN) == -1) {
 		snprintf(err, errlen, "intent: expected 64 hex digits");
 		goto out;
@@ -543,7 +537,7 @@ query_kv_put(struct archiver *ar, const char *name, FILE *in, char *err,
 	}
 	memset(&k, 0, sizeof(k));
 	snprintf(k.name, sizeof(k.name), "%s", name);
-	k.time = wall_ms();
+	k.time = (long long)clock_wall_ms();
 	if ((ct = malloc(len + REC_TAG_LEN)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

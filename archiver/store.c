@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sig.h"
 #include "store.h"
@@ -124,20 +125,12 @@ store_kv_get(struct store *st, const char *name, struct kv *k, int *found,
 	return st->ops->kv_get(st, name, k, found, err, errlen);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 store_put_retry(struct store *st, const struct rec *r, size_t n,
     size_t *added, char *err, size_t errlen)
 {
-	long long start = now_ms(), delay = 100;
+	long long start = (long long)clock_mono_ms(), delay = 100;
 	struct timespec ts;
 	unsigned tries = 0;
 
@@ -150,7 +143,7 @@ store_put_retry(struct store *st, const struct rec *r, size_t n,
 		}
 		if (!st->temporary || sig_term)
 			return -1;
-		if (store_retry_ms > 0 && now_ms() - start >= store_retry_ms) {
+		if (store_retry_ms > 0 && (long long)clock_mono_ms() - start >= store_retry_ms) {
 			log_warnx("giving up after %u retries", tries);
 			return -1;
 		}

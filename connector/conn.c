@@ -9,6 +9,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "cfg.h"
 #include "log.h"
 #include "connector/conn.h"
@@ -100,7 +102,7 @@ p2p_identity_load(const char *path, struct p2p_identity *id, char *err,
 			hex[n++] = (char)raw[i];
 		}
 		hex[n] = '\0';
-		if (i != len || n != 64 || cfg_parse_hex(hex, seed, 32) == -1) {
+		if (i != len || n != 64 || hex_decode(hex, seed, 32) == -1) {
 			snprintf(err, errlen, "%s: want an Ed25519 seed: 32 raw "
 			    "bytes or 64 hex digits", path);
 			sodium_memzero(raw, sizeof(raw));
@@ -137,7 +139,7 @@ conn_new(int initiator, const struct p2p_identity *id,
 	c->hs_timeout = CONN_HS_TIMEOUT;
 	c->keepalive = CONN_KEEPALIVE;
 	c->keepalive_timeout = CONN_KEEPALIVE_TIMEOUT;
-	c->started = yamux_now_ms();
+	c->started = clock_mono_ms();
 	return c;
 }
 
@@ -205,7 +207,7 @@ conn_close(struct conn *c, const char *why)
 	log_info("%s: going away: %s", c->name, why);
 	yamux_goaway(&c->mux, YAMUX_GO_NORMAL);
 	c->state = CONN_CLOSING;
-	c->closing_since = yamux_now_ms();
+	c->closing_since = clock_mono_ms();
 }
 
 void
@@ -460,7 +462,7 @@ pin_input(struct conn *c)
 		yamux_init(&c->mux, c->initiator, &mux_cb, c);
 		c->mux_up = 1;
 		c->state = CONN_OPEN;
-		c->last_keepalive = yamux_now_ms();
+		c->last_keepalive = clock_mono_ms();
 		log_info("%s: connected (%s)", c->name,
 		    c->initiator ? "outbound" : "inbound");
 		if (c->cb->ready != NULL)
@@ -488,7 +490,7 @@ mux_feed(struct conn *c, const uint8_t *p, size_t n)
 		snprintf(c->reason, sizeof(c->reason), "%s", err);
 		if (c->state != CONN_DEAD) {
 			c->state = CONN_CLOSING;
-			c->closing_since = yamux_now_ms();
+			c->closing_since = clock_mono_ms();
 		}
 		return -1;
 	}
@@ -680,7 +682,7 @@ sapp_negotiated(struct conn *c, struct sapp *sa)
 	} else if (sa->outbound) {
 		sa->proto = SP_PING_CLIENT;
 		randombytes_buf(sa->ping, sizeof(sa->ping));
-		sa->ping_sent = yamux_now_ms();
+		sa->ping_sent = clock_mono_ms();
 		yamux_write(&c->mux, sa->st, sa->ping, sizeof(sa->ping));
 	} else
 		sa->proto = SP_PING_ECHO;
@@ -739,7 +741,7 @@ sapp_input(struct conn *c, struct sapp *sa)
 				yamux_reset(&c->mux, st);
 				return;
 			}
-			rtt = (uint32_t)(yamux_now_ms() - sa->ping_sent);
+			rtt = (uint32_t)(clock_mono_ms() - sa->ping_sent);
 			buf_consume(&st->rx, PING_LEN);
 			yamux_consumed(&c->mux, st, PING_LEN);
 			sa->proto = SP_DONE;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "connector/host.h"
 
@@ -616,7 +617,7 @@ void
 host_tick(struct host *h)
 {
 	struct hconn *hc, *tmp;
-	uint64_t now = yamux_now_ms();
+	uint64_t now = clock_mono_ms();
 
 	size_t	 i;
 

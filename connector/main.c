@@ -29,6 +29,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -248,7 +250,7 @@ parse_pubkey(const char *s, struct peerid *id)
 	uint8_t	 pk[32];
 	char	 err[256];
 
-	if (strlen(s) == 64 && cfg_parse_hex(s, pk, 32) == 0) {
+	if (strlen(s) == 64 && hex_decode(s, pk, 32) == 0) {
 		peerid_from_ed25519(pk, id);
 		return 0;
 	}
@@ -506,7 +508,7 @@ offsets_store(struct connector *c, int force)
 	struct rec *r;
 	struct peer *p;
 	struct pmsg *pm;
-	uint64_t now = yamux_now_ms();
+	uint64_t now = clock_mono_ms();
 	size_t	 i, k;
 
 	if (!c->kafka_in || c->npart == 0 || (!force && now < c->next_store))
@@ -789,7 +791,7 @@ connect_request(struct connector *c, struct rec *r)
 	    (q->names = calloc(rq->n_validators + 1, sizeof(char *))) == NULL)
 		fatal(EX_TEMP, "calloc");
 	memcpy(q->intent, r->env->intent.data, ENV_INTENTLEN);
-	q->deadline = yamux_now_ms() + c->connect_timeout;
+	q->deadline = clock_mono_ms() + c->connect_timeout;
 	for (i = 0; i < rq->n_validators; i++) {
 		va = rq->validators[i];
 		if ((q->names[q->n++] = strdup(va->name)) == NULL)
@@ -1030,10 +1032,10 @@ c_allow(void *arg, struct conn *conn, const struct peerid *id)
 
 	if ((p = peer_by_id(c, id)) == NULL)
 		return 0;
-	if (p->banned_until > yamux_now_ms()) {
+	if (p->banned_until > clock_mono_ms()) {
 		conn_fail(conn, "validator %s is refused for %llu s more "
 		    "(abusive)", p->name, (unsigned long long)
-		    ((p->banned_until - yamux_now_ms()) / 1000 + 1));
+		    ((p->banned_until - clock_mono_ms()) / 1000 + 1));
 		return 0;
 	}
 	return 1;
@@ -1048,7 +1050,7 @@ static void
 abuse(struct connector *c, struct peer *p, struct conn *conn,
     const char *what)
 {
-	uint64_t now = yamux_now_ms();
+	uint64_t now = clock_mono_ms();
 
 	p->n_rejected++;
 	if (now - p->abuse_since > ABUSE_WINDOW) {
@@ -1103,7 +1105,7 @@ c_closed(void *arg, struct conn *conn)
 	struct peer *p = NULL;
 	struct pack *a;
 	size_t	 i;
-	uint64_t now = yamux_now_ms();
+	uint64_t now = clock_mono_ms();
 
 	for (i = 0; i < c->npeer; i++)
 		if (c->peer[i]->conn == conn || c->peer[i]->dconn == conn) {
@@ -1525,7 +1527,7 @@ main(int argc, char **argv)
 	log_info("%s: %zu validator(s)", c->id.idstr, c->npeer);
 
 	for (;;) {
-		now = yamux_now_ms();
+		now = clock_mono_ms();
 		if (sig_term && stop_at == 0) {
 			log_info("stopping");
 			host_shutdown(&c->host);
@@ -1582,7 +1584,7 @@ main(int argc, char **argv)
 			}
 			outbound(c, &m, e);
 		}
-		now = yamux_now_ms();
+		now = clock_mono_ms();
 		dial_due(c, now);
 		for (n = 0; n < c->npeer; n++)
 			replay(c, c->peer[n]);

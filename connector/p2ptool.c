@@ -36,6 +36,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "log.h"
 #include "sig.h"
 #include "connector/host.h"
@@ -78,9 +80,7 @@ static void	t_closed(void *, struct conn *);
 static void	t_work(struct tool *);
 static int	t_done(const struct tool *);
 static int	keygen(const char *);
-static void	hex(const uint8_t *, size_t, char *);
 static int	cryptobench(void);
-static uint64_t	now_us(void);
 static int	cmp_u64(const void *, const void *);
 
 static const struct conn_cb tool_cb = {
@@ -101,19 +101,6 @@ usage(void)
 	exit(EX_PERM);
 }
 
-static void
-hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 keygen(const char *path)
 {
@@ -123,7 +110,7 @@ keygen(const char *path)
 	int	 fd;
 
 	randombytes_buf(seed, sizeof(seed));
-	hex(seed, 32, h);
+	hex_encode(seed, 32, h);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
 		fatal(EX_PERM, "%s", path);
 	if (write(fd, h, 64) != 64 || write(fd, "\n", 1) != 1)
@@ -158,7 +145,7 @@ t_msg(void *arg, struct conn *c, uint32_t sid, const uint8_t *intent,
 	char	 ih[65], text[61];
 	size_t	 i;
 
-	hex(intent, 32, ih);
+	hex_encode(intent, 32, ih);
 	for (i = 0; i < len && i < 60; i++)
 		text[i] = data[i] >= 0x20 && data[i] < 0x7f ? (char)data[i] :
 		    '.';
@@ -178,19 +165,11 @@ t_oversize(void *arg, struct conn *c, uint32_t sid, const uint8_t *intent,
 
 	(void)arg;
 	(void)sid;
-	hex(intent, 32, ih);
+	hex_encode(intent, 32, ih);
 	printf("oversize %s %s %llu\n", c->remote_str, ih,
 	    (unsigned long long)len);
 }
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -207,12 +186,12 @@ t_ack(void *arg, struct conn *c, const uint8_t *intent)
 	char	 ih[65];
 
 	if (t->lockstep && t->lat_us != NULL && t->nlat < (size_t)t->nsend)
-		t->lat_us[t->nlat++] = now_us() - t->t_sent_us;
-	hex(intent, 32, ih);
+		t->lat_us[t->nlat++] = clock_mono_us() - t->t_sent_us;
+	hex_encode(intent, 32, ih);
 	if (!t->quiet)
 		printf("ack %s %s\n", c->remote_str, ih);
 	t->acked++;
-	t->t_last = yamux_now_ms();
+	t->t_last = clock_mono_ms();
 }
 
 static void
@@ -221,7 +200,7 @@ t_reject(void *arg, struct conn *c, const uint8_t *intent, int reason)
 	struct tool *t = arg;
 	char	 ih[65];
 
-	hex(intent, 32, ih);
+	hex_encode(intent, 32, ih);
 	printf("reject %s %s %d\n", c->remote_str, ih, reason);
 	t->rejected++;
 }
@@ -294,8 +273,8 @@ t_work(struct tool *t)
 		if (conn_send(t->target, intent, t->msg, len) == -1)
 			break;
 		if (t->sent == 0)
-			t->t_first = yamux_now_ms();
-		t->t_sent_us = now_us();
+			t->t_first = clock_mono_ms();
+		t->t_sent_us = clock_mono_us();
 		t->sent++;
 	}
 }
@@ -310,11 +289,11 @@ cryptobench(void)
 	memset(&cs, 0, sizeof(cs));
 	randombytes_buf(cs.k, sizeof(cs.k));
 	cs.has_k = 1;
-	start = yamux_now_ms();
+	start = clock_mono_ms();
 	do {
 		noise_encrypt(&cs, NULL, 0, pt, sizeof(pt), ct);
 		bytes += sizeof(pt);
-		now = yamux_now_ms();
+		now = clock_mono_ms();
 	} while (now - start < 1000);
 	printf("chacha20poly1305 %.1f MB/s\n", (double)bytes / 1e6 /
 	    ((double)(now - start) / 1000));
@@ -456,7 +435,7 @@ main(int argc, char *argv[])
 		t.dialled = 1;
 	}
 
-	start = yamux_now_ms();
+	start = clock_mono_ms();
 	for (;;) {
 		n = host_pollfds(&t.host, pfd, HOST_MAXCONNS + 2);
 		pfd[n].fd = sig_fd();
@@ -481,7 +460,7 @@ main(int argc, char *argv[])
 		}
 		if (t.exit_when_done && t_done(&t) && t.target != NULL) {
 			if (done_at == 0) {
-				done_at = yamux_now_ms();
+				done_at = clock_mono_ms();
 				if (t.nsend > 0 && t.t_last > t.t_first)
 					log_info("%ld messages acknowledged in "
 					    "%llu ms", t.acked,
@@ -503,10 +482,10 @@ main(int argc, char *argv[])
 			}
 		}
 		if (done_at != 0 && (host_nconns(&t.host) == 0 ||
-		    yamux_now_ms() - done_at > 3000))
+		    clock_mono_ms() - done_at > 3000))
 			break;
 		if (timeout > 0 &&
-		    yamux_now_ms() - start > (uint64_t)timeout * 1000) {
+		    clock_mono_ms() - start > (uint64_t)timeout * 1000) {
 			host_free(&t.host);
 			fatalx(EX_TEMP, "timed out after %ld s (sent %ld, acked "
 			    "%ld, pongs %ld, received %ld)", timeout, t.sent,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "connector/yamux.h"
 
@@ -19,14 +20,6 @@ static void	apply_flags(struct yamux *, struct yamux_stream *, int);
 static int	proto_error(struct yamux *, char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 4, 5)));
 
-uint64_t
-yamux_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void
 yamux_init(struct yamux *mux, int client, const struct yamux_cb *cb,
@@ -187,7 +180,7 @@ handle_header(struct yamux *mux, char *err, size_t errlen)
 		else if (flags & YAMUX_ACK) {
 			if (mux->ping_out && len == mux->ping_id) {
 				mux->ping_out = 0;
-				mux->rtt_ms = (uint32_t)(yamux_now_ms() -
+				mux->rtt_ms = (uint32_t)(clock_mono_ms() -
 				    mux->ping_sent);
 				if (mux->cb != NULL && mux->cb->pong != NULL)
 					mux->cb->pong(mux->cbarg, mux->rtt_ms);

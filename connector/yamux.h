@@ -168,6 +168,5 @@ void	yamux_reap(struct yamux *);
 struct yamux_stream *yamux_find(struct yamux *, uint32_t);
 size_t	yamux_pending(const struct yamux *);
 
-uint64_t yamux_now_ms(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "app.h"
 #include "cfg.h"
 #include "envelope.h"
@@ -88,7 +89,7 @@ main(int argc, char **argv)
 			continue;
 		} else
 			log_info("wrote %s", path);
-		env_hex(pk, sizeof(pk), hex);
+		hex_encode(pk, sizeof(pk), hex);
 		printf("%s = %s\n", id, hex);
 	}
 	if (fflush(stdout) != 0)

@@ -15,6 +15,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -873,14 +874,6 @@ bus_txn_abort(struct bus *b, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ replay */
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct bus_reader {
 	struct bus		 b;		/* config and callbacks */
@@ -1004,7 +997,7 @@ bus_reader_partitions(struct bus_reader *r, int32_t **ids, size_t *n,
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_resp_err_t kerr;
-	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = clock_mono_ms() + (uint64_t)timeout_ms;
 	int i, rc = -1;
 
 	*ids = NULL;
@@ -1023,7 +1016,7 @@ bus_reader_partitions(struct bus_reader *r, int32_t **ids, size_t *n,
 		if (md != NULL)
 			rd_kafka_metadata_destroy(md);
 		md = NULL;
-		if (mono_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			snprintf(err, errlen, "%s: no metadata: %s", r->topic,
 			    rd_kafka_err2str(kerr));
 			goto out;
@@ -1067,7 +1060,7 @@ bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
 {
 	struct bus_reader *r;
 	struct bus_msg m;
-	uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = clock_mono_ms() + (uint64_t)timeout_ms;
 	int32_t *ids = NULL, *parts = NULL;
 	int64_t *offs = NULL, lo, hi;
 	size_t n, i, npart = 0, ndone = 0;
@@ -1097,7 +1090,7 @@ bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
 	/* Each partition is done at its end (read_committed: its last
 	 * stable offset) as of when we got there. */
 	while (ndone < npart) {
-		if (mono_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			snprintf(err, errlen, "%s: not read to its end in %d ms",
 			    topic, timeout_ms);
 			goto out;

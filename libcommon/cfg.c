@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "cfg.h"
 #include "inifile.h"
 
@@ -502,27 +503,6 @@ cfg_parse_size(const char *s, unsigned long long *out)
 	return -1;
 }
 
-int
-cfg_parse_hex(const char *s, unsigned char *out, size_t len)
-{
-	size_t i;
-	int hi, lo;
-
-	if (strncmp(s, "0x", 2) == 0)
-		s += 2;
-	if (strlen(s) != 2 * len)
-		return -1;
-	for (i = 0; i < len; i++) {
-		hi = s[2 * i];
-		lo = s[2 * i + 1];
-		if (!isxdigit(hi) || !isxdigit(lo))
-			return -1;
-		hi = isdigit(hi) ? hi - '0' : tolower(hi) - 'a' + 10;
-		lo = isdigit(lo) ? lo - '0' : tolower(lo) - 'a' + 10;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
-}
 
 int
 cfg_check_value(enum cfg_type t, const char *v, char *err, size_t errlen)
@@ -557,7 +537,7 @@ cfg_check_value(enum cfg_type t, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "not a size (e.g. 4096, 64KiB, 1MiB)");
 		return -1;
 	case CFG_HEX32:
-		if (cfg_parse_hex(v, key, sizeof(key)) == 0)
+		if (hex_decode(v, key, sizeof(key)) == 0)
 			return 0;
 		snprintf(err, errlen, "not 32 bytes of hex (64 digits)");
 		return -1;

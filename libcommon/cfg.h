@@ -95,7 +95,6 @@ int		 cfg_parse_int(const char *, long long *);
 int		 cfg_parse_bool(const char *, int *);
 int		 cfg_parse_dur(const char *, long long *);	/* ms */
 int		 cfg_parse_size(const char *, unsigned long long *);
-int		 cfg_parse_hex(const char *, unsigned char *, size_t);
 int		 cfg_check_value(enum cfg_type, const char *, char *, size_t);
 
 /*

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "cfg.h"
 #include "envelope.h"
 
@@ -41,27 +43,7 @@ put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
-uint64_t
-env_now_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-env_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* ------------------------------------------------------------ keys */
 
@@ -81,7 +63,7 @@ env_key_generate(const char *path, unsigned char *pk, char *err,
 	}
 	randombytes_buf(seed, sizeof(seed));
 	crypto_sign_seed_keypair(newpk, sk, seed);
-	env_hex(seed, sizeof(seed), hex);
+	hex_encode(seed, sizeof(seed), hex);
 	strcat(hex, "\n");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1) {
@@ -125,7 +107,7 @@ env_key_load(const char *path, const char *id, struct env_key *k, char *err,
 		return -1;
 	buf[len] = '\0';
 	buf[strcspn(buf, "\r\n")] = '\0';
-	if (cfg_parse_hex(buf, seed, sizeof(seed)) == -1) {
+	if (hex_decode(buf, seed, sizeof(seed)) == -1) {
 		sodium_memzero(buf, sizeof(buf));
 		snprintf(err, errlen, "%s: not a key file (expected one line "
 		    "of 64 hex digits; make one with coord-keygen)", path);
@@ -176,7 +158,7 @@ env_trust_load(const struct cfg *cfg, struct env_trust *t, char *err,
 	s = cfg_next(cfg, "trust", NULL);
 	for (i = 0; s != NULL && i < s->nkv; i++) {
 		/* The value was checked as 32 bytes of hex at load. */
-		if (cfg_parse_hex(s->kv[i].val, pk, sizeof(pk)) == -1 ||
+		if (hex_decode(s->kv[i].val, pk, sizeof(pk)) == -1 ||
 		    crypto_core_ed25519_is_valid_point(pk) != 1) {
 			snprintf(err, errlen, "%s:%d: %s: not an Ed25519 "
 			    "public key", cfg->path, s->kv[i].line,
@@ -315,7 +297,7 @@ env_seal(Coord__Envelope *e, const struct env_key *k, size_t *lenp)
 	if (e->to == NULL)
 		e->to = (char *)(uintptr_t)"";
 	if (e->created_ms == 0)
-		e->created_ms = env_now_ms();
+		e->created_ms = clock_wall_ms();
 	if ((sb = env_signing_bytes(e, &sblen)) == NULL)
 		return NULL;
 	crypto_sign_detached(sig, NULL, sb, sblen, k->sk);

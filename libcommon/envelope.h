@@ -86,8 +86,6 @@ Coord__Envelope *env_open(const uint8_t *, size_t, const struct env_trust *,
 	    char *, size_t);
 void	env_free(Coord__Envelope *);
 
-uint64_t env_now_ms(void);
-void	env_hex(const uint8_t *, size_t, char *);	/* 2n+1 bytes */
 
 /*
  * JSON (envjson.c): an envelope as one JSON object, its body expanded into

@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "rpc.h"
 
 #define RPC_DEFAULT_BACKOFF	100	/* ms */
@@ -54,7 +55,6 @@ static int	 rpc_http(struct rpc *, const char *, size_t,
 static int	 rpc_transient(CURLcode);
 static int	 rpc_backoff(struct rpc *, int);
 static int	 rpc_cancelled(struct rpc *);
-static long	 now_ms(void);
 static uint64_t	 rpc_random(struct rpc *);
 static size_t	 rpc_write(char *, size_t, size_t, void *);
 static int	 rpc_progress(void *, curl_off_t, curl_off_t, curl_off_t,
@@ -434,8 +434,8 @@ rpc_backoff(struct rpc *r, int attempt)
 	    0;
 	if (r->stats.nbackoff < RPC_MAX_BACKOFFS)
 		r->stats.backoff_ms[r->stats.nbackoff++] = delay;
-	deadline = now_ms() + delay;
-	while ((left = deadline - now_ms()) > 0) {
+	deadline = (long)clock_mono_ms() + delay;
+	while ((left = deadline - (long)clock_mono_ms()) > 0) {
 		if (rpc_cancelled(r))
 			return -1;
 		slice = left < RPC_SLEEP_SLICE ? left : RPC_SLEEP_SLICE;
@@ -452,14 +452,6 @@ rpc_cancelled(struct rpc *r)
 	return r->cancel != NULL && r->cancel(r->cancel_arg);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* xorshift64*: jitter only, nothing secret. */
 static uint64_t

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cfg.h"
 #include "log.h"
 #include "proto/common.pb-c.h"
@@ -97,7 +98,7 @@ svc_open(struct svc *s, struct app *app, const struct bus_opts *o, int *perm,
 		return -1;
 	}
 	s->max_size = cfg_size(app->cfg, "general", "max_message_size");
-	s->started_ms = env_now_ms();
+	s->started_ms = clock_wall_ms();
 	s->hb_interval_ms = cfg_ms(app->cfg, "general", "heartbeat_interval");
 	s->hb_next_ms = s->started_ms;
 	s->hb_status = "ok";
@@ -338,7 +339,7 @@ heartbeat(struct svc *s)
 	Coord__Heartbeat hb = COORD__HEARTBEAT__INIT;
 	struct env_intent in;
 	uint8_t intent[ENV_INTENTLEN];
-	uint64_t now = env_now_ms();
+	uint64_t now = clock_wall_ms();
 	char err[256];
 
 	hb.service = s->id;
@@ -366,7 +367,7 @@ svc_tick(struct svc *s)
 	bus_serve(s->bus);
 	if (s->hb_interval_ms == 0)
 		return;
-	now = env_now_ms();
+	now = clock_wall_ms();
 	if (now < s->hb_next_ms)
 		return;
 	s->hb_next_ms = now + s->hb_interval_ms;

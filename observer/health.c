@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "cfg.h"
 #include "log.h"
 #include "observer/obs.h"
@@ -107,7 +109,7 @@ health_heartbeat(struct health *h, const Coord__Envelope *e, int ours)
 {
 	Coord__Heartbeat	*hb;
 	struct hsvc		*r;
-	uint64_t		 now = env_now_ms(), at;
+	uint64_t		 now = clock_wall_ms(), at;
 
 	if (ours)
 		return;		/* our own scan status is judged directly */
@@ -299,7 +301,7 @@ status_write(struct obs *o)
 	char		 tmp[600], a[32], hs[67];
 	FILE		*f;
 	size_t		 i;
-	uint64_t	 now = env_now_ms(), lag;
+	uint64_t	 now = clock_wall_ms(), lag;
 	struct hsvc	*r;
 
 	lag = s->have_fin && s->fin_num + 1 > s->next ? s->fin_num + 1 -
@@ -335,7 +337,7 @@ status_write(struct obs *o)
 	fprintf(f, "observer %s pid=%ld updated_ms=%" PRIu64 " uptime_s=%"
 	    PRIu64 "\n", o->svc.id, (long)getpid(), now,
 	    (now - o->started_ms) / 1000);
-	scale_hex(s->last_hash, 32, hs);
+	hex_encode0x(s->last_hash, 32, hs);
 	fprintf(f, "scan state=%s next=%" PRIu64 " finalized=%" PRIu64
 	    " lag=%" PRIu64 " spec=%" PRIu32 " last_hash=%s last_poll=%s\n",
 	    s->halted ? "halted" : !s->started ? "starting" : lag > 0 ?

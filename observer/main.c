@@ -32,6 +32,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -78,14 +80,6 @@ opt(struct app *app, int ch, const char *arg)
 	return 0;
 }
 
-uint64_t
-obs_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 obs_cancelled(void *arg)
@@ -249,7 +243,7 @@ restore_cursor(struct obs *o)
 		memcpy(o->scan.last_hash, c.last_hash, 32);
 		o->scan.have_last = 1;
 	}
-	scale_hex(c.last_hash, 32, h);
+	hex_encode0x(c.last_hash, 32, h);
 	log_info("resuming at block %" PRIu64 " (after %s, runtime %" PRIu32
 	    ", cursor at offset %lld)", c.next, c.has_hash ? h : "-", c.spec,
 	    c.offset);
@@ -272,8 +266,8 @@ start_scan(struct obs *o)
 		snprintf(o->scan.last_error, sizeof(o->scan.last_error), "%.*s",
 		    (int)sizeof(o->scan.last_error) - 1, err);
 		log_warnx("starting: %s (again in %" PRIu64 " ms)", err, back);
-		o->scan.retry_at = obs_mono_ms() + back;
-		while (!sig_term && obs_mono_ms() < o->scan.retry_at)
+		o->scan.retry_at = clock_mono_ms() + back;
+		while (!sig_term && clock_mono_ms() < o->scan.retry_at)
 			(void)wait_events(o, o->scan.retry_at);
 		status_write(o);
 		svc_tick(&o->svc);
@@ -393,7 +387,7 @@ scan_step(struct obs *o, struct obs_block *blocks, uint64_t now)
 				log_info("catching up: block %" PRIu64 " of %"
 				    PRIu64, s->next, s->fin_num);
 			if (o->cu_t0 != 0 && s->next > s->fin_num) {
-				uint64_t t = obs_mono_ms(), ms = t - o->cu_t0;
+				uint64_t t = clock_mono_ms(), ms = t - o->cu_t0;
 
 				log_info("caught up at block %" PRIu64 ": %"
 				    PRIu64 " blocks in %" PRIu64 " ms (%.0f "
@@ -439,8 +433,8 @@ scan_step(struct obs *o, struct obs_block *blocks, uint64_t now)
 		if (memcmp(s->fin_hash, s->last_hash, 32) != 0) {
 			char a[67], b[67];
 
-			scale_hex(s->last_hash, 32, a);
-			scale_hex(s->fin_hash, 32, b);
+			hex_encode0x(s->last_hash, 32, a);
+			hex_encode0x(s->fin_hash, 32, b);
 			snprintf(err, sizeof(err), "finalized block %" PRIu64
 			    " was %s when published, the node now says %s",
 			    s->fin_num, a, b);
@@ -465,7 +459,7 @@ static int
 wait_events(struct obs *o, uint64_t until)
 {
 	struct pollfd	 pfd[2];
-	uint64_t	 now = obs_mono_ms();
+	uint64_t	 now = clock_mono_ms();
 	int		 n = 0, fd, t;
 
 	t = until > now ? (int)(until - now) : 0;
@@ -498,7 +492,7 @@ main(int argc, char **argv)
 	int			 perm, ready = 0, rc;
 	struct ins		*head;
 
-	o->t_start = obs_mono_ms();
+	o->t_start = clock_mono_ms();
 	app_init(&o->app, &spec, argc, argv);
 	if (status_mode)
 		status_print(&o->app);
@@ -526,7 +520,7 @@ main(int argc, char **argv)
 	if (svc_open(&o->svc, &o->app, &bo, &perm, err, sizeof(err)) == -1)
 		fatalx(perm ? EX_PERM : EX_TEMP, "%s", err);
 	o->kafka_out = bus_is_kafka_out(o->svc.bus);
-	o->started_ms = env_now_ms();
+	o->started_ms = clock_wall_ms();
 	o->svc.hb_network = "serai";
 	o->svc.hb_status = "starting";
 	if (sub_init(&o->sub, &o->app, err, sizeof(err)) == -1)
@@ -549,10 +543,10 @@ main(int argc, char **argv)
 	while (!sig_term) {
 		if (o->consume)
 			bus_intake(o);
-		now = obs_mono_ms();
+		now = clock_mono_ms();
 		if (scan_step(o, blocks, now) == SCAN_STOP)
 			break;
-		if (sub_run(o, obs_mono_ms()) == SCAN_STOP)
+		if (sub_run(o, clock_mono_ms()) == SCAN_STOP)
 			break;
 		/* results (and skipped records) due, no block took them */
 		nready = 0;
@@ -564,8 +558,8 @@ main(int argc, char **argv)
 		if (nready > 0 && now >= o->scan.retry_at)
 			if (txn_run(o, NULL, 0) == -1)
 				scan_failed(&o->scan, now);
-		now = obs_mono_ms();
-		health_check(o, env_now_ms());
+		now = clock_mono_ms();
+		health_check(o, clock_wall_ms());
 		svc_tick(&o->svc);
 		if (now >= next_status) {
 			status_write(o);

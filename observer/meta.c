@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "meta.h"
 
 /* ------------------------------------------------------------ arena */
@@ -1454,7 +1455,7 @@ hex_json(const uint8_t *p, size_t n)
 
 	if (n > (SIZE_MAX - 3) / 2 || (s = malloc(2 * n + 3)) == NULL)
 		return NULL;
-	scale_hex(p, n, s);
+	hex_encode0x(p, n, s);
 	j = cJSON_CreateString(s);
 	free(s);
 	return j;

@@ -313,7 +313,6 @@ struct obs {
 	int		 txn_failures;
 };
 
-uint64_t obs_mono_ms(void);
 int	 obs_cancelled(void *);
 void	 obs_note_done(struct obs *, const struct bus_msg *);
 

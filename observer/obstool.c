@@ -30,6 +30,8 @@
 #include <librdkafka/rdkafka.h>	/* RD_KAFKA_OFFSET_* */
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -47,7 +49,6 @@ static int		 relayed, uncommitted;
 static long long	 count = -1, wait_s = 30;
 
 static int	 opt(struct app *, int, const char *);
-static uint64_t	 now_ms(void);
 static void	 sign_as(struct svc *);
 static int	 do_instr(struct svc *, const char *);
 static int	 do_hb(struct svc *, int, char **);
@@ -84,14 +85,6 @@ opt(struct app *app, int ch, const char *arg)
 	return 0;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 sign_as(struct svc *s)
@@ -120,7 +113,7 @@ do_instr(struct svc *s, const char *hex)
 	size_t			 xtlen = 0, blen, ilen;
 	char			 err[512];
 
-	if (hex[0] != '\0' && scale_unhex(hex, &xt, &xtlen) == -1)
+	if (hex[0] != '\0' && hex_decode_alloc(hex, &xt, &xtlen) == -1)
 		fatalx(EX_PERM, "not hex: %s", hex);
 	in.extrinsic.data = xt;
 	in.extrinsic.len = xtlen;
@@ -191,7 +184,7 @@ do_hb(struct svc *s, int argc, char **argv)
 		hb.status = (char *)"ok";
 		env_intent_init(&it, COORD__MSG_TYPE__HEARTBEAT);
 		env_intent_str(&it, s->id);
-		env_intent_u64(&it, now_ms());
+		env_intent_u64(&it, clock_wall_ms());
 		env_intent_u64(&it, (uint64_t)i);
 		env_intent_final(&it, intent);
 		if (svc_send(s, TOPIC_CHAIN_HEALTH, COORD__MSG_TYPE__HEARTBEAT,
@@ -249,7 +242,7 @@ do_read(struct app *app, const char *key, int watch)
 	Coord__BlockUpdate	*bu;
 	const char		*topic;
 	char			 err[256], *line;
-	uint64_t		 deadline = now_ms() + wait_s * 1000;
+	uint64_t		 deadline = clock_wall_ms() + wait_s * 1000;
 	int32_t			*ids = NULL;
 	int64_t			*offs;
 	size_t			 i, n = 0, neof = 0;
@@ -265,7 +258,7 @@ do_read(struct app *app, const char *key, int watch)
 	/* One metadata request per try (timeout 0), until the topic is. */
 	while (bus_reader_partitions(r, &ids, &n, 0, err, sizeof(err)) ==
 	    -1 || n == 0) {
-		if (now_ms() > deadline || sig_term)
+		if (clock_wall_ms() > deadline || sig_term)
 			fatalx(EX_TEMP, "%s: no such topic", topic);
 		poll(NULL, 0, 100);
 	}
@@ -281,7 +274,7 @@ do_read(struct app *app, const char *key, int watch)
 	if (watch)
 		log_info("watching");
 	while (!sig_term && (watch || neof < n)) {
-		if (now_ms() > deadline) {
+		if (clock_wall_ms() > deadline) {
 			if (watch)
 				break;
 			fatalx(EX_TEMP, "%s: not read to its end", topic);
@@ -307,7 +300,7 @@ do_read(struct app *app, const char *key, int watch)
 			    (bu = coord__block_update__unpack(NULL,
 			    e->body.len, e->body.data)) != NULL) {
 				printf("%" PRIu64 " %" PRIu64 "\n", bu->number,
-				    now_ms());
+				    clock_wall_ms());
 				fflush(stdout);
 				coord__block_update__free_unpacked(bu, NULL);
 				got++;

@@ -22,6 +22,7 @@
 
 #include <librdkafka/rdkafka.h>	/* RD_KAFKA_OFFSET_BEGINNING */
 
+#include "clock.h"
 #include "cfg.h"
 #include "log.h"
 #include "observer/obs.h"
@@ -236,12 +237,12 @@ cursor_read(const struct app *app, const struct svc *svc,
 	topic = cfg_str(app->cfg, "topics", "coordinator_state");
 	snprintf(key, sizeof(key), "%s>", svc->id);
 	klen = strlen(key);
-	deadline = obs_mono_ms() + (uint64_t)timeout_ms;
+	deadline = clock_mono_ms() + (uint64_t)timeout_ms;
 	if ((r = bus_reader_open(app, topic, err, errlen)) == NULL)
 		return -1;
 	/* One metadata request per try (timeout 0), to see a cancel. */
 	while (bus_reader_partitions(r, &ids, &n, 0, err, errlen) == -1) {
-		if (obs_mono_ms() >= deadline || obs_cancelled(NULL))
+		if (clock_mono_ms() >= deadline || obs_cancelled(NULL))
 			goto out;
 		nanosleep(&ts, NULL);
 	}
@@ -259,7 +260,7 @@ cursor_read(const struct app *app, const struct svc *svc,
 		/* a new topic's leader may not be known yet: retry */
 		while (bus_reader_watermarks(r, ids[i], &lo, &hi, 10000, err,
 		    errlen) == -1) {
-			if (obs_mono_ms() >= deadline || obs_cancelled(NULL))
+			if (clock_mono_ms() >= deadline || obs_cancelled(NULL))
 				goto out;
 			log_info("%s (again)", err);
 			nanosleep(&ts, NULL);
@@ -276,7 +277,7 @@ cursor_read(const struct app *app, const struct svc *svc,
 	if (bus_reader_assign(r, parts, offs, npart, err, errlen) == -1)
 		goto out;
 	while (neof < npart) {
-		if (obs_mono_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			snprintf(err, errlen, "%s: not read to its end in %d "
 			    "ms", topic, timeout_ms);
 			goto out;

@@ -11,7 +11,6 @@
 static int	need(struct scale_reader *, size_t);
 static uint64_t	le64(const uint8_t *, size_t);
 static void	grow(struct scale_writer *, size_t);
-static int	hexval(int);
 
 void
 scale_reader_init(struct scale_reader *r, const void *buf, size_t len)
@@ -716,74 +715,6 @@ scale_le_to_dec(const uint8_t *le, size_t n, int sign, char *out,
 	return len;
 }
 
-void
-scale_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
 
-	*out++ = '0';
-	*out++ = 'x';
-	for (i = 0; i < n; i++) {
-		*out++ = digits[p[i] >> 4];
-		*out++ = digits[p[i] & 15];
-	}
-	*out = '\0';
-}
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
-int
-scale_unhex(const char *s, uint8_t **out, size_t *n)
-{
-	size_t	 len, i;
-	uint8_t	*p;
-	int	 hi, lo;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	len = strlen(s);
-	if (len % 2 != 0)
-		return -1;
-	if ((p = malloc(len / 2 + 1)) == NULL)
-		return -1;
-	for (i = 0; i < len / 2; i++) {
-		hi = hexval((unsigned char)s[2 * i]);
-		lo = hexval((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			free(p);
-			return -1;
-		}
-		p[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*out = p;
-	*n = len / 2;
-	return 0;
-}
-
-int
-scale_unhex_fixed(const char *s, uint8_t *out, size_t n)
-{
-	uint8_t	*p;
-	size_t	 len;
-
-	if (scale_unhex(s, &p, &len) == -1)
-		return -1;
-	if (len != n) {
-		free(p);
-		return -1;
-	}
-	memcpy(out, p, n);
-	free(p);
-	return 0;
-}

@@ -123,12 +123,7 @@ void	scale_put_bitseq(struct scale_writer *, unsigned, int,
  *
  * scale_le_to_dec: a little-endian integer of n bytes (two's complement if
  * sign is set) in decimal; out needs 3 * n + 2 bytes.  Returns the length.
- * scale_hex: "0x" and lowercase hex; out needs 2 * n + 3 bytes.
- * scale_unhex: "0x"-prefixed (or bare) hex into a fresh buffer (malloc).
  */
 size_t	scale_le_to_dec(const uint8_t *, size_t, int, char *, size_t);
-void	scale_hex(const uint8_t *, size_t, char *);
-int	scale_unhex(const char *, uint8_t **, size_t *);
-int	scale_unhex_fixed(const char *, uint8_t *, size_t);
 
 #endif

@@ -32,6 +32,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "cfg.h"
 #include "log.h"
 #include "observer/obs.h"
@@ -95,7 +97,7 @@ short_hash(const uint8_t *h, char *out)
 {
 	char full[67];
 
-	scale_hex(h, 32, full);
+	hex_encode0x(h, 32, full);
 	snprintf(out, 16, "%.10s…", full);
 }
 
@@ -107,7 +109,7 @@ hexj(const uint8_t *p, size_t n)
 
 	if ((s = malloc(2 * n + 3)) == NULL)
 		return NULL;
-	scale_hex(p, n, s);
+	hex_encode0x(p, n, s);
 	j = cJSON_CreateString(s);
 	free(s);
 	return j;
@@ -138,7 +140,7 @@ json_hash(const cJSON *j, uint8_t *out)
 {
 	if (!cJSON_IsString(j))
 		return -1;
-	return scale_unhex_fixed(j->valuestring, out, 32);
+	return hex_decode(j->valuestring, out, 32);
 }
 
 /* A header's "number": "0x1a" (hex, no padding needed). */
@@ -184,7 +186,7 @@ json_bytes(const cJSON *j, uint8_t **out, size_t *len)
 		return 0;
 	if (!cJSON_IsString(j))
 		return -1;
-	return scale_unhex(j->valuestring, out, len);
+	return hex_decode_alloc(j->valuestring, out, len);
 }
 
 static int
@@ -331,7 +333,7 @@ scan_init(struct scan *s, const struct app *app, char *err, size_t errlen)
 	meta_storage_key("ValidatorSets", "Participants", s->key_parts);
 	pace_init(&s->pace, (uint64_t)cfg_ms(cfg, "observation",
 	    "polling_interval"), cfg_bool(cfg, "observation", "adaptive"),
-	    obs_mono_ms());
+	    clock_mono_ms());
 	s->backoff = 0;
 	return 0;
 }
@@ -529,7 +531,7 @@ scan_poll(struct scan *s, int *moved, char *err, size_t errlen)
 
 	*moved = 0;
 	memset(&b, 0, sizeof(b));
-	t0 = obs_mono_ms();
+	t0 = clock_mono_ms();
 	if (breq_add(&b, "chain_getFinalizedHead", cJSON_CreateArray()) ==
 	    -1 || breq_add(&b, "chain_getBlockHash", params_num(s->next)) ==
 	    -1) {
@@ -549,10 +551,10 @@ scan_poll(struct scan *s, int *moved, char *err, size_t errlen)
 	have_nh = b.r[1].error.kind == RPC_ERR_NONE &&
 	    json_hash(b.r[1].result, nh) == 0;
 	breq_free(&b);
-	t1 = obs_mono_ms();
+	t1 = clock_mono_ms();
 	if (had && memcmp(fh, s->fin_hash, 32) == 0) {
 		pace_polled(&s->pace, t0, t1, s->fin_num, 0);
-		s->last_poll_ok = env_now_ms();
+		s->last_poll_ok = clock_wall_ms();
 		return SCAN_OK;
 	}
 	if (have_nh && memcmp(nh, fh, 32) == 0) {
@@ -592,8 +594,8 @@ scan_poll(struct scan *s, int *moved, char *err, size_t errlen)
 	memcpy(s->fin_hash, fh, 32);
 	s->fin_num = num;
 	s->have_fin = 1;
-	s->last_poll_ok = env_now_ms();
-	pace_polled(&s->pace, t0, obs_mono_ms(), num, had ? (num > old ?
+	s->last_poll_ok = clock_wall_ms();
+	pace_polled(&s->pace, t0, clock_mono_ms(), num, had ? (num > old ?
 	    num - old : 1) : 1);
 	*moved = 1;
 	return SCAN_OK;
@@ -616,7 +618,7 @@ scan_failed(struct scan *s, uint64_t now)
 void
 scan_halt(struct scan *s, const char *why)
 {
-	uint64_t now = env_now_ms();
+	uint64_t now = clock_wall_ms();
 
 	if (!s->halted || strcmp(s->halt_reason, why) != 0 ||
 	    now - s->halt_logged >= 60000) {
@@ -689,8 +691,8 @@ header_check(const cJSON *h, uint64_t number, const uint8_t *parent,
 		return -2;
 	}
 	if (parent != NULL && memcmp(parent, b->parent, 32) != 0) {
-		scale_hex(parent, 32, a);
-		scale_hex(b->parent, 32, c);
+		hex_encode0x(parent, 32, a);
+		hex_encode0x(b->parent, 32, c);
 		snprintf(err, errlen, "parent mismatch: finalized block %"
 		    PRIu64 " names parent %s, but block %" PRIu64 " is %s",
 		    number, c, number - 1, a);
@@ -722,8 +724,8 @@ header_check(const cJSON *h, uint64_t number, const uint8_t *parent,
 	crypto_generichash(hh, 32, w.buf, w.len, NULL, 0);
 	scale_writer_free(&w);
 	if (memcmp(hh, b->hash, 32) != 0) {
-		scale_hex(b->hash, 32, a);
-		scale_hex(hh, 32, c);
+		hex_encode0x(b->hash, 32, a);
+		hex_encode0x(hh, 32, c);
 		snprintf(err, errlen, "block %" PRIu64 ": its header hashes to "
 		    "%s, not to %s, the hash the node gave for it", number, c,
 		    a);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "serai.h"
 
 struct ctx {
@@ -151,7 +152,7 @@ get_hex(struct ctx *c, const cJSON *obj, const char *name, uint8_t *out,
 
 	if ((j = field(c, obj, name)) == NULL)
 		return -1;
-	if (!cJSON_IsString(j) || scale_unhex_fixed(j->valuestring, out, n) ==
+	if (!cJSON_IsString(j) || hex_decode(j->valuestring, out, n) ==
 	    -1)
 		return fail(c, "\"%s\" is not %zu bytes of hex", name, n);
 	return 0;
@@ -165,7 +166,7 @@ get_bytes(struct ctx *c, const cJSON *obj, const char *name, size_t max,
 
 	if ((j = field(c, obj, name)) == NULL)
 		return -1;
-	if (!cJSON_IsString(j) || scale_unhex(j->valuestring, out, n) == -1)
+	if (!cJSON_IsString(j) || hex_decode_alloc(j->valuestring, out, n) == -1)
 		return fail(c, "\"%s\" is not hex bytes", name);
 	if (*n > max) {
 		free(*out);
@@ -236,11 +237,11 @@ serai_event_parse(const struct meta_event *e, struct serai_event *ev,
 			fail(&c, "\"keyPair\" is not [key, external key]");
 			goto bad;
 		}
-		if (scale_unhex_fixed(k0->valuestring, ev->key, 32) == -1) {
+		if (hex_decode(k0->valuestring, ev->key, 32) == -1) {
 			fail(&c, "\"keyPair\"[0] is not 32 bytes of hex");
 			goto bad;
 		}
-		if (scale_unhex(k1->valuestring, &p, &n) == -1) {
+		if (hex_decode_alloc(k1->valuestring, &p, &n) == -1) {
 			fail(&c, "\"keyPair\"[1] is not hex");
 			goto bad;
 		}

@@ -31,6 +31,7 @@
 
 #include <sodium.h>
 
+#include "hex.h"
 #include "cfg.h"
 #include "log.h"
 #include "observer/obs.h"
@@ -245,26 +246,26 @@ sub_run(struct obs *o, uint64_t now)
 		return SCAN_OK;
 	if ((hex = malloc(2 * i->xtlen + 3)) == NULL)
 		fatal(EX_TEMP, "malloc");
-	scale_hex(i->xt, i->xtlen, hex);
+	hex_encode0x(i->xt, i->xtlen, hex);
 	p = cJSON_CreateArray();
 	cJSON_AddItemToArray(p, cJSON_CreateString(hex));
 	free(hex);
 	i->attempts++;
 	r = rpc_call(u->rpc, "author_submitExtrinsic", p, &e);
 	if (r != NULL) {
-		if (!cJSON_IsString(r) || scale_unhex_fixed(r->valuestring, got,
+		if (!cJSON_IsString(r) || hex_decode(r->valuestring, got,
 		    32) == -1) {
 			log_warnx("instruction from %s: the node accepted it "
 			    "but answered no hash", i->origin);
 		} else if (memcmp(got, i->tx_hash, 32) != 0) {
-			scale_hex(got, 32, nh);
-			scale_hex(i->tx_hash, 32, mh);
+			hex_encode0x(got, 32, nh);
+			hex_encode0x(i->tx_hash, 32, mh);
 			log_warnx("instruction from %s: the node says hash %s, "
 			    "we computed %s", i->origin, nh, mh);
 			memcpy(i->tx_hash, got, 32);
 		}
 		cJSON_Delete(r);
-		scale_hex(i->tx_hash, 32, mh);
+		hex_encode0x(i->tx_hash, 32, mh);
 		log_info("instruction from %s submitted: %s (%zu bytes)",
 		    i->origin, mh, i->xtlen);
 		finish(i, 1, 0, NULL);

@@ -18,6 +18,8 @@
 
 #include <sodium.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "cfg.h"
 #include "envelope.h"
 #include "log.h"
@@ -71,7 +73,7 @@ parse_key(const char *s, uint8_t *out)
 		s += 2;
 	if (strlen(s) != 2 * PARTY_KEYLEN)
 		return -1;
-	return cfg_parse_hex(s, out, PARTY_KEYLEN);
+	return hex_decode(s, out, PARTY_KEYLEN);
 }
 
 static int
@@ -353,7 +355,7 @@ status(struct signer *g)
 	}
 	while ((s = state_sess_next(&g->st, &cur, s)) != NULL) {
 		set = state_set_find(&g->st, s->network, s->session);
-		env_hex(s->sign_id, PARTY_HASHLEN, hex);
+		hex_encode(s->sign_id, PARTY_HASHLEN, hex);
 		printf("session %s kind=%s set=%u/%u attempt=%u stage=%s "
 		    "member=%s threshold=%llu party=", hex,
 		    state_kind_name(s->kind), s->network, s->session,
@@ -470,7 +472,7 @@ run(struct signer *g)
 	long long n;
 
 	while (!sig_term && !eof) {
-		now = env_now_ms();
+		now = clock_wall_ms();
 		timeout = 1000;
 		if (g->next_deadline <= now)
 			timeout = 0;

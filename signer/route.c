@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "envelope.h"
 #include "log.h"
 #include "proto/observation.pb-c.h"
@@ -199,7 +201,7 @@ is_local(const struct signer *sg, const char *from)
 static void
 hex8(const uint8_t *id, char *out)
 {
-	env_hex(id, 8, out);
+	hex_encode(id, 8, out);
 }
 
 static void
@@ -303,7 +305,7 @@ set_build(struct signer *sg, uint32_t network, uint32_t session,
 			s->names[i] = strdup(cv->name);
 		else {
 			/* Not in config: the connector cannot reach it. */
-			env_hex(s->v[i].key, PARTY_KEYLEN, hex);
+			hex_encode(s->v[i].key, PARTY_KEYLEN, hex);
 			s->names[i] = strdup(hex);
 			if (nunknown++ < 3) {
 				len = (int)strlen(unknown);
@@ -787,7 +789,7 @@ party_of(struct signer *sg, const struct ssess *s, const struct sset *set,
 static void
 set_deadline(struct signer *sg, struct ssess *s, uint64_t ms)
 {
-	s->deadline_ms = env_now_ms() + ms;
+	s->deadline_ms = clock_wall_ms() + ms;
 	/* 0 already means "look at once". */
 	if (s->deadline_ms < sg->next_deadline)
 		sg->next_deadline = s->deadline_ms;
@@ -823,7 +825,7 @@ begin_attempt(struct signer *sg, struct ssess *s, char *err, size_t errlen)
 	s->nseen = 0;
 	s->stage = COORD__SIGN_STAGE__SIGN_PREPROCESS;
 	s->member = set->our >= 0 && state_sess_in_party(s, (size_t)set->our);
-	s->started_ms = env_now_ms();
+	s->started_ms = clock_wall_ms();
 	set_deadline(sg, s, s->member ? sg->pre_ms : sg->pre_ms + sg->share_ms);
 	sg->n_formed++;
 	log_info("session %s (%s, set %u/%u) attempt %u: party of %zu "
@@ -965,7 +967,7 @@ int
 route_timers(struct signer *sg, char *err, size_t errlen)
 {
 	struct ssess *s = NULL;
-	uint64_t now = env_now_ms(), next = 0;
+	uint64_t now = clock_wall_ms(), next = 0;
 	size_t cur = 0, i;
 	char hid[17], reason[128];
 
@@ -1349,7 +1351,7 @@ early_add(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 	memcpy(e.intent, iintent, PARTY_HASHLEN);
 	memcpy(e.sign_id, sm->sign_id.data, PARTY_HASHLEN);
 	e.attempt = sm->attempt;
-	e.received_ms = env_now_ms();
+	e.received_ms = clock_wall_ms();
 	e.partition = m->partition;
 	e.offset = m->offset;
 	if ((e.rec = malloc(m->len + 1)) == NULL ||

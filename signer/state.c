@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "envelope.h"
 #include "state.h"
 
@@ -348,14 +349,14 @@ void
 state_key_sess(char *buf, const uint8_t *id)
 {
 	memcpy(buf, "sess/", 5);
-	env_hex(id, PARTY_HASHLEN, buf + 5);
+	hex_encode(id, PARTY_HASHLEN, buf + 5);
 }
 
 void
 state_key_early(char *buf, const uint8_t *intent)
 {
 	memcpy(buf, "early/", 6);
-	env_hex(intent, PARTY_HASHLEN, buf + 6);
+	hex_encode(intent, PARTY_HASHLEN, buf + 6);
 }
 
 /* ------------------------------------------------------------ protobuf */
@@ -648,21 +649,11 @@ static int
 parse_hexkey(const char *key, size_t keylen, const char *prefix,
     uint8_t *out)
 {
-	size_t pl = strlen(prefix), i;
-	unsigned int v;
-	char b[3];
+	size_t pl = strlen(prefix);
 
 	if (keylen != pl + 2 * PARTY_HASHLEN || memcmp(key, prefix, pl) != 0)
 		return -1;
-	for (i = 0; i < PARTY_HASHLEN; i++) {
-		b[0] = key[pl + 2 * i];
-		b[1] = key[pl + 2 * i + 1];
-		b[2] = '\0';
-		if (sscanf(b, "%2x", &v) != 1)
-			return -1;
-		out[i] = v;
-	}
-	return 0;
+	return hex_decode_span(key + pl, out, PARTY_HASHLEN);
 }
 
 int

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "app.h"
 #include "cfg.h"
 #include "log.h"
@@ -99,7 +100,6 @@ static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct client	 clients[NCLIENTS];
 
 static int	 opt(struct app *, int, const char *);
-static long long now_ms(void);
 static void	 fmt_status(int, char *, size_t);
 static struct service *sv_find(const char *);
 static void	 sv_remove(struct service *);
@@ -153,14 +153,6 @@ opt(struct app *a, int ch, const char *arg)
 	return -1;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void
 fmt_status(int st, char *buf, size_t len)
@@ -730,7 +722,7 @@ adopt(struct runfile *rf, int initial)
 			    !rf_same_exec(s->def, d)) {
 				log_info("%s: changed", d->name);
 				if (s->pid != 0 && s->state != S_STOPPING)
-					sv_stop(s, now_ms());
+					sv_stop(s, (long long)clock_mono_ms());
 				else if (s->pid == 0)
 					s->state = S_DOWN;
 				s->flags &= ~(SF_REMOVE | SF_FAILED);
@@ -989,7 +981,7 @@ reap_orphans(void)
 {
 	struct pollfd pfd;
 	char path[64], buf[4096], *p, *e;
-	long long end = now_ms() + ORPHAN_WAIT;
+	long long end = (long long)clock_mono_ms() + ORPHAN_WAIT;
 	int round, fd, n, st;
 	long pid;
 
@@ -1014,9 +1006,9 @@ reap_orphans(void)
 		pfd.fd = sig_fd();
 		pfd.events = POLLIN;
 		while (waitpid(-1, &st, WNOHANG) == 0) {
-			if (round > 0 || now_ms() >= end)
+			if (round > 0 || (long long)clock_mono_ms() >= end)
 				break;
-			(void)poll(&pfd, 1, (int)(end - now_ms()));
+			(void)poll(&pfd, 1, (int)(end - (long long)clock_mono_ms()));
 			sig_drain();
 		}
 		if (round > 0)
@@ -1037,7 +1029,7 @@ loop(void)
 	int c;
 
 	for (;;) {
-		now = now_ms();
+		now = (long long)clock_mono_ms();
 		if (sig_term && !shutting) {
 			log_info("stopping every service");
 			shutdown_begin(0);
@@ -1099,7 +1091,7 @@ loop(void)
 		}
 		if (poll(pfd, n, next_timeout(now)) == -1 && errno != EINTR)
 			fatal(EX_TEMP, "poll");
-		now = now_ms();
+		now = (long long)clock_mono_ms();
 		for (i = 0; i < n; i++) {
 			if (pfd[i].revents == 0)
 				continue;
@@ -1201,7 +1193,7 @@ main(int argc, char *argv[])
 		log_warn("PR_SET_CHILD_SUBREAPER");
 	for (i = 0; i < NCLIENTS; i++)
 		clients[i].fd = -1;
-	srandom((unsigned)getpid() ^ (unsigned)now_ms());
+	srandom((unsigned)getpid() ^ (unsigned)(long long)clock_mono_ms());
 	ctl_listen();
 	log_info("supervising %zu services from %s", rf->nsvc, runpath);
 	adopt(rf, 1);

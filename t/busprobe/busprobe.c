@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -158,11 +159,11 @@ do_recv(struct svc *s, int relay)
 	uint8_t *buf;
 	size_t len;
 	long long got = 0;
-	uint64_t deadline = env_now_ms() + wait_s * 1000;
+	uint64_t deadline = clock_wall_ms() + wait_s * 1000;
 	int r;
 
 	while (!sig_term && (count < 0 || got < count)) {
-		if (env_now_ms() > deadline)
+		if (clock_wall_ms() > deadline)
 			fatalx(EX_TEMP, "timeout after %lld envelopes", got);
 		r = svc_recv(s, &m, &e, 100, err, sizeof(err));
 		if (r == 0)

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "hex.h"
 #include "observer/scale.h"
 #include "chain.h"
 #include "devmeta.h"
@@ -251,7 +252,7 @@ hexj(const uint8_t *p, size_t n)
 
 	if (s == NULL)
 		return NULL;
-	scale_hex(p, n, s);
+	hex_encode0x(p, n, s);
 	j = cJSON_CreateString(s);
 	free(s);
 	return j;

@@ -90,6 +90,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hex.h"
 #include "log.h"
 #include "sig.h"
 #include "observer/meta.h"
@@ -325,7 +326,7 @@ load_validators(const char *file)
 		w = k >= 2 && isdigit((unsigned char)tok[1][0]) ?
 		    strtoull(tok[1], &end, 10) : 0;
 		if (k < 2 || k > 3 || strlen(tok[0]) != 64 ||
-		    scale_unhex_fixed(tok[0], keys[n], 32) == -1 ||
+		    hex_decode(tok[0], keys[n], 32) == -1 ||
 		    errno != 0 || w == 0 || *end != '\0')
 			goto bad;
 		for (i = 0; i < n; i++)
@@ -718,7 +719,7 @@ hexj(const uint8_t *p, size_t n)
 
 	if (s == NULL)
 		return NULL;
-	scale_hex(p, n, s);
+	hex_encode0x(p, n, s);
 	j = cJSON_CreateString(s);
 	free(s);
 	return j;
@@ -730,7 +731,7 @@ parse_hash(const cJSON *j, uint8_t *out)
 {
 	if (!cJSON_IsString(j))
 		return -1;
-	return scale_unhex_fixed(j->valuestring, out, 32);
+	return hex_decode(j->valuestring, out, 32);
 }
 
 /* A block number: a JSON number or a hex string (NumberOrHex). */
@@ -754,7 +755,7 @@ parse_number(const cJSON *j, uint64_t *v)
 	/* pad to even length */
 	snprintf(buf, sizeof(buf), "%s%s", strlen(j->valuestring) % 2 ?
 	    "0" : "", j->valuestring + 2);
-	if (scale_unhex(buf, &b, &n) == -1)
+	if (hex_decode_alloc(buf, &b, &n) == -1)
 		return -1;
 	for (*v = 0, i = 0; i < n; i++)
 		*v = *v << 8 | b[i];
@@ -956,7 +957,7 @@ rpc_call(cJSON *req)
 
 	if (strcmp(method, "state_getStorage") == 0 ||
 	    strcmp(method, "state_getStorageAt") == 0) {
-		if (!cJSON_IsString(p0) || scale_unhex(p0->valuestring, &bin,
+		if (!cJSON_IsString(p0) || hex_decode_alloc(p0->valuestring, &bin,
 		    &n) == -1)
 			return rpc_error(id, -32602, "Invalid params",
 			    "a storage key");
@@ -1024,7 +1025,7 @@ rpc_call(cJSON *req)
 		uint32_t	 ver = 0;
 
 		if (!cJSON_IsString(p0) || !cJSON_IsString(p1) ||
-		    scale_unhex(p1->valuestring, &bin, &n) == -1)
+		    hex_decode_alloc(p1->valuestring, &bin, &n) == -1)
 			return rpc_error(id, -32602, "Invalid params", NULL);
 		if ((b = at_block(params, 2, &bad)) == NULL) {
 			free(bin);
@@ -1060,7 +1061,7 @@ rpc_call(cJSON *req)
 	}
 
 	if (strcmp(method, "author_submitExtrinsic") == 0) {
-		if (!cJSON_IsString(p0) || scale_unhex(p0->valuestring, &bin,
+		if (!cJSON_IsString(p0) || hex_decode_alloc(p0->valuestring, &bin,
 		    &n) == -1)
 			return rpc_error(id, -32602, "Invalid params",
 			    "invalid hex bytes");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "observer/scale.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -87,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (scale_read_bytes(&r, &p, &n) == 0) {
 				if ((hex = malloc(2 * n + 3)) == NULL)
 					break;
-				scale_hex(p, n, hex);
-				if (scale_unhex(hex, &bin, &n2) != 0 ||
+				hex_encode0x(p, n, hex);
+				if (hex_decode_alloc(hex, &bin, &n2) != 0 ||
 				    n2 != n || memcmp(bin, p, n) != 0)
 					abort();
 				free(bin);

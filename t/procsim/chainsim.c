@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -60,7 +61,7 @@ opt(struct app *a, int ch, const char *arg)
 static void
 hash_arg(const char *s, uint8_t *out)
 {
-	if (strlen(s) != 64 || cfg_parse_hex(s, out, 32) == -1)
+	if (strlen(s) != 64 || hex_decode(s, out, 32) == -1)
 		fatalx(EX_PERM, "%s: expected 64 hex digits", s);
 }
 
@@ -207,7 +208,7 @@ main(int argc, char **argv)
 				    cfg_sect_str(s, "public_key")) == NULL))
 					fatalx(EX_PERM, "no [validator %s] "
 					    "chain_key or public_key", name);
-				if (cfg_parse_hex(pk, keys + 32 * i, 32) == -1)
+				if (hex_decode(pk, keys + 32 * i, 32) == -1)
 					fatalx(EX_PERM, "[validator %s] "
 					    "key: not hex", name);
 				w = cfg_sect_int(s, "weight");

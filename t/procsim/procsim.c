@@ -72,6 +72,7 @@
 #include <librdkafka/rdkafka.h>
 #include <sodium.h>
 
+#include "hex.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -260,7 +261,7 @@ is_local(const char *from)
 static void
 idhex(const uint8_t *id, char *out)
 {
-	env_hex(id, 8, out);
+	hex_encode(id, 8, out);
 }
 
 static struct psess *
@@ -860,8 +861,8 @@ do_request(void)
 	    cfg_parse_int(app.argv[0], &net) == -1 ||
 	    cfg_parse_int(app.argv[1], &ses) == -1 ||
 	    strlen(app.argv[2]) != 64 || strlen(app.argv[3]) != 64 ||
-	    cfg_parse_hex(app.argv[2], id, 32) == -1 ||
-	    cfg_parse_hex(app.argv[3], block, 32) == -1)
+	    hex_decode(app.argv[2], id, 32) == -1 ||
+	    hex_decode(app.argv[3], block, 32) == -1)
 		app_usage();
 	vs.network = (uint32_t)net;
 	vs.session = (uint32_t)ses;
@@ -903,7 +904,7 @@ do_forge(void)
 	    cfg_parse_int(app.argv[0], &net) == -1 ||
 	    cfg_parse_int(app.argv[1], &ses) == -1 ||
 	    strlen(app.argv[2]) != 64 ||
-	    cfg_parse_hex(app.argv[2], id, 32) == -1 ||
+	    hex_decode(app.argv[2], id, 32) == -1 ||
 	    cfg_parse_int(app.argv[3], &att) == -1 ||
 	    cfg_parse_int(app.argv[4], &stage) == -1)
 		app_usage();

@@ -28,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hex.h"
 #include "observer/meta.h"
 
 static int	 compare(const cJSON *, const cJSON *, char *, size_t, int *,
@@ -211,7 +212,7 @@ bench(const char *file, int rounds)
 		type = cJSON_GetStringValue(cJSON_GetObjectItem(j, "type"));
 		hex = cJSON_GetStringValue(cJSON_GetObjectItem(j, "hex"));
 		if (type == NULL || hex == NULL ||
-		    scale_unhex(hex, &bin, &binlen) == -1)
+		    hex_decode_alloc(hex, &bin, &binlen) == -1)
 			return 101;
 		if (strcmp(type, "metadata") == 0) {
 			if (meta_parse(&m, bin, binlen, err, sizeof(err)) ==
@@ -282,7 +283,7 @@ compacts(const char *file)
 		    "bits"));
 		hex = cJSON_GetStringValue(cJSON_GetObjectItem(j, "hex"));
 		want = cJSON_GetStringValue(cJSON_GetObjectItem(j, "value"));
-		if (hex == NULL || scale_unhex(hex, &bin, &binlen) == -1)
+		if (hex == NULL || hex_decode_alloc(hex, &bin, &binlen) == -1)
 			return 101;
 		scale_reader_init(&r, bin, binlen);
 		ok = scale_read_compact_le(&r, le, &n) == 0 &&
@@ -364,7 +365,7 @@ main(int argc, char **argv)
 		if (type != NULL && strcmp(type, "metadata") == 0) {
 			if (have_meta)
 				meta_free(&m);
-			if (hex == NULL || scale_unhex(hex, &bin, &binlen) ==
+			if (hex == NULL || hex_decode_alloc(hex, &bin, &binlen) ==
 			    -1 || meta_parse(&m, bin, binlen, err,
 			    sizeof(err)) == -1) {
 				printf("# evcheck: %s: %s\n",
@@ -380,7 +381,7 @@ main(int argc, char **argv)
 		} else if (type != NULL && strcmp(type, "block") == 0) {
 			want = cJSON_GetObjectItem(j, "events");
 			if (!have_meta || hex == NULL || want == NULL ||
-			    scale_unhex(hex, &bin, &binlen) == -1) {
+			    hex_decode_alloc(hex, &bin, &binlen) == -1) {
 				printf("# evcheck: bad block line\n");
 				return 101;
 			}

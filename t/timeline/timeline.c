@@ -41,6 +41,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "hex.h"
+#include "clock.h"
 #include "app.h"
 #include "bus.h"
 #include "cfg.h"
@@ -189,7 +191,7 @@ say(const char *fmt, ...)
 
 	if (json)
 		return;
-	printf("demo: +%.1fs ", (double)(env_now_ms() - start_ms) / 1000.0);
+	printf("demo: +%.1fs ", (double)(clock_wall_ms() - start_ms) / 1000.0);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -304,7 +306,7 @@ key_name(const uint8_t *key, size_t len, char *buf, size_t buflen)
 
 	if (len > 64)
 		len = 64;
-	env_hex(key, len, hex);
+	hex_encode(key, len, hex);
 	while ((s = cfg_next(v[0].cfg, "validator", s)) != NULL) {
 		if ((kv = cfg_sect_kv(s, "chain_key")) == NULL)
 			kv = cfg_sect_kv(s, "public_key");
@@ -339,7 +341,7 @@ sess_get(const uint8_t *id, size_t len)
 	s = &sess[nsess++];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->id, k, sizeof(k));
-	env_hex(k, 8, hex);
+	hex_encode(k, 8, hex);
 	snprintf(s->name, sizeof(s->name), "session %s", hex);
 	return s;
 }
@@ -356,7 +358,7 @@ sess_name(struct sess *s, uint32_t kind, const Coord__ValidatorSet *set,
 	Coord__SeraiEvent *ev = NULL;
 	char hex[17], sn[64];
 
-	env_hex(s->id, 8, hex);
+	hex_encode(s->id, 8, hex);
 	s->kind = kind;
 	if (payload != NULL && payload->len > 0 &&
 	    (kind == COORD__SIGN_KIND__SIGN_BATCH ||
@@ -518,7 +520,7 @@ on_event(const Coord__SeraiEvent *ev)
 	snprintf(pend.text + len, sizeof(pend.text) - len, "%s%s",
 	    len ? ", " : "", what);
 	pend.got++;
-	pend.last_ms = env_now_ms();
+	pend.last_ms = clock_wall_ms();
 	if (pend.update && pend.got >= pend.want)
 		pend_flush();
 }
@@ -547,7 +549,7 @@ on_obs(int i, const Coord__Envelope *e)
 			pend.number = bu->number;
 			pend.update = 1;
 			pend.want = bu->event_count;
-			pend.last_ms = env_now_ms();
+			pend.last_ms = clock_wall_ms();
 			if (pend.got >= pend.want)
 				pend_flush();
 		}
@@ -578,7 +580,7 @@ on_obs(int i, const Coord__Envelope *e)
 		}
 		if (k < ninstrs)
 			instrs[k].said = 1;
-		env_hex(ir->instruction_intent.data,
+		hex_encode(ir->instruction_intent.data,
 		    ir->instruction_intent.len >= 8 ? 8 : 0, hex);
 		if (ir->ok)
 			n_instr_ok++;
@@ -959,9 +961,9 @@ read_some(int i, int k)
 	int got, r;
 
 	if (!rd->assigned) {
-		if (env_now_ms() < rd->next_try)
+		if (clock_wall_ms() < rd->next_try)
 			return 0;
-		rd->next_try = env_now_ms() + 1000;
+		rd->next_try = clock_wall_ms() + 1000;
 		if (bus_reader_partitions(rd->r, &ids, &n, 2000, err,
 		    sizeof(err)) == -1) {
 			log_debug("%s", err);
@@ -1052,7 +1054,7 @@ summary(void)
 	}
 
 	printf("demo: ---- after %.1fs ----\n",
-	    (double)(env_now_ms() - start_ms) / 1000.0);
+	    (double)(clock_wall_ms() - start_ms) / 1000.0);
 	printf("demo:   blocks seen:        %zu (published by every "
 	    "observer: %zu)\n", nblocks, nblk_all);
 	printf("demo:   sets formed:        %lu\n", n_sets);
@@ -1140,7 +1142,7 @@ main(int argc, char **argv)
 	sig_setup(0);
 	if (sodium_init() < 0)
 		fatalx(EX_TEMP, "libsodium");
-	start_ms = env_now_ms();
+	start_ms = clock_wall_ms();
 
 	for (i = 0; i < argc; i++) {
 		if ((v[i].cfg = cfg_load(argv[i], err, sizeof(err))) == NULL)
@@ -1199,7 +1201,7 @@ main(int argc, char **argv)
 			if (poll(&pfd, 1, 50) == -1 && errno != EINTR)
 				fatal(EX_BUG, "poll");
 		}
-		now = env_now_ms();
+		now = clock_wall_ms();
 		/* Events without their BlockUpdate (or fewer than it said). */
 		if (pend.active && now - pend.last_ms > BLOCK_IDLE)
 			pend_flush();

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "cfg.h"
 #include "t/tap.h"
 
@@ -146,7 +147,7 @@ main(void)
 	ok(cfg_parse_dur("-1s", &ms) == -1, "negative refused");
 	ok(cfg_parse_size("1GiB", &sz) == 0 && sz == 1ULL << 30, "1GiB");
 	ok(cfg_parse_size("99999999999999999999", &sz) == -1, "overflow");
-	ok(cfg_parse_hex("0x" "00112233445566778899aabbccddeeff"
+	ok(hex_decode("0x" "00112233445566778899aabbccddeeff"
 	    "00112233445566778899AABBCCDDEEFF", key, 32) == 0 &&
 	    key[31] == 0xff && key[1] == 0x11, "hex with 0x, mixed case");
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "t/tap.h"
 #include "observer/meta.h"
 #include "t/devnode/devmeta.h"
@@ -442,16 +443,16 @@ test_hashing(void)
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		meta_twox128(v[i].in, strlen(v[i].in), out);
-		scale_hex(out, 16, hex);
+		hex_encode0x(out, 16, hex);
 		is_str(hex, v[i].hex, "twox128(\"%s\")", v[i].in);
 	}
 	memset(x, 'x', sizeof(x));
 	meta_twox128(x, 100, out);
-	scale_hex(out, 16, hex);
+	hex_encode0x(out, 16, hex);
 	is_str(hex, "0x94c0a3885adef092aebda23f10ec7aa2", "twox128(x * 100)");
 	ok(meta_xxh64("", 0, 0) == 0xef46db3751d8e999ull, "xxh64(\"\")");
 	meta_storage_key("System", "Events", out);
-	scale_hex(out, 32, hex);
+	hex_encode0x(out, 32, hex);
 	is_str(hex, "0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc846"
 	    "1851072c9d7", "System.Events storage key");
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "t/tap.h"
 #include "observer/meta.h"
 
@@ -373,7 +374,7 @@ main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (k = 0; k < nt && strcmp(t[k].name, cases[i].type); k++)
 			;
-		if (k == nt || scale_unhex(cases[i].hex, &bin, &binlen) == -1) {
+		if (k == nt || hex_decode_alloc(cases[i].hex, &bin, &binlen) == -1) {
 			ok(0, "case %zu: bad test", i);
 			continue;
 		}

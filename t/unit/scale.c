@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "t/tap.h"
 #include "observer/scale.h"
 
@@ -47,7 +48,7 @@ test_compact(void)
 	for (i = 0; i < sizeof(compacts) / sizeof(compacts[0]); i++) {
 		scale_writer_init(&w);
 		scale_put_compact(&w, compacts[i].v);
-		scale_hex(w.buf, w.len, hex);
+		hex_encode0x(w.buf, w.len, hex);
 		is_str(hex, compacts[i].hex, "compact %llu encodes",
 		    (unsigned long long)compacts[i].v);
 		scale_reader_init(&r, w.buf, w.len);
@@ -67,18 +68,18 @@ test_compact(void)
 	}
 
 	/* Non-canonical encodings decode as polkadot-js decodes them. */
-	scale_unhex("0x0100", &bin, &n);
+	hex_decode_alloc("0x0100", &bin, &n);
 	scale_reader_init(&r, bin, n);
 	ok(scale_read_compact(&r, &v) == 0 && v == 0, "0x0100 is 0");
 	free(bin);
-	scale_unhex("0x0301000000", &bin, &n);
+	hex_decode_alloc("0x0301000000", &bin, &n);
 	scale_reader_init(&r, bin, n);
 	ok(scale_read_compact(&r, &v) == 0 && v == 1 && r.off == 5,
 	    "0x0301000000 is 1");
 	free(bin);
 
 	/* 2^64 does not fit a u64 compact, but reads as bytes. */
-	scale_unhex("0x17000000000000000001", &bin, &n);
+	hex_decode_alloc("0x17000000000000000001", &bin, &n);
 	scale_reader_init(&r, bin, n);
 	ok(scale_read_compact(&r, &v) == -1, "2^64 is refused as a u64");
 	ok(strstr(r.err, "at byte 0") != NULL &&
@@ -103,7 +104,7 @@ test_compact(void)
 	/* Big-mode compacts of 5..8 bytes go back through u64. */
 	scale_writer_init(&w);
 	scale_put_compact(&w, 0x0102030405ull);
-	scale_hex(w.buf, w.len, hex);
+	hex_encode0x(w.buf, w.len, hex);
 	is_str(hex, "0x070504030201", "5-byte compact");
 	scale_writer_free(&w);
 }
@@ -188,7 +189,7 @@ test_strings(void)
 	for (n = 0; n < sizeof(bad) / sizeof(bad[0]); n++) {
 		size_t len;
 
-		scale_unhex(bad[n], &bin, &len);
+		hex_decode_alloc(bad[n], &bin, &len);
 		scale_reader_init(&r, bin, len);
 		ok(scale_read_str(&r, &s, &len) == -1 &&
 		    strstr(r.err, "UTF-8") != NULL, "invalid UTF-8 %s refused",
@@ -197,7 +198,7 @@ test_strings(void)
 	}
 
 	/* a length beyond the input is refused before any allocation */
-	scale_unhex("0x0300000040aa", &bin, &n);
+	hex_decode_alloc("0x0300000040aa", &bin, &n);
 	scale_reader_init(&r, bin, n);
 	ok(scale_read_bytes(&r, (const uint8_t **)&s, &n) == -1 &&
 	    strstr(r.err, "exceeds") != NULL, "huge length: %s", r.err);
@@ -233,7 +234,7 @@ test_bitseq(void)
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		scale_writer_init(&w);
 		scale_put_bitseq(&w, v[i].store, v[i].order, bits, 9);
-		scale_hex(w.buf, w.len, hex);
+		hex_encode0x(w.buf, w.len, hex);
 		is_str(hex, v[i].hex, "bitseq u%u %s", v[i].store,
 		    v[i].order == SCALE_MSB0 ? "Msb0" : "Lsb0");
 		scale_reader_init(&r, w.buf, w.len);
@@ -328,13 +329,13 @@ test_text(void)
 	is_str(dec, "115792089237316195423570985008687907853269984665640564039"
 	    "457584007913129639935", "u256 max");
 
-	ok(scale_unhex("0xDEADbeef", &bin, &n) == 0 && n == 4 &&
+	ok(hex_decode_alloc("0xDEADbeef", &bin, &n) == 0 && n == 4 &&
 	    bin[0] == 0xde && bin[3] == 0xef, "unhex");
-	scale_hex(bin, n, hex);
+	hex_encode0x(bin, n, hex);
 	is_str(hex, "0xdeadbeef", "hex");
 	free(bin);
-	ok(scale_unhex("0xabc", &bin, &n) == -1, "odd hex refused");
-	ok(scale_unhex("0xzz", &bin, &n) == -1, "bad hex refused");
+	ok(hex_decode_alloc("0xabc", &bin, &n) == -1, "odd hex refused");
+	ok(hex_decode_alloc("0xzz", &bin, &n) == -1, "bad hex refused");
 
 	le[0] = 0xff;
 	le[1] = 0x01;
