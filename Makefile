@@ -10,14 +10,14 @@
 #   make bench           run the benchmarks (not part of check)
 #   make fuzz            run every fuzz target for FUZZ_SECONDS (clang)
 #   make deps            install the missing Debian packages (apt-get)
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local SYSCONFDIR=/etc/serai-coordinator DESTDIR=
 #   make SANITIZE=address,undefined check
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
-SYSCONFDIR ?= $(PREFIX)/etc/serai-coordinator
+SYSCONFDIR ?= /etc/serai-coordinator
 DESTDIR    ?=
 
 CC         ?= cc
@@ -170,11 +170,18 @@ deps-check:
 	@sh t/deps.sh install $(DEB_BUILD) $(DEB_TEST)
 
 # ---------------------------------------------------------------- install
+# The man pages name the configuration as @SYSCONFDIR@/coordinator.ini;
+# the reference file goes there unless the operator already has one.
 install: build
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	for m in $(MAN); do \
-		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+		sed 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$m >$$d && \
+		chmod 0644 $$d || exit 1; done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/coordinator.ini ] || install -m 0644 \
+	    conf/coordinator.ini $(DESTDIR)$(SYSCONFDIR)/coordinator.ini
 
 uninstall:
 	for b in $(BINS); do rm -f $(DESTDIR)$(BINDIR)/$${b##*/}; done
