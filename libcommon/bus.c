@@ -125,6 +125,14 @@ kconf_new(struct bus *b, int consumer, int txn, char *err, size_t errlen)
 	if (consumer) {
 		SET("group.id", b->opts.group != NULL ? b->opts.group :
 		    app_service_id(b->app));
+		/* Static membership: a service restarted after a crash
+		 * takes its partitions back at once, instead of waiting
+		 * session.timeout.ms for its dead predecessor to leave the
+		 * group (45 s by default: a supervised process would stall
+		 * that long after every kill).  One process per service
+		 * id: a second one with the same id fences the first. */
+		if (b->opts.group == NULL)
+			SET("group.instance.id", app_service_id(b->app));
 		SET("enable.auto.offset.store", "false");
 		SET("enable.auto.commit", b->opts.txn_id != NULL ?
 		    "false" : "true");
