@@ -33,8 +33,8 @@ DEB_BUILD := build-essential pkg-config librdkafka-dev libprotobuf-c-dev \
 	protobuf-c-compiler libsodium-dev libcurl4-openssl-dev libcjson-dev \
 	libpq-dev
 DEB_TEST  := clang libclang-rt-14-dev perl kcat postgresql runit s6 \
-	default-jre-headless@java maven@mvn nodejs@node npm@npm python3 jq curl \
-	procps psmisc iproute2
+	default-jre-headless@java maven@mvn nodejs@node npm@npm python3 \
+	python3-venv jq curl procps psmisc iproute2 prometheus@promtool
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2 -Wundef -Wvla \
