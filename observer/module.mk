@@ -2,7 +2,8 @@
 # publishes its events, submits the batches it is told to) and obstool,
 # its test tool.  The chain-facing half (SCALE codec, metadata-driven
 # event decoder, Serai event extraction) is shared with tests and fuzzers.
-OBSERVER_CHAIN_OBJS := observer/scale.o observer/meta.o observer/serai.o
+OBSERVER_META_OBJS := observer/meta.o observer/metadec.o observer/metakey.o
+OBSERVER_CHAIN_OBJS := observer/scale.o $(OBSERVER_META_OBJS) observer/serai.o
 
 BINS += observer/observer
 observer_OBJS := observer/main.o observer/scan.o observer/pace.o \
@@ -26,16 +27,16 @@ scale_TEST_OBJS := observer/scale.o
 t/unit/scale.test: $(scale_TEST_OBJS)
 
 UNIT_TESTS += t/unit/meta.test
-meta_TEST_OBJS := observer/scale.o observer/meta.o t/devnode/devmeta.o
+meta_TEST_OBJS := observer/scale.o $(OBSERVER_META_OBJS) t/devnode/devmeta.o
 t/unit/meta.test: $(meta_TEST_OBJS)
 
 UNIT_TESTS += t/unit/meta_serai.test
-meta_serai_TEST_OBJS := observer/scale.o observer/meta.o observer/serai.o \
-	t/devnode/devmeta.o
+meta_serai_TEST_OBJS := observer/scale.o $(OBSERVER_META_OBJS) \
+	observer/serai.o t/devnode/devmeta.o
 t/unit/meta_serai.test: $(meta_serai_TEST_OBJS)
 
 UNIT_TESTS += t/unit/meta_shapes.test
-meta_shapes_TEST_OBJS := observer/scale.o observer/meta.o
+meta_shapes_TEST_OBJS := observer/scale.o $(OBSERVER_META_OBJS)
 t/unit/meta_shapes.test: $(meta_shapes_TEST_OBJS)
 
 UNIT_TESTS += t/unit/obs_pace.test
@@ -44,7 +45,8 @@ t/unit/obs_pace.test: $(obs_pace_TEST_OBJS)
 
 FUZZERS += t/fuzz/scale t/fuzz/meta t/fuzz/events
 t/fuzz/scale_SRCS := observer/scale.c
-t/fuzz/meta_SRCS := observer/scale.c observer/meta.c
-t/fuzz/events_SRCS := observer/scale.c observer/meta.c observer/serai.c \
-	t/devnode/devmeta.c
+t/fuzz/meta_SRCS := observer/scale.c observer/meta.c observer/metadec.c \
+	observer/metakey.c
+t/fuzz/events_SRCS := observer/scale.c observer/meta.c observer/metadec.c \
+	observer/metakey.c observer/serai.c t/devnode/devmeta.c
 CLEANFILES += t/fuzz/scale t/fuzz/meta t/fuzz/events
