@@ -2,9 +2,9 @@
  * meta: the type registry.  Parses runtime metadata V14/V15/V16 (types,
  * pallets, storage, calls, events, errors), checks it and derives what
  * decoding needs (shapes, integer widths, least sizes, System.Events);
- * lookups by name and id; polkadot-js's camelCase.  Decoding values is
- * metadec.c's, storage keys metakey.c's (see meta.h for the JSON
- * conventions).
+ * lookups by name and id.  Decoding values (and the camelCase names of
+ * the JSON form) is metadec.c's, storage keys metakey.c's (see meta.h for
+ * the JSON conventions).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +47,10 @@ static int	 p_skip_bytes(struct parser *);
 static int	 p_option(struct parser *, int *);
 static int	 p_fields(struct parser *, struct meta_field **, uint32_t *);
 static int	 p_type(struct parser *, struct meta_type *);
+static int	 p_path(struct parser *, struct meta_type *);
+static int	 p_params(struct parser *, struct meta_type *);
+static int	 p_typedef(struct parser *, struct meta_type *);
+static int	 p_variants(struct parser *, struct meta_type *);
 static int	 p_types(struct parser *);
 static int	 p_storage(struct parser *, struct meta_pallet *);
 static int	 p_pallets(struct parser *);
@@ -71,13 +75,11 @@ static size_t	 ms_add(size_t, size_t);
 static size_t	 min_size(const struct meta *, uint32_t);
 static void	 min_sizes(struct meta *);
 static int	 derive(struct meta *, char *, size_t);
+static void	 derive_composite(struct meta_type *);
+static int	 derive_variant(struct meta *, uint32_t, char *, size_t);
+static void	 derive_bitseq(struct meta *, struct meta_type *);
 static uint32_t	 unwrap_newtypes(const struct meta *, uint32_t);
 static void	 find_events(struct meta *);
-
-static int	 is_sep(int);
-static int	 is_cap(int);
-static int	 lower(int);
-static int	 upper(int);
 
 /* ------------------------------------------------------------ arena */
 
@@ -282,25 +284,41 @@ p_fields(struct parser *p, struct meta_field **out, uint32_t *nout)
 static int
 p_type(struct parser *p, struct meta_type *t)
 {
-	struct meta_arena	*a = p->m->arena;
-	struct meta_variant	*v;
-	size_t			 n, i;
-	uint8_t			 tag, prim;
-	int			 some;
+	if (p_path(p, t) == -1 || p_params(p, t) == -1 ||
+	    p_typedef(p, t) == -1)
+		return -1;
+	return p_skip_docs(p);
+}
+
+/* The type's path: Vec<String>. */
+static int
+p_path(struct parser *p, struct meta_type *t)
+{
+	size_t	 n, i;
 
 	if (p_len(p, 1, &n) == -1)
 		return -1;
-	if ((t->path = arena_calloc(a, n ? n : 1, sizeof(*t->path))) == NULL)
+	if ((t->path = arena_calloc(p->m->arena, n ? n : 1,
+	    sizeof(*t->path))) == NULL)
 		return scale_fail(&p->r, "out of memory");
 	for (i = 0; i < n; i++)
 		if ((t->path[i] = arena_str(p)) == NULL)
 			return -1;
 	t->npath = (uint32_t)n;
+	return 0;
+}
+
+/* Its type parameters: Vec<(String, Option<Compact<u32>>)>. */
+static int
+p_params(struct parser *p, struct meta_type *t)
+{
+	size_t	 n, i;
+	int	 some;
 
 	if (p_len(p, 2, &n) == -1)
 		return -1;
-	if ((t->params = arena_calloc(a, n ? n : 1, sizeof(*t->params))) ==
-	    NULL)
+	if ((t->params = arena_calloc(p->m->arena, n ? n : 1,
+	    sizeof(*t->params))) == NULL)
 		return scale_fail(&p->r, "out of memory");
 	for (i = 0; i < n; i++) {
 		if ((t->params[i].name = arena_str(p)) == NULL ||
@@ -311,57 +329,45 @@ p_type(struct parser *p, struct meta_type *t)
 			return -1;
 	}
 	t->nparams = (uint32_t)n;
+	return 0;
+}
+
+/* Its definition: TypeDef, an enum of eight. */
+static int
+p_typedef(struct parser *p, struct meta_type *t)
+{
+	size_t	 n, i;
+	uint8_t	 tag, prim;
 
 	if (scale_read_u8(&p->r, &tag) == -1)
 		return -1;
 	switch (tag) {
 	case 0:
 		t->def = META_COMPOSITE;
-		if (p_fields(p, &t->fields, &t->nfields) == -1)
-			return -1;
-		break;
+		return p_fields(p, &t->fields, &t->nfields);
 	case 1:
 		t->def = META_VARIANT;
-		if (p_len(p, 4, &n) == -1)
-			return -1;
-		if ((v = arena_calloc(a, n ? n : 1, sizeof(*v))) == NULL)
-			return scale_fail(&p->r, "out of memory");
-		for (i = 0; i < n; i++) {
-			if ((v[i].name = arena_str(p)) == NULL)
-				return -1;
-			if ((v[i].jname = arena_camel(a, v[i].name)) == NULL)
-				return scale_fail(&p->r, "out of memory");
-			if (p_fields(p, &v[i].fields, &v[i].nfields) == -1 ||
-			    scale_read_u8(&p->r, &v[i].index) == -1 ||
-			    p_skip_docs(p) == -1)
-				return -1;
-		}
-		t->variants = v;
-		t->nvariants = (uint32_t)n;
-		break;
+		return p_variants(p, t);
 	case 2:
 		t->def = META_SEQUENCE;
-		if (p_compact32(p, &t->elem) == -1)
-			return -1;
-		break;
+		return p_compact32(p, &t->elem);
 	case 3:
 		t->def = META_ARRAY;
-		if (scale_read_u32(&p->r, &t->len) == -1 ||
-		    p_compact32(p, &t->elem) == -1)
+		if (scale_read_u32(&p->r, &t->len) == -1)
 			return -1;
-		break;
+		return p_compact32(p, &t->elem);
 	case 4:
 		t->def = META_TUPLE;
 		if (p_len(p, 1, &n) == -1)
 			return -1;
-		if ((t->tuple = arena_calloc(a, n ? n : 1,
+		if ((t->tuple = arena_calloc(p->m->arena, n ? n : 1,
 		    sizeof(*t->tuple))) == NULL)
 			return scale_fail(&p->r, "out of memory");
 		for (i = 0; i < n; i++)
 			if (p_compact32(p, &t->tuple[i]) == -1)
 				return -1;
 		t->ntuple = (uint32_t)n;
-		break;
+		return 0;
 	case 5:
 		t->def = META_PRIMITIVE;
 		if (scale_read_u8(&p->r, &prim) == -1)
@@ -371,23 +377,46 @@ p_type(struct parser *p, struct meta_type *t)
 			return scale_fail(&p->r, "unknown primitive %u", prim);
 		}
 		t->prim = (enum meta_prim)prim;
-		break;
+		return 0;
 	case 6:
 		t->def = META_COMPACT;
-		if (p_compact32(p, &t->elem) == -1)
-			return -1;
-		break;
+		return p_compact32(p, &t->elem);
 	case 7:
 		t->def = META_BITSEQ;
-		if (p_compact32(p, &t->bit_store) == -1 ||
-		    p_compact32(p, &t->bit_order) == -1)
+		if (p_compact32(p, &t->bit_store) == -1)
 			return -1;
-		break;
+		return p_compact32(p, &t->bit_order);
 	default:
 		p->r.off--;
 		return scale_fail(&p->r, "unknown type definition %u", tag);
 	}
-	return p_skip_docs(p);
+}
+
+/* A variant type's variants: name, fields, index, docs each. */
+static int
+p_variants(struct parser *p, struct meta_type *t)
+{
+	struct meta_arena	*a = p->m->arena;
+	struct meta_variant	*v;
+	size_t			 n, i;
+
+	if (p_len(p, 4, &n) == -1)
+		return -1;
+	if ((v = arena_calloc(a, n ? n : 1, sizeof(*v))) == NULL)
+		return scale_fail(&p->r, "out of memory");
+	for (i = 0; i < n; i++) {
+		if ((v[i].name = arena_str(p)) == NULL)
+			return -1;
+		if ((v[i].jname = arena_camel(a, v[i].name)) == NULL)
+			return scale_fail(&p->r, "out of memory");
+		if (p_fields(p, &v[i].fields, &v[i].nfields) == -1 ||
+		    scale_read_u8(&p->r, &v[i].index) == -1 ||
+		    p_skip_docs(p) == -1)
+			return -1;
+	}
+	t->variants = v;
+	t->nvariants = (uint32_t)n;
+	return 0;
 }
 
 /* PortableRegistry: Vec<PortableType{id: Compact<u32>, ty: Type}> */
@@ -1160,33 +1189,16 @@ fields_shape(const struct meta_field *f, uint32_t n)
 static int
 derive(struct meta *m, char *err, size_t errlen)
 {
-	struct meta_type	*t, *st, *ot;
-	struct meta_variant	*v;
-	uint32_t		 i, k;
-	int			 basic, sign;
-	const char		*o;
+	struct meta_type	*t;
+	uint32_t		 i;
+	int			 sign;
 
 	for (i = 0; i < m->ntypes; i++) {
 		t = &m->types[i];
 		t->shape = META_SH_DEF;
 		switch (t->def) {
 		case META_COMPOSITE:
-			if ((path_is(t, "sp_weights::weight_v2::Weight") ||
-			    path_is(t, "frame_support::weights::weight_v2::"
-			    "Weight")) && t->nfields == 1) {
-				t->shape = META_SH_INNER;
-				t->inner = t->fields[0].type;
-			} else if ((strcmp(path_last(t), "WrapperOpaque") == 0 ||
-			    strcmp(path_last(t), "WrapperKeepOpaque") == 0) &&
-			    t->nparams == 1 && t->params[0].has_type &&
-			    t->nfields == 2) {
-				t->shape = META_SH_OPAQUE;
-				t->inner = t->params[0].type;
-			} else {
-				t->shape = fields_shape(t->fields, t->nfields);
-				if (t->shape == META_SH_INNER)
-					t->inner = t->fields[0].type;
-			}
+			derive_composite(t);
 			break;
 		case META_TUPLE:
 			if (t->ntuple == 0)
@@ -1203,39 +1215,8 @@ derive(struct meta *m, char *err, size_t errlen)
 				t->shape = META_SH_HEX;
 			break;
 		case META_VARIANT:
-			if (t->npath > 0 && strcmp(t->path[0], "Option") == 0 &&
-			    t->nparams == 1 && t->params[0].has_type) {
-				t->shape = META_SH_OPTION;
-				t->inner = t->params[0].type;
-				break;
-			}
-			if ((t->by_index = arena_calloc(m->arena, 256,
-			    sizeof(*t->by_index))) == NULL) {
-				snprintf(err, errlen, "metadata: out of memory");
+			if (derive_variant(m, i, err, errlen) == -1)
 				return -1;
-			}
-			basic = 1;
-			for (k = 0; k < t->nvariants; k++) {
-				v = &t->variants[k];
-				if (t->by_index[v->index] != NULL) {
-					snprintf(err, errlen, "metadata: type "
-					    "%u: two variants with index %u",
-					    i, v->index);
-					return -1;
-				}
-				t->by_index[v->index] = v;
-				v->shape = fields_shape(v->fields, v->nfields);
-				if (v->shape == META_SH_NULL ||
-				    (v->shape == META_SH_INNER &&
-				    is_null(m, v->fields[0].type, 0)))
-					continue;
-				basic = 0;
-			}
-			if (t->nvariants == 0)
-				t->shape = META_SH_NULL;
-			else
-				t->shape = basic ? META_SH_ENUM_BASIC :
-				    META_SH_ENUM;
 			break;
 		case META_PRIMITIVE:
 			if (t->prim >= META_U8 && t->prim <= META_U256) {
@@ -1253,29 +1234,103 @@ derive(struct meta *m, char *err, size_t errlen)
 				t->int_bits = 0;
 			break;
 		case META_BITSEQ:
-			st = &m->types[t->bit_store];
-			ot = &m->types[t->bit_order];
-			/* polkadot-js swaps them if they come reversed */
-			if (st->def != META_PRIMITIVE) {
-				struct meta_type *x = st;
-
-				st = ot;
-				ot = x;
-			}
-			if (st->def == META_PRIMITIVE && st->prim >= META_U8 &&
-			    st->prim <= META_U64)
-				t->store_bits = 8u << (st->prim - META_U8);
-			o = path_last(ot);
-			t->msb0 = strcmp(o, "Msb0") == 0 ||
-			    strcmp(o, "BitOrderMsb0") == 0;
-			if (!t->msb0 && strcmp(o, "Lsb0") != 0 &&
-			    strcmp(o, "BitOrderLsb0") != 0)
-				t->store_bits = 0;	/* fails if decoded */
+			derive_bitseq(m, t);
 			break;
 		}
 	}
 	min_sizes(m);
 	return 0;
+}
+
+/* A composite: a Weight or an opaque wrapper, else by its fields. */
+static void
+derive_composite(struct meta_type *t)
+{
+	if ((path_is(t, "sp_weights::weight_v2::Weight") ||
+	    path_is(t, "frame_support::weights::weight_v2::Weight")) &&
+	    t->nfields == 1) {
+		t->shape = META_SH_INNER;
+		t->inner = t->fields[0].type;
+	} else if ((strcmp(path_last(t), "WrapperOpaque") == 0 ||
+	    strcmp(path_last(t), "WrapperKeepOpaque") == 0) &&
+	    t->nparams == 1 && t->params[0].has_type && t->nfields == 2) {
+		t->shape = META_SH_OPAQUE;
+		t->inner = t->params[0].type;
+	} else {
+		t->shape = fields_shape(t->fields, t->nfields);
+		if (t->shape == META_SH_INNER)
+			t->inner = t->fields[0].type;
+	}
+}
+
+/*
+ * A variant type: an Option, or an enum with its variants indexed (basic
+ * when none carries anything).
+ */
+static int
+derive_variant(struct meta *m, uint32_t i, char *err, size_t errlen)
+{
+	struct meta_type	*t = &m->types[i];
+	struct meta_variant	*v;
+	uint32_t		 k;
+	int			 basic;
+
+	if (t->npath > 0 && strcmp(t->path[0], "Option") == 0 &&
+	    t->nparams == 1 && t->params[0].has_type) {
+		t->shape = META_SH_OPTION;
+		t->inner = t->params[0].type;
+		return 0;
+	}
+	if ((t->by_index = arena_calloc(m->arena, 256,
+	    sizeof(*t->by_index))) == NULL) {
+		snprintf(err, errlen, "metadata: out of memory");
+		return -1;
+	}
+	basic = 1;
+	for (k = 0; k < t->nvariants; k++) {
+		v = &t->variants[k];
+		if (t->by_index[v->index] != NULL) {
+			snprintf(err, errlen, "metadata: type %u: two variants "
+			    "with index %u", i, v->index);
+			return -1;
+		}
+		t->by_index[v->index] = v;
+		v->shape = fields_shape(v->fields, v->nfields);
+		if (v->shape == META_SH_NULL || (v->shape == META_SH_INNER &&
+		    is_null(m, v->fields[0].type, 0)))
+			continue;
+		basic = 0;
+	}
+	if (t->nvariants == 0)
+		t->shape = META_SH_NULL;
+	else
+		t->shape = basic ? META_SH_ENUM_BASIC : META_SH_ENUM;
+	return 0;
+}
+
+/* A bit sequence: its store's width and its order (0: unsupported). */
+static void
+derive_bitseq(struct meta *m, struct meta_type *t)
+{
+	struct meta_type	*st, *ot, *x;
+	const char		*o;
+
+	st = &m->types[t->bit_store];
+	ot = &m->types[t->bit_order];
+	/* polkadot-js swaps them if they come reversed */
+	if (st->def != META_PRIMITIVE) {
+		x = st;
+		st = ot;
+		ot = x;
+	}
+	if (st->def == META_PRIMITIVE && st->prim >= META_U8 &&
+	    st->prim <= META_U64)
+		t->store_bits = 8u << (st->prim - META_U8);
+	o = path_last(ot);
+	t->msb0 = strcmp(o, "Msb0") == 0 || strcmp(o, "BitOrderMsb0") == 0;
+	if (!t->msb0 && strcmp(o, "Lsb0") != 0 &&
+	    strcmp(o, "BitOrderLsb0") != 0)
+		t->store_bits = 0;	/* fails if decoded */
 }
 
 const struct meta_pallet *
@@ -1391,84 +1446,4 @@ find_events(struct meta *m)
 		m->event_enum = eid;
 		return;
 	}
-}
-
-/* ------------------------------------------------------------ names */
-
-static int
-is_sep(int c)
-{
-	return c == '-' || c == '_' || c == '.' || c == ',' || c == ' ';
-}
-
-static int
-is_cap(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
-upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-/*
- * polkadot-js's stringCamelCase: split at runs of "-_., ", lowercase
- * all-capital words, lowercase a leading run of capitals but its last
- * ("NFTOrder" -> "nftOrder"), then first word lower, others capitalised.
- */
-char *
-meta_camel(const char *s, char *out, size_t outlen)
-{
-	size_t	 n = 0, wl, k, i, run;
-	int	 word = 0, allcap;
-	char	 w[512];
-
-	if (outlen == 0)
-		return out;
-	while (*s != '\0') {
-		while (is_sep((unsigned char)*s))
-			s++;
-		if (*s == '\0')
-			break;
-		for (wl = 0; s[wl] != '\0' && !is_sep((unsigned char)s[wl]) &&
-		    wl < sizeof(w) - 1; wl++)
-			w[wl] = s[wl];
-		s += wl;
-		allcap = 1;
-		for (k = 0; k < wl; k++)
-			if (!is_cap((unsigned char)w[k]))
-				allcap = 0;
-		if (allcap) {
-			for (k = 0; k < wl; k++)
-				w[k] = (char)lower((unsigned char)w[k]);
-		} else {
-			for (run = 0; run < wl && is_cap((unsigned char)w[run]);
-			    run++)
-				;
-			/* /^[\dA-Z]{2,}[^a-z]/ with backtracking */
-			if (run >= 2 && !(w[run] >= 'a' && w[run] <= 'z')) {
-				for (i = 0; i < run; i++)
-					w[i] = (char)lower((unsigned char)w[i]);
-				w[run] = (char)upper((unsigned char)w[run]);
-			} else if (run >= 3) {
-				for (i = 0; i < run - 1; i++)
-					w[i] = (char)lower((unsigned char)w[i]);
-			}
-		}
-		w[0] = (char)(word == 0 ? lower((unsigned char)w[0]) :
-		    upper((unsigned char)w[0]));
-		for (k = 0; k < wl && n + 1 < outlen; k++)
-			out[n++] = w[k];
-		word++;
-	}
-	out[n] = '\0';
-	return out;
 }

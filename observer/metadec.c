@@ -1,8 +1,9 @@
 /*
  * metadec: the generic decoder driven by the type registry (meta.c):
  * one value of a registry type into JSON (meta_decode_value), a block's
- * System.Events into decoded events (meta_decode_events).  See meta.h for
- * the JSON conventions.
+ * System.Events into decoded events (meta_decode_events); the JSON
+ * form's camelCase names (meta_camel).  See meta.h for the JSON
+ * conventions.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,12 +35,23 @@ static int	 d_prim(struct decoder *, uint32_t, const struct meta_type *,
 		    cJSON **);
 static int	 d_seq(struct decoder *, uint32_t, const struct meta_type *,
 		    size_t, cJSON **);
+static int	 d_tuple(struct decoder *, uint32_t, const struct meta_type *,
+		    cJSON **);
+static int	 d_opaque(struct decoder *, uint32_t, const struct meta_type *,
+		    cJSON **);
+static int	 d_bitseq(struct decoder *, uint32_t, const struct meta_type *,
+		    cJSON **);
 static int	 d_event(struct decoder *, struct meta_event *,
 		    meta_select_fn *, void *, int *);
 static cJSON	*int_json(const uint8_t *, size_t, int);
 static cJSON	*hex_json(const uint8_t *, size_t);
 static int	 add(struct decoder *, uint32_t, cJSON *, const char *,
 		    cJSON *);
+
+static int	 is_sep(int);
+static int	 is_cap(int);
+static int	 lower(int);
+static int	 upper(int);
 
 /* ------------------------------------------------------------ decoding */
 
@@ -334,10 +346,7 @@ static int
 d_value(struct decoder *d, uint32_t id, cJSON **out)
 {
 	const struct meta_type	*t;
-	const uint8_t		*raw;
-	struct scale_reader	 sub, *saved;
-	uint64_t		 nbits;
-	size_t			 n, rawlen, minsize;
+	size_t			 n, minsize;
 	int			 rc;
 
 	if (d->failed)
@@ -374,54 +383,15 @@ d_value(struct decoder *d, uint32_t id, cJSON **out)
 		rc = d_seq(d, id, t, t->len, out);
 		break;
 	case META_TUPLE:
-		if (t->shape == META_SH_NULL) {
-			rc = 0;
-			if (out != NULL && (*out = cJSON_CreateNull()) == NULL)
-				rc = d_fail(d, id, "out of memory");
-		} else if (t->shape == META_SH_INNER)
+		if (t->shape == META_SH_INNER)
 			rc = d_value(d, t->inner, out);
-		else {
-			cJSON			*arr = NULL, *item, **ip;
-			uint32_t		 i;
-
-			rc = 0;
-			if (out != NULL && (arr = cJSON_CreateArray()) == NULL)
-				rc = d_fail(d, id, "out of memory");
-			for (i = 0; rc == 0 && i < t->ntuple; i++) {
-				item = NULL;
-				ip = out != NULL ? &item : NULL;
-				if ((rc = d_value(d, t->tuple[i], ip)) == 0 &&
-				    out != NULL)
-					rc = add(d, id, arr, NULL, item);
-			}
-			if (rc == 0 && out != NULL)
-				*out = arr;
-			else
-				cJSON_Delete(arr);
-		}
+		else
+			rc = d_tuple(d, id, t, out);
 		break;
 	case META_COMPOSITE:
-		if (t->shape == META_SH_OPAQUE) {
-			/* WrapperOpaque<T>: Compact<u32> length, then T */
-			if (scale_read_len(d->r, 1, &n) == -1 ||
-			    scale_read_raw(d->r, n, &raw) == -1) {
-				rc = RFAIL(d, id);
-				break;
-			}
-			scale_reader_init(&sub, raw, n);
-			saved = d->r;
-			d->r = &sub;
-			rc = d_value(d, t->inner, out);
-			d->r = saved;
-			if (rc == 0 && scale_remaining(&sub) != 0) {
-				if (out != NULL) {
-					cJSON_Delete(*out);
-					*out = NULL;
-				}
-				rc = d_fail(d, id, "%zu bytes left in an "
-				    "opaque wrapper", scale_remaining(&sub));
-			}
-		} else if (t->shape == META_SH_INNER)
+		if (t->shape == META_SH_OPAQUE)
+			rc = d_opaque(d, id, t, out);
+		else if (t->shape == META_SH_INNER)
 			rc = d_value(d, t->inner, out);
 		else
 			rc = d_fields(d, id, t->fields, t->nfields, t->shape,
@@ -431,18 +401,7 @@ d_value(struct decoder *d, uint32_t id, cJSON **out)
 		rc = d_variant(d, id, t, out);
 		break;
 	case META_BITSEQ:
-		if (t->store_bits == 0) {
-			rc = d_fail(d, id, "unsupported bit store or order");
-			break;
-		}
-		if (scale_read_bitseq(d->r, t->store_bits, &nbits, &raw,
-		    &rawlen) == -1) {
-			rc = RFAIL(d, id);
-			break;
-		}
-		rc = 0;
-		if (out != NULL && (*out = hex_json(raw, rawlen)) == NULL)
-			rc = d_fail(d, id, "out of memory");
+		rc = d_bitseq(d, id, t, out);
 		break;
 	default:
 		rc = d_fail(d, id, "unknown type definition");
@@ -450,6 +409,83 @@ d_value(struct decoder *d, uint32_t id, cJSON **out)
 	}
 	d->depth--;
 	return rc;
+}
+
+/* A tuple of none (null) or of two or more (an array). */
+static int
+d_tuple(struct decoder *d, uint32_t id, const struct meta_type *t,
+    cJSON **out)
+{
+	cJSON		*arr = NULL, *item, **ip;
+	uint32_t	 i;
+	int		 rc = 0;
+
+	if (t->shape == META_SH_NULL) {
+		if (out != NULL && (*out = cJSON_CreateNull()) == NULL)
+			rc = d_fail(d, id, "out of memory");
+		return rc;
+	}
+	if (out != NULL && (arr = cJSON_CreateArray()) == NULL)
+		rc = d_fail(d, id, "out of memory");
+	for (i = 0; rc == 0 && i < t->ntuple; i++) {
+		item = NULL;
+		ip = out != NULL ? &item : NULL;
+		if ((rc = d_value(d, t->tuple[i], ip)) == 0 && out != NULL)
+			rc = add(d, id, arr, NULL, item);
+	}
+	if (rc == 0 && out != NULL)
+		*out = arr;
+	else
+		cJSON_Delete(arr);
+	return rc;
+}
+
+/* WrapperOpaque<T>: Compact<u32> length, then T, all of it. */
+static int
+d_opaque(struct decoder *d, uint32_t id, const struct meta_type *t,
+    cJSON **out)
+{
+	struct scale_reader	 sub, *saved;
+	const uint8_t		*raw;
+	size_t			 n;
+	int			 rc;
+
+	if (scale_read_len(d->r, 1, &n) == -1 ||
+	    scale_read_raw(d->r, n, &raw) == -1)
+		return RFAIL(d, id);
+	scale_reader_init(&sub, raw, n);
+	saved = d->r;
+	d->r = &sub;
+	rc = d_value(d, t->inner, out);
+	d->r = saved;
+	if (rc == 0 && scale_remaining(&sub) != 0) {
+		if (out != NULL) {
+			cJSON_Delete(*out);
+			*out = NULL;
+		}
+		rc = d_fail(d, id, "%zu bytes left in an opaque wrapper",
+		    scale_remaining(&sub));
+	}
+	return rc;
+}
+
+/* A bit sequence: "0x" hex of its store words as encoded. */
+static int
+d_bitseq(struct decoder *d, uint32_t id, const struct meta_type *t,
+    cJSON **out)
+{
+	const uint8_t	*raw;
+	uint64_t	 nbits;
+	size_t		 rawlen;
+
+	if (t->store_bits == 0)
+		return d_fail(d, id, "unsupported bit store or order");
+	if (scale_read_bitseq(d->r, t->store_bits, &nbits, &raw, &rawlen) ==
+	    -1)
+		return RFAIL(d, id);
+	if (out != NULL && (*out = hex_json(raw, rawlen)) == NULL)
+		return d_fail(d, id, "out of memory");
+	return 0;
 }
 
 int
@@ -657,4 +693,84 @@ fail:
 		snprintf(err, errlen, "event %zu: %s", i, d.err);
 	meta_events_free(&evs);
 	return -1;
+}
+
+/* ------------------------------------------------------------ names */
+
+static int
+is_sep(int c)
+{
+	return c == '-' || c == '_' || c == '.' || c == ',' || c == ' ';
+}
+
+static int
+is_cap(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+/*
+ * polkadot-js's stringCamelCase: split at runs of "-_., ", lowercase
+ * all-capital words, lowercase a leading run of capitals but its last
+ * ("NFTOrder" -> "nftOrder"), then first word lower, others capitalised.
+ */
+char *
+meta_camel(const char *s, char *out, size_t outlen)
+{
+	size_t	 n = 0, wl, k, i, run;
+	int	 word = 0, allcap;
+	char	 w[512];
+
+	if (outlen == 0)
+		return out;
+	while (*s != '\0') {
+		while (is_sep((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			break;
+		for (wl = 0; s[wl] != '\0' && !is_sep((unsigned char)s[wl]) &&
+		    wl < sizeof(w) - 1; wl++)
+			w[wl] = s[wl];
+		s += wl;
+		allcap = 1;
+		for (k = 0; k < wl; k++)
+			if (!is_cap((unsigned char)w[k]))
+				allcap = 0;
+		if (allcap) {
+			for (k = 0; k < wl; k++)
+				w[k] = (char)lower((unsigned char)w[k]);
+		} else {
+			for (run = 0; run < wl && is_cap((unsigned char)w[run]);
+			    run++)
+				;
+			/* /^[\dA-Z]{2,}[^a-z]/ with backtracking */
+			if (run >= 2 && !(w[run] >= 'a' && w[run] <= 'z')) {
+				for (i = 0; i < run; i++)
+					w[i] = (char)lower((unsigned char)w[i]);
+				w[run] = (char)upper((unsigned char)w[run]);
+			} else if (run >= 3) {
+				for (i = 0; i < run - 1; i++)
+					w[i] = (char)lower((unsigned char)w[i]);
+			}
+		}
+		w[0] = (char)(word == 0 ? lower((unsigned char)w[0]) :
+		    upper((unsigned char)w[0]));
+		for (k = 0; k < wl && n + 1 < outlen; k++)
+			out[n++] = w[k];
+		word++;
+	}
+	out[n] = '\0';
+	return out;
 }
