@@ -12,8 +12,8 @@
  * Catching up: per batch of up to batch_blocks blocks, one JSON-RPC batch
  * of chain_getBlockHash, then one of chain_getHeader, the System.Events
  * and Timestamp.Now storage of each block and the runtime version at the
- * last, then (if a NewSet is among the events) one of
- * ValidatorSets.Participants.  At the tip, a poll is one batch of
+ * last, then, for each block with a NewSet among its events, one of
+ * ValidatorSets.Participants at that block.  At the tip, a poll is one batch of
  * chain_getFinalizedHead and chain_getBlockHash(next): when they agree
  * the next block is final and named, so fetching it is one more request.
  *
