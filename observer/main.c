@@ -56,6 +56,11 @@ static int	 scan_step(struct obs *, struct obs_block *, uint64_t);
 static void	 kafka_fatal(struct obs *, const char *)
 		    __attribute__((noreturn));
 static int	 wait_events(struct obs *, uint64_t);
+static size_t	 results_due(struct obs *);
+static uint64_t	 next_wake(struct obs *, uint64_t, size_t);
+static struct obs_block *obs_open(struct obs *);
+static void	 obs_run(struct obs *, struct obs_block *);
+static int	 obs_close(struct obs *, struct obs_block *);
 
 static int		 status_mode;
 static struct obs	 ob;
@@ -478,33 +483,58 @@ wait_events(struct obs *o, uint64_t until)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* Results (and skipped records) at the head of the queue, due now. */
+static size_t
+results_due(struct obs *o)
+{
+	struct ins	*head;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(head, &o->sub.q, entry) {
+		if (head->state == INS_PENDING)
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* When the loop has something to do next; now while catching up. */
+static uint64_t
+next_wake(struct obs *o, uint64_t now, size_t nready)
+{
+	struct scan	*s = &o->scan;
+	uint64_t	 until, w;
+
+	if (s->have_fin && s->next <= s->fin_num && !s->halted &&
+	    now >= s->retry_at)
+		return now;
+	until = now + 1000;
+	if (s->retry_at > now && s->retry_at < until)
+		until = s->retry_at;
+	if (now >= s->retry_at && (!s->have_fin || s->next > s->fin_num ||
+	    s->halted)) {
+		w = pace_wait(&s->pace, now);
+		if (now + w < until)
+			until = now + w;
+	}
+	w = sub_wait(&o->sub, now);
+	if (w != UINT64_MAX && now + w < until)
+		until = now + w;
+	if (nready > 0 && s->retry_at < until)
+		until = s->retry_at > now ? s->retry_at : now;
+	return until;
+}
+
+/* Config and resources: the bus, the scanner, the queue, health. */
+static struct obs_block *
+obs_open(struct obs *o)
 {
 	static const enum bus_topic topics[] = { TOPIC_P2P_INBOUND,
 	    TOPIC_CHAIN_HEALTH };
-	struct obs		*o = &ob;
 	struct obs_block	*blocks;
 	struct bus_opts		 bo;
 	char			 err[1024];
-	uint64_t		 now, until, w, next_status = 0;
-	size_t			 nready;
-	int			 perm, ready = 0, rc;
-	struct ins		*head;
-
-	o->t_start = clock_mono_ms();
-	app_init(&o->app, &spec, argc, argv);
-	if (status_mode)
-		status_print(&o->app);
-	if (sodium_init() == -1)
-		fatalx(EX_TEMP, "sodium_init failed");
-	if (o->app.check) {
-		if (check_config(o, err, sizeof(err)) == -1)
-			fatalx(EX_PERM, "%s", err);
-		app_check_ok(&o->app);
-	}
-	if (o->app.argc != 0)
-		app_usage();
+	int			 perm;
 
 	/* Stream output without stream input: no Kafka at all. */
 	o->consume = o->app.in != NULL || o->app.out == NULL;
@@ -528,17 +558,20 @@ main(int argc, char **argv)
 	health_init(&o->health, &o->app);
 	if ((blocks = calloc(o->scan.batch, sizeof(*blocks))) == NULL)
 		fatal(EX_TEMP, "calloc");
+	return blocks;
+}
 
-	restore_cursor(o);
-	status_write(o);
-	if (start_scan(o) == -1)
-		goto stop;
-	log_info("scanning %s from block %" PRIu64 " (runtime %" PRIu32 ", "
-	    "%s polling every %lld ms, batches of %zu)",
-	    cfg_str(o->app.cfg, "observation", "rpc_endpoint"), o->scan.next,
-	    o->scan.spec, o->scan.pace.adaptive ? "adaptive" : "fixed",
-	    cfg_ms(o->app.cfg, "observation", "polling_interval"),
-	    o->scan.batch);
+/*
+ * The loop: records in, a scan step (fetch and publish, or poll), the
+ * instruction queue, health, the status file; then sleep until something
+ * is due.  Returns when told to stop.
+ */
+static void
+obs_run(struct obs *o, struct obs_block *blocks)
+{
+	uint64_t	 now, until, next_status = 0;
+	size_t		 nready;
+	int		 ready = 0;
 
 	while (!sig_term) {
 		if (o->consume)
@@ -549,12 +582,7 @@ main(int argc, char **argv)
 		if (sub_run(o, clock_mono_ms()) == SCAN_STOP)
 			break;
 		/* results (and skipped records) due, no block took them */
-		nready = 0;
-		TAILQ_FOREACH(head, &o->sub.q, entry) {
-			if (head->state == INS_PENDING)
-				break;
-			nready++;
-		}
+		nready = results_due(o);
 		if (nready > 0 && now >= o->scan.retry_at)
 			if (txn_run(o, NULL, 0) == -1)
 				scan_failed(&o->scan, now);
@@ -571,28 +599,17 @@ main(int argc, char **argv)
 			log_info("ready: finalized head %" PRIu64 ", next "
 			    "block %" PRIu64, o->scan.fin_num, o->scan.next);
 		}
-		/* catching up: no sleep */
-		if (o->scan.have_fin && o->scan.next <= o->scan.fin_num &&
-		    !o->scan.halted && now >= o->scan.retry_at)
-			continue;
-		until = now + 1000;
-		if (o->scan.retry_at > now && o->scan.retry_at < until)
-			until = o->scan.retry_at;
-		if (now >= o->scan.retry_at && (!o->scan.have_fin ||
-		    o->scan.next > o->scan.fin_num || o->scan.halted)) {
-			w = pace_wait(&o->scan.pace, now);
-			if (now + w < until)
-				until = now + w;
-		}
-		w = sub_wait(&o->sub, now);
-		if (w != UINT64_MAX && now + w < until)
-			until = now + w;
-		if (nready > 0 && o->scan.retry_at < until)
-			until = o->scan.retry_at > now ? o->scan.retry_at : now;
-		if (until > now)
+		if ((until = next_wake(o, now, nready)) > now)
 			wait_events(o, until);
 	}
-stop:
+}
+
+/* Shutdown: what is queued is delivered, everything freed. */
+static int
+obs_close(struct obs *o, struct obs_block *blocks)
+{
+	int	 rc;
+
 	log_info("stopping: next block %" PRIu64 ", %lu block(s) published",
 	    o->scan.next, o->scan.nblocks);
 	status_write(o);
@@ -606,4 +623,41 @@ stop:
 	if (rc == -1)
 		log_warnx("not every record was delivered at exit");
 	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct obs		*o = &ob;
+	struct obs_block	*blocks;
+	char			 err[1024];
+
+	o->t_start = clock_mono_ms();
+	app_init(&o->app, &spec, argc, argv);
+	if (status_mode)
+		status_print(&o->app);
+	if (sodium_init() == -1)
+		fatalx(EX_TEMP, "sodium_init failed");
+	if (o->app.check) {
+		if (check_config(o, err, sizeof(err)) == -1)
+			fatalx(EX_PERM, "%s", err);
+		app_check_ok(&o->app);
+	}
+	if (o->app.argc != 0)
+		app_usage();
+
+	blocks = obs_open(o);
+	restore_cursor(o);
+	status_write(o);
+	if (start_scan(o) == 0) {
+		log_info("scanning %s from block %" PRIu64 " (runtime %" PRIu32
+		    ", %s polling every %lld ms, batches of %zu)",
+		    cfg_str(o->app.cfg, "observation", "rpc_endpoint"),
+		    o->scan.next, o->scan.spec,
+		    o->scan.pace.adaptive ? "adaptive" : "fixed",
+		    cfg_ms(o->app.cfg, "observation", "polling_interval"),
+		    o->scan.batch);
+		obs_run(o, blocks);
+	}
+	return obs_close(o, blocks);
 }

@@ -1,13 +1,15 @@
 /*
- * meta: runtime metadata V14/V15 and the generic, metadata-driven decoder
- * (see meta.h for the JSON conventions).
+ * meta: the type registry.  Parses runtime metadata V14/V15/V16 (types,
+ * pallets, storage, calls, events, errors), checks it and derives what
+ * decoding needs (shapes, integer widths, least sizes, System.Events);
+ * lookups by name and id.  Decoding values (and the camelCase names of
+ * the JSON form) is metadec.c's, storage keys metakey.c's (see meta.h for
+ * the JSON conventions).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hex.h"
 #include "meta.h"
 
 /* ------------------------------------------------------------ arena */
@@ -30,16 +32,6 @@ struct parser {
 	char			 what[96];	/* what is being parsed */
 };
 
-/* Decoding context. */
-struct decoder {
-	const struct meta	*m;
-	struct scale_reader	*r;
-	unsigned		 depth;
-	size_t			 budget;
-	char			 err[256];
-	int			 failed;
-};
-
 static void	*arena_alloc(struct meta_arena *, size_t);
 static void	*arena_calloc(struct meta_arena *, size_t, size_t);
 static void	 arena_free(struct meta_arena *);
@@ -55,6 +47,10 @@ static int	 p_skip_bytes(struct parser *);
 static int	 p_option(struct parser *, int *);
 static int	 p_fields(struct parser *, struct meta_field **, uint32_t *);
 static int	 p_type(struct parser *, struct meta_type *);
+static int	 p_path(struct parser *, struct meta_type *);
+static int	 p_params(struct parser *, struct meta_type *);
+static int	 p_typedef(struct parser *, struct meta_type *);
+static int	 p_variants(struct parser *, struct meta_type *);
 static int	 p_types(struct parser *);
 static int	 p_storage(struct parser *, struct meta_pallet *);
 static int	 p_pallets(struct parser *);
@@ -79,37 +75,11 @@ static size_t	 ms_add(size_t, size_t);
 static size_t	 min_size(const struct meta *, uint32_t);
 static void	 min_sizes(struct meta *);
 static int	 derive(struct meta *, char *, size_t);
+static void	 derive_composite(struct meta_type *);
+static int	 derive_variant(struct meta *, uint32_t, char *, size_t);
+static void	 derive_bitseq(struct meta *, struct meta_type *);
 static uint32_t	 unwrap_newtypes(const struct meta *, uint32_t);
 static void	 find_events(struct meta *);
-
-static int	 d_fail(struct decoder *, uint32_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-static int	 d_value(struct decoder *, uint32_t, cJSON **);
-static int	 d_fields(struct decoder *, uint32_t, const struct meta_field *,
-		    uint32_t, enum meta_shape, cJSON **);
-static int	 d_variant(struct decoder *, uint32_t, const struct meta_type *,
-		    cJSON **);
-static int	 d_int(struct decoder *, uint32_t, unsigned, int, int, cJSON **);
-static int	 d_prim(struct decoder *, uint32_t, const struct meta_type *,
-		    cJSON **);
-static int	 d_seq(struct decoder *, uint32_t, const struct meta_type *,
-		    size_t, cJSON **);
-static int	 d_event(struct decoder *, struct meta_event *,
-		    meta_select_fn *, void *, int *);
-static cJSON	*int_json(const uint8_t *, size_t, int);
-static cJSON	*hex_json(const uint8_t *, size_t);
-static int	 add(struct decoder *, uint32_t, cJSON *, const char *,
-		    cJSON *);
-
-static int	 is_sep(int);
-static int	 is_cap(int);
-static int	 lower(int);
-static int	 upper(int);
-static uint64_t	 rotl64(uint64_t, int);
-static uint64_t	 rd64(const uint8_t *);
-static uint32_t	 rd32(const uint8_t *);
-static uint64_t	 xxh_round(uint64_t, uint64_t);
-static uint64_t	 xxh_merge(uint64_t, uint64_t);
 
 /* ------------------------------------------------------------ arena */
 
@@ -314,25 +284,41 @@ p_fields(struct parser *p, struct meta_field **out, uint32_t *nout)
 static int
 p_type(struct parser *p, struct meta_type *t)
 {
-	struct meta_arena	*a = p->m->arena;
-	struct meta_variant	*v;
-	size_t			 n, i;
-	uint8_t			 tag, prim;
-	int			 some;
+	if (p_path(p, t) == -1 || p_params(p, t) == -1 ||
+	    p_typedef(p, t) == -1)
+		return -1;
+	return p_skip_docs(p);
+}
+
+/* The type's path: Vec<String>. */
+static int
+p_path(struct parser *p, struct meta_type *t)
+{
+	size_t	 n, i;
 
 	if (p_len(p, 1, &n) == -1)
 		return -1;
-	if ((t->path = arena_calloc(a, n ? n : 1, sizeof(*t->path))) == NULL)
+	if ((t->path = arena_calloc(p->m->arena, n ? n : 1,
+	    sizeof(*t->path))) == NULL)
 		return scale_fail(&p->r, "out of memory");
 	for (i = 0; i < n; i++)
 		if ((t->path[i] = arena_str(p)) == NULL)
 			return -1;
 	t->npath = (uint32_t)n;
+	return 0;
+}
+
+/* Its type parameters: Vec<(String, Option<Compact<u32>>)>. */
+static int
+p_params(struct parser *p, struct meta_type *t)
+{
+	size_t	 n, i;
+	int	 some;
 
 	if (p_len(p, 2, &n) == -1)
 		return -1;
-	if ((t->params = arena_calloc(a, n ? n : 1, sizeof(*t->params))) ==
-	    NULL)
+	if ((t->params = arena_calloc(p->m->arena, n ? n : 1,
+	    sizeof(*t->params))) == NULL)
 		return scale_fail(&p->r, "out of memory");
 	for (i = 0; i < n; i++) {
 		if ((t->params[i].name = arena_str(p)) == NULL ||
@@ -343,57 +329,45 @@ p_type(struct parser *p, struct meta_type *t)
 			return -1;
 	}
 	t->nparams = (uint32_t)n;
+	return 0;
+}
+
+/* Its definition: TypeDef, an enum of eight. */
+static int
+p_typedef(struct parser *p, struct meta_type *t)
+{
+	size_t	 n, i;
+	uint8_t	 tag, prim;
 
 	if (scale_read_u8(&p->r, &tag) == -1)
 		return -1;
 	switch (tag) {
 	case 0:
 		t->def = META_COMPOSITE;
-		if (p_fields(p, &t->fields, &t->nfields) == -1)
-			return -1;
-		break;
+		return p_fields(p, &t->fields, &t->nfields);
 	case 1:
 		t->def = META_VARIANT;
-		if (p_len(p, 4, &n) == -1)
-			return -1;
-		if ((v = arena_calloc(a, n ? n : 1, sizeof(*v))) == NULL)
-			return scale_fail(&p->r, "out of memory");
-		for (i = 0; i < n; i++) {
-			if ((v[i].name = arena_str(p)) == NULL)
-				return -1;
-			if ((v[i].jname = arena_camel(a, v[i].name)) == NULL)
-				return scale_fail(&p->r, "out of memory");
-			if (p_fields(p, &v[i].fields, &v[i].nfields) == -1 ||
-			    scale_read_u8(&p->r, &v[i].index) == -1 ||
-			    p_skip_docs(p) == -1)
-				return -1;
-		}
-		t->variants = v;
-		t->nvariants = (uint32_t)n;
-		break;
+		return p_variants(p, t);
 	case 2:
 		t->def = META_SEQUENCE;
-		if (p_compact32(p, &t->elem) == -1)
-			return -1;
-		break;
+		return p_compact32(p, &t->elem);
 	case 3:
 		t->def = META_ARRAY;
-		if (scale_read_u32(&p->r, &t->len) == -1 ||
-		    p_compact32(p, &t->elem) == -1)
+		if (scale_read_u32(&p->r, &t->len) == -1)
 			return -1;
-		break;
+		return p_compact32(p, &t->elem);
 	case 4:
 		t->def = META_TUPLE;
 		if (p_len(p, 1, &n) == -1)
 			return -1;
-		if ((t->tuple = arena_calloc(a, n ? n : 1,
+		if ((t->tuple = arena_calloc(p->m->arena, n ? n : 1,
 		    sizeof(*t->tuple))) == NULL)
 			return scale_fail(&p->r, "out of memory");
 		for (i = 0; i < n; i++)
 			if (p_compact32(p, &t->tuple[i]) == -1)
 				return -1;
 		t->ntuple = (uint32_t)n;
-		break;
+		return 0;
 	case 5:
 		t->def = META_PRIMITIVE;
 		if (scale_read_u8(&p->r, &prim) == -1)
@@ -403,23 +377,46 @@ p_type(struct parser *p, struct meta_type *t)
 			return scale_fail(&p->r, "unknown primitive %u", prim);
 		}
 		t->prim = (enum meta_prim)prim;
-		break;
+		return 0;
 	case 6:
 		t->def = META_COMPACT;
-		if (p_compact32(p, &t->elem) == -1)
-			return -1;
-		break;
+		return p_compact32(p, &t->elem);
 	case 7:
 		t->def = META_BITSEQ;
-		if (p_compact32(p, &t->bit_store) == -1 ||
-		    p_compact32(p, &t->bit_order) == -1)
+		if (p_compact32(p, &t->bit_store) == -1)
 			return -1;
-		break;
+		return p_compact32(p, &t->bit_order);
 	default:
 		p->r.off--;
 		return scale_fail(&p->r, "unknown type definition %u", tag);
 	}
-	return p_skip_docs(p);
+}
+
+/* A variant type's variants: name, fields, index, docs each. */
+static int
+p_variants(struct parser *p, struct meta_type *t)
+{
+	struct meta_arena	*a = p->m->arena;
+	struct meta_variant	*v;
+	size_t			 n, i;
+
+	if (p_len(p, 4, &n) == -1)
+		return -1;
+	if ((v = arena_calloc(a, n ? n : 1, sizeof(*v))) == NULL)
+		return scale_fail(&p->r, "out of memory");
+	for (i = 0; i < n; i++) {
+		if ((v[i].name = arena_str(p)) == NULL)
+			return -1;
+		if ((v[i].jname = arena_camel(a, v[i].name)) == NULL)
+			return scale_fail(&p->r, "out of memory");
+		if (p_fields(p, &v[i].fields, &v[i].nfields) == -1 ||
+		    scale_read_u8(&p->r, &v[i].index) == -1 ||
+		    p_skip_docs(p) == -1)
+			return -1;
+	}
+	t->variants = v;
+	t->nvariants = (uint32_t)n;
+	return 0;
 }
 
 /* PortableRegistry: Vec<PortableType{id: Compact<u32>, ty: Type}> */
@@ -1192,33 +1189,16 @@ fields_shape(const struct meta_field *f, uint32_t n)
 static int
 derive(struct meta *m, char *err, size_t errlen)
 {
-	struct meta_type	*t, *st, *ot;
-	struct meta_variant	*v;
-	uint32_t		 i, k;
-	int			 basic, sign;
-	const char		*o;
+	struct meta_type	*t;
+	uint32_t		 i;
+	int			 sign;
 
 	for (i = 0; i < m->ntypes; i++) {
 		t = &m->types[i];
 		t->shape = META_SH_DEF;
 		switch (t->def) {
 		case META_COMPOSITE:
-			if ((path_is(t, "sp_weights::weight_v2::Weight") ||
-			    path_is(t, "frame_support::weights::weight_v2::"
-			    "Weight")) && t->nfields == 1) {
-				t->shape = META_SH_INNER;
-				t->inner = t->fields[0].type;
-			} else if ((strcmp(path_last(t), "WrapperOpaque") == 0 ||
-			    strcmp(path_last(t), "WrapperKeepOpaque") == 0) &&
-			    t->nparams == 1 && t->params[0].has_type &&
-			    t->nfields == 2) {
-				t->shape = META_SH_OPAQUE;
-				t->inner = t->params[0].type;
-			} else {
-				t->shape = fields_shape(t->fields, t->nfields);
-				if (t->shape == META_SH_INNER)
-					t->inner = t->fields[0].type;
-			}
+			derive_composite(t);
 			break;
 		case META_TUPLE:
 			if (t->ntuple == 0)
@@ -1235,39 +1215,8 @@ derive(struct meta *m, char *err, size_t errlen)
 				t->shape = META_SH_HEX;
 			break;
 		case META_VARIANT:
-			if (t->npath > 0 && strcmp(t->path[0], "Option") == 0 &&
-			    t->nparams == 1 && t->params[0].has_type) {
-				t->shape = META_SH_OPTION;
-				t->inner = t->params[0].type;
-				break;
-			}
-			if ((t->by_index = arena_calloc(m->arena, 256,
-			    sizeof(*t->by_index))) == NULL) {
-				snprintf(err, errlen, "metadata: out of memory");
+			if (derive_variant(m, i, err, errlen) == -1)
 				return -1;
-			}
-			basic = 1;
-			for (k = 0; k < t->nvariants; k++) {
-				v = &t->variants[k];
-				if (t->by_index[v->index] != NULL) {
-					snprintf(err, errlen, "metadata: type "
-					    "%u: two variants with index %u",
-					    i, v->index);
-					return -1;
-				}
-				t->by_index[v->index] = v;
-				v->shape = fields_shape(v->fields, v->nfields);
-				if (v->shape == META_SH_NULL ||
-				    (v->shape == META_SH_INNER &&
-				    is_null(m, v->fields[0].type, 0)))
-					continue;
-				basic = 0;
-			}
-			if (t->nvariants == 0)
-				t->shape = META_SH_NULL;
-			else
-				t->shape = basic ? META_SH_ENUM_BASIC :
-				    META_SH_ENUM;
 			break;
 		case META_PRIMITIVE:
 			if (t->prim >= META_U8 && t->prim <= META_U256) {
@@ -1285,29 +1234,103 @@ derive(struct meta *m, char *err, size_t errlen)
 				t->int_bits = 0;
 			break;
 		case META_BITSEQ:
-			st = &m->types[t->bit_store];
-			ot = &m->types[t->bit_order];
-			/* polkadot-js swaps them if they come reversed */
-			if (st->def != META_PRIMITIVE) {
-				struct meta_type *x = st;
-
-				st = ot;
-				ot = x;
-			}
-			if (st->def == META_PRIMITIVE && st->prim >= META_U8 &&
-			    st->prim <= META_U64)
-				t->store_bits = 8u << (st->prim - META_U8);
-			o = path_last(ot);
-			t->msb0 = strcmp(o, "Msb0") == 0 ||
-			    strcmp(o, "BitOrderMsb0") == 0;
-			if (!t->msb0 && strcmp(o, "Lsb0") != 0 &&
-			    strcmp(o, "BitOrderLsb0") != 0)
-				t->store_bits = 0;	/* fails if decoded */
+			derive_bitseq(m, t);
 			break;
 		}
 	}
 	min_sizes(m);
 	return 0;
+}
+
+/* A composite: a Weight or an opaque wrapper, else by its fields. */
+static void
+derive_composite(struct meta_type *t)
+{
+	if ((path_is(t, "sp_weights::weight_v2::Weight") ||
+	    path_is(t, "frame_support::weights::weight_v2::Weight")) &&
+	    t->nfields == 1) {
+		t->shape = META_SH_INNER;
+		t->inner = t->fields[0].type;
+	} else if ((strcmp(path_last(t), "WrapperOpaque") == 0 ||
+	    strcmp(path_last(t), "WrapperKeepOpaque") == 0) &&
+	    t->nparams == 1 && t->params[0].has_type && t->nfields == 2) {
+		t->shape = META_SH_OPAQUE;
+		t->inner = t->params[0].type;
+	} else {
+		t->shape = fields_shape(t->fields, t->nfields);
+		if (t->shape == META_SH_INNER)
+			t->inner = t->fields[0].type;
+	}
+}
+
+/*
+ * A variant type: an Option, or an enum with its variants indexed (basic
+ * when none carries anything).
+ */
+static int
+derive_variant(struct meta *m, uint32_t i, char *err, size_t errlen)
+{
+	struct meta_type	*t = &m->types[i];
+	struct meta_variant	*v;
+	uint32_t		 k;
+	int			 basic;
+
+	if (t->npath > 0 && strcmp(t->path[0], "Option") == 0 &&
+	    t->nparams == 1 && t->params[0].has_type) {
+		t->shape = META_SH_OPTION;
+		t->inner = t->params[0].type;
+		return 0;
+	}
+	if ((t->by_index = arena_calloc(m->arena, 256,
+	    sizeof(*t->by_index))) == NULL) {
+		snprintf(err, errlen, "metadata: out of memory");
+		return -1;
+	}
+	basic = 1;
+	for (k = 0; k < t->nvariants; k++) {
+		v = &t->variants[k];
+		if (t->by_index[v->index] != NULL) {
+			snprintf(err, errlen, "metadata: type %u: two variants "
+			    "with index %u", i, v->index);
+			return -1;
+		}
+		t->by_index[v->index] = v;
+		v->shape = fields_shape(v->fields, v->nfields);
+		if (v->shape == META_SH_NULL || (v->shape == META_SH_INNER &&
+		    is_null(m, v->fields[0].type, 0)))
+			continue;
+		basic = 0;
+	}
+	if (t->nvariants == 0)
+		t->shape = META_SH_NULL;
+	else
+		t->shape = basic ? META_SH_ENUM_BASIC : META_SH_ENUM;
+	return 0;
+}
+
+/* A bit sequence: its store's width and its order (0: unsupported). */
+static void
+derive_bitseq(struct meta *m, struct meta_type *t)
+{
+	struct meta_type	*st, *ot, *x;
+	const char		*o;
+
+	st = &m->types[t->bit_store];
+	ot = &m->types[t->bit_order];
+	/* polkadot-js swaps them if they come reversed */
+	if (st->def != META_PRIMITIVE) {
+		x = st;
+		st = ot;
+		ot = x;
+	}
+	if (st->def == META_PRIMITIVE && st->prim >= META_U8 &&
+	    st->prim <= META_U64)
+		t->store_bits = 8u << (st->prim - META_U8);
+	o = path_last(ot);
+	t->msb0 = strcmp(o, "Msb0") == 0 || strcmp(o, "BitOrderMsb0") == 0;
+	if (!t->msb0 && strcmp(o, "Lsb0") != 0 &&
+	    strcmp(o, "BitOrderLsb0") != 0)
+		t->store_bits = 0;	/* fails if decoded */
 }
 
 const struct meta_pallet *
@@ -1423,819 +1446,4 @@ find_events(struct meta *m)
 		m->event_enum = eid;
 		return;
 	}
-}
-
-/* ------------------------------------------------------------ decoding */
-
-static int
-d_fail(struct decoder *d, uint32_t id, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 path[160], msg[160];
-
-	if (d->failed)
-		return -1;
-	d->failed = 1;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(d->err, sizeof(d->err), "type %u (%s): %s", id,
-	    meta_type_path(d->m, id, path, sizeof(path)), msg);
-	return -1;
-}
-
-/* A reader error, with the type it happened in. */
-#define RFAIL(d, id)	d_fail((d), (id), "%s", (d)->r->err)
-
-static cJSON *
-hex_json(const uint8_t *p, size_t n)
-{
-	char	*s;
-	cJSON	*j;
-
-	if (n > (SIZE_MAX - 3) / 2 || (s = malloc(2 * n + 3)) == NULL)
-		return NULL;
-	hex_encode0x(p, n, s);
-	j = cJSON_CreateString(s);
-	free(s);
-	return j;
-}
-
-/* An integer: a number below 2^52 in magnitude, else a decimal string. */
-static cJSON *
-int_json(const uint8_t *le, size_t n, int sign)
-{
-	uint8_t		 mag[SCALE_COMPACT_MAX + 1];
-	char		 dec[3 * (SCALE_COMPACT_MAX + 1) + 2];
-	size_t		 i, len;
-	int		 neg = 0, carry = 1;
-	uint64_t	 v = 0;
-
-	if (n > sizeof(mag))
-		return NULL;
-	memcpy(mag, le, n);
-	if (sign && n > 0 && (le[n - 1] & 0x80)) {
-		neg = 1;
-		for (i = 0; i < n; i++) {
-			int x = (uint8_t)~mag[i] + carry;
-
-			mag[i] = (uint8_t)x;
-			carry = x >> 8;
-		}
-	}
-	len = n;
-	while (len > 0 && mag[len - 1] == 0)
-		len--;
-	if (len <= 7) {
-		for (i = len; i-- > 0;)
-			v = v << 8 | mag[i];
-		if (v < (1ull << 52))
-			return cJSON_CreateNumber(neg ? -(double)v : (double)v);
-	}
-	scale_le_to_dec(le, n, sign, dec, sizeof(dec));
-	return cJSON_CreateString(dec);
-}
-
-/* Attach item to parent (an object if key, else an array). */
-static int
-add(struct decoder *d, uint32_t id, cJSON *parent, const char *key,
-    cJSON *item)
-{
-	if (item == NULL)
-		return d_fail(d, id, "out of memory");
-	if (key != NULL ? !cJSON_AddItemToObject(parent, key, item) :
-	    !cJSON_AddItemToArray(parent, item)) {
-		cJSON_Delete(item);
-		return d_fail(d, id, "out of memory");
-	}
-	return 0;
-}
-
-static int
-d_int(struct decoder *d, uint32_t id, unsigned bits, int sign, int compact,
-    cJSON **out)
-{
-	uint8_t	 le[SCALE_COMPACT_MAX];
-	size_t	 n = bits / 8;
-
-	if (compact) {
-		if (scale_read_compact_le(d->r, le, &n) == -1)
-			return RFAIL(d, id);
-		if (!scale_fits(le, n, bits))
-			return d_fail(d, id, "compact value exceeds %u bits",
-			    bits);
-		sign = 0;
-	} else if (scale_read_le(d->r, n, le) == -1)
-		return RFAIL(d, id);
-	if (out != NULL && (*out = int_json(le, n, sign)) == NULL)
-		return d_fail(d, id, "out of memory");
-	return 0;
-}
-
-static int
-d_prim(struct decoder *d, uint32_t id, const struct meta_type *t, cJSON **out)
-{
-	const char	*s;
-	char		*copy;
-	size_t		 n;
-	uint32_t	 c;
-	int		 b;
-
-	switch (t->prim) {
-	case META_BOOL:
-		if (scale_read_bool(d->r, &b) == -1)
-			return RFAIL(d, id);
-		if (out != NULL && (*out = cJSON_CreateBool(b)) == NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	case META_CHAR:
-		if (scale_read_u32(d->r, &c) == -1)
-			return RFAIL(d, id);
-		if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return d_fail(d, id, "invalid char U+%X", c);
-		if (out != NULL && (*out = cJSON_CreateNumber(c)) == NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	case META_STR:
-		if (scale_read_str(d->r, &s, &n) == -1)
-			return RFAIL(d, id);
-		if (out == NULL)
-			return 0;
-		if ((copy = malloc(n + 1)) == NULL)
-			return d_fail(d, id, "out of memory");
-		memcpy(copy, s, n);
-		copy[n] = '\0';
-		/* cJSON strings end at a NUL; refuse rather than truncate */
-		if (strlen(copy) != n) {
-			free(copy);
-			return d_fail(d, id, "string contains a NUL byte");
-		}
-		*out = cJSON_CreateString(copy);
-		free(copy);
-		if (*out == NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	default:
-		return d_int(d, id, t->int_bits, t->int_signed, 0, out);
-	}
-}
-
-/* n elements of t->elem (a sequence or an array). */
-static int
-d_seq(struct decoder *d, uint32_t id, const struct meta_type *t, size_t n,
-    cJSON **out)
-{
-	const uint8_t	*p;
-	cJSON		*arr = NULL, *item, **ip;
-	size_t		 i;
-
-	if (t->shape == META_SH_HEX) {
-		if (scale_read_raw(d->r, n, &p) == -1)
-			return RFAIL(d, id);
-		if (out != NULL && (*out = hex_json(p, n)) == NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	}
-	if (out != NULL && (arr = cJSON_CreateArray()) == NULL)
-		return d_fail(d, id, "out of memory");
-	for (i = 0; i < n; i++) {
-		item = NULL;
-		ip = out != NULL ? &item : NULL;
-		if (d_value(d, t->elem, ip) == -1 ||
-		    (out != NULL && add(d, id, arr, NULL, item) == -1)) {
-			cJSON_Delete(arr);
-			return -1;
-		}
-	}
-	if (out != NULL)
-		*out = arr;
-	return 0;
-}
-
-/* Fields of a composite or a variant, per its shape. */
-static int
-d_fields(struct decoder *d, uint32_t id, const struct meta_field *f,
-    uint32_t n, enum meta_shape shape, cJSON **out)
-{
-	cJSON		*obj = NULL, *item, **ip;
-	char		 key[16];
-	const char	*k;
-	uint32_t	 i;
-
-	if (shape == META_SH_NULL) {
-		if (out != NULL && (*out = cJSON_CreateNull()) == NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	}
-	if (shape == META_SH_INNER)
-		return d_value(d, f[0].type, out);
-	if (out != NULL) {
-		obj = shape == META_SH_STRUCT ? cJSON_CreateObject() :
-		    cJSON_CreateArray();
-		if (obj == NULL)
-			return d_fail(d, id, "out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		item = NULL;
-		ip = out != NULL ? &item : NULL;
-		if (d_value(d, f[i].type, ip) == -1)
-			goto fail;
-		if (out == NULL)
-			continue;
-		k = NULL;
-		if (shape == META_SH_STRUCT) {
-			if ((k = f[i].jname) == NULL) {
-				snprintf(key, sizeof(key), "%u", i);
-				k = key;
-			}
-		}
-		if (add(d, id, obj, k, item) == -1)
-			goto fail;
-	}
-	if (out != NULL)
-		*out = obj;
-	return 0;
-fail:
-	cJSON_Delete(obj);
-	return -1;
-}
-
-static int
-d_variant(struct decoder *d, uint32_t id, const struct meta_type *t,
-    cJSON **out)
-{
-	const struct meta_variant	*v;
-	cJSON				*obj, *item = NULL;
-	uint8_t				 idx;
-	int				 some;
-
-	if (t->shape == META_SH_OPTION) {
-		if (scale_read_option(d->r, &some) == -1)
-			return RFAIL(d, id);
-		if (some)
-			return d_value(d, t->inner, out);
-		if (out != NULL && (*out = cJSON_CreateNull()) == NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	}
-	if (t->nvariants == 0)
-		return d_fail(d, id, "a value of an enum without variants");
-	if (scale_read_u8(d->r, &idx) == -1)
-		return RFAIL(d, id);
-	if ((v = t->by_index[idx]) == NULL) {
-		d->r->off--;
-		return d_fail(d, id, "at byte %zu: unknown variant index %u",
-		    d->r->off, idx);
-	}
-	if (t->shape == META_SH_ENUM_BASIC) {
-		/* unit data may still be a () newtype: decode, drop */
-		if (d_fields(d, id, v->fields, v->nfields, v->shape, NULL) ==
-		    -1)
-			return -1;
-		if (out != NULL && (*out = cJSON_CreateString(v->name)) ==
-		    NULL)
-			return d_fail(d, id, "out of memory");
-		return 0;
-	}
-	if (d_fields(d, id, v->fields, v->nfields, v->shape,
-	    out != NULL ? &item : NULL) == -1)
-		return -1;
-	if (out == NULL)
-		return 0;
-	if ((obj = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(item);
-		return d_fail(d, id, "out of memory");
-	}
-	if (add(d, id, obj, v->jname, item) == -1) {
-		cJSON_Delete(obj);
-		return -1;
-	}
-	*out = obj;
-	return 0;
-}
-
-static int
-d_value(struct decoder *d, uint32_t id, cJSON **out)
-{
-	const struct meta_type	*t;
-	const uint8_t		*raw;
-	struct scale_reader	 sub, *saved;
-	uint64_t		 nbits;
-	size_t			 n, rawlen, minsize;
-	int			 rc;
-
-	if (d->failed)
-		return -1;
-	if (id >= d->m->ntypes)
-		return d_fail(d, id, "unknown type id");
-	t = &d->m->types[id];
-	if (d->depth >= META_MAX_DEPTH)
-		return d_fail(d, id, "nested deeper than %u", META_MAX_DEPTH);
-	if (d->budget == 0)
-		return d_fail(d, id, "more than %zu values",
-		    d->m->max_values);
-	d->budget--;
-	d->depth++;
-	switch (t->def) {
-	case META_PRIMITIVE:
-		rc = d_prim(d, id, t, out);
-		break;
-	case META_COMPACT:
-		if (t->int_bits == 0)
-			rc = d_fail(d, id, "compact of a non-integer type");
-		else
-			rc = d_int(d, id, t->int_bits, 0, 1, out);
-		break;
-	case META_SEQUENCE:
-		/* the elements' least size bounds the length */
-		minsize = d->m->types[t->elem].min_size;
-		if (scale_read_len(d->r, minsize, &n) == -1)
-			rc = RFAIL(d, id);
-		else
-			rc = d_seq(d, id, t, n, out);
-		break;
-	case META_ARRAY:
-		rc = d_seq(d, id, t, t->len, out);
-		break;
-	case META_TUPLE:
-		if (t->shape == META_SH_NULL) {
-			rc = 0;
-			if (out != NULL && (*out = cJSON_CreateNull()) == NULL)
-				rc = d_fail(d, id, "out of memory");
-		} else if (t->shape == META_SH_INNER)
-			rc = d_value(d, t->inner, out);
-		else {
-			cJSON			*arr = NULL, *item, **ip;
-			uint32_t		 i;
-
-			rc = 0;
-			if (out != NULL && (arr = cJSON_CreateArray()) == NULL)
-				rc = d_fail(d, id, "out of memory");
-			for (i = 0; rc == 0 && i < t->ntuple; i++) {
-				item = NULL;
-				ip = out != NULL ? &item : NULL;
-				if ((rc = d_value(d, t->tuple[i], ip)) == 0 &&
-				    out != NULL)
-					rc = add(d, id, arr, NULL, item);
-			}
-			if (rc == 0 && out != NULL)
-				*out = arr;
-			else
-				cJSON_Delete(arr);
-		}
-		break;
-	case META_COMPOSITE:
-		if (t->shape == META_SH_OPAQUE) {
-			/* WrapperOpaque<T>: Compact<u32> length, then T */
-			if (scale_read_len(d->r, 1, &n) == -1 ||
-			    scale_read_raw(d->r, n, &raw) == -1) {
-				rc = RFAIL(d, id);
-				break;
-			}
-			scale_reader_init(&sub, raw, n);
-			saved = d->r;
-			d->r = &sub;
-			rc = d_value(d, t->inner, out);
-			d->r = saved;
-			if (rc == 0 && scale_remaining(&sub) != 0) {
-				if (out != NULL) {
-					cJSON_Delete(*out);
-					*out = NULL;
-				}
-				rc = d_fail(d, id, "%zu bytes left in an "
-				    "opaque wrapper", scale_remaining(&sub));
-			}
-		} else if (t->shape == META_SH_INNER)
-			rc = d_value(d, t->inner, out);
-		else
-			rc = d_fields(d, id, t->fields, t->nfields, t->shape,
-			    out);
-		break;
-	case META_VARIANT:
-		rc = d_variant(d, id, t, out);
-		break;
-	case META_BITSEQ:
-		if (t->store_bits == 0) {
-			rc = d_fail(d, id, "unsupported bit store or order");
-			break;
-		}
-		if (scale_read_bitseq(d->r, t->store_bits, &nbits, &raw,
-		    &rawlen) == -1) {
-			rc = RFAIL(d, id);
-			break;
-		}
-		rc = 0;
-		if (out != NULL && (*out = hex_json(raw, rawlen)) == NULL)
-			rc = d_fail(d, id, "out of memory");
-		break;
-	default:
-		rc = d_fail(d, id, "unknown type definition");
-		break;
-	}
-	d->depth--;
-	return rc;
-}
-
-int
-meta_decode_value(const struct meta *m, uint32_t id, struct scale_reader *r,
-    cJSON **out, char *err, size_t errlen)
-{
-	struct decoder	 d;
-	cJSON		*v = NULL;
-
-	memset(&d, 0, sizeof(d));
-	d.m = m;
-	d.r = r;
-	d.budget = m->max_values;
-	if (d_value(&d, id, out != NULL ? &v : NULL) == -1) {
-		cJSON_Delete(v);
-		snprintf(err, errlen, "%s", d.err);
-		return -1;
-	}
-	if (out != NULL)
-		*out = v;
-	return 0;
-}
-
-/* ------------------------------------------------------------ events */
-
-void
-meta_events_free(struct meta_events *evs)
-{
-	size_t i;
-
-	for (i = 0; i < evs->n; i++) {
-		free(evs->ev[i].pallet);
-		free(evs->ev[i].name);
-		cJSON_Delete(evs->ev[i].phase);
-		cJSON_Delete(evs->ev[i].fields);
-		cJSON_Delete(evs->ev[i].topics);
-	}
-	free(evs->ev);
-	evs->ev = NULL;
-	evs->n = 0;
-}
-
-cJSON *
-meta_event_json(const struct meta_event *e)
-{
-	cJSON *j;
-
-	if ((j = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if (cJSON_AddNumberToObject(j, "index", e->index) == NULL ||
-	    cJSON_AddStringToObject(j, "pallet", e->pallet) == NULL ||
-	    cJSON_AddStringToObject(j, "name", e->name) == NULL ||
-	    !cJSON_AddItemToObject(j, "phase", e->phase ?
-	    cJSON_Duplicate(e->phase, 1) : cJSON_CreateNull()) ||
-	    !cJSON_AddItemToObject(j, "fields", e->fields ?
-	    cJSON_Duplicate(e->fields, 1) : cJSON_CreateNull()) ||
-	    !cJSON_AddItemToObject(j, "topics", e->topics ?
-	    cJSON_Duplicate(e->topics, 1) : cJSON_CreateNull())) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* The event field: RuntimeEvent::Pallet(pallet::Event::Name{...}). */
-static int
-d_event(struct decoder *d, struct meta_event *e, meta_select_fn *select,
-    void *arg, int *selected)
-{
-	const struct meta		*m = d->m;
-	const struct meta_type		*rt = &m->types[m->event_enum], *pt;
-	const struct meta_variant	*pv, *ev;
-	const struct meta_field		*f;
-	cJSON				*fields = NULL, **fp;
-	uint32_t			 pid, i;
-	int				 named;
-
-	e->off = d->r->off;
-	if (scale_read_u8(d->r, &e->pallet_index) == -1)
-		return RFAIL(d, m->event_enum);
-	if ((pv = rt->by_index[e->pallet_index]) == NULL) {
-		d->r->off--;
-		return d_fail(d, m->event_enum, "at byte %zu: unknown pallet "
-		    "index %u", d->r->off, e->pallet_index);
-	}
-	if (pv->nfields != 1)
-		return d_fail(d, m->event_enum, "pallet %s's event variant "
-		    "has %u fields, not 1", pv->name, pv->nfields);
-	pid = pv->fields[0].type;
-	pt = &m->types[pid];
-	if (pt->def != META_VARIANT || pt->by_index == NULL)
-		return d_fail(d, pid, "pallet %s's event type is not an enum",
-		    pv->name);
-	if (scale_read_u8(d->r, &e->variant_index) == -1)
-		return RFAIL(d, pid);
-	if ((ev = pt->by_index[e->variant_index]) == NULL) {
-		d->r->off--;
-		return d_fail(d, pid, "at byte %zu: unknown %s event index %u",
-		    d->r->off, pv->name, e->variant_index);
-	}
-	if ((e->pallet = strdup(pv->name)) == NULL ||
-	    (e->name = strdup(ev->name)) == NULL)
-		return d_fail(d, pid, "out of memory");
-	*selected = select == NULL || select(e->pallet, e->name, arg);
-	fp = *selected ? &fields : NULL;
-	/* GenericEventData: an object when all fields are named */
-	named = ev->nfields > 0;
-	for (i = 0; i < ev->nfields; i++)
-		if (ev->fields[i].name == NULL)
-			named = 0;
-	if (fp != NULL && (fields = named ? cJSON_CreateObject() :
-	    cJSON_CreateArray()) == NULL)
-		return d_fail(d, pid, "out of memory");
-	for (i = 0; i < ev->nfields; i++) {
-		cJSON *item = NULL;
-
-		f = &ev->fields[i];
-		if (d_value(d, f->type, fp != NULL ? &item : NULL) == -1 ||
-		    (fp != NULL && add(d, pid, fields, named ? f->jname : NULL,
-		    item) == -1)) {
-			cJSON_Delete(fields);
-			return -1;
-		}
-	}
-	e->fields = fields;
-	e->len = d->r->off - e->off;
-	return 0;
-}
-
-int
-meta_decode_events(const struct meta *m, const uint8_t *buf, size_t len,
-    meta_select_fn *select, void *arg, struct meta_events *out, char *err,
-    size_t errlen)
-{
-	struct scale_reader		 r;
-	struct decoder			 d;
-	struct meta_events		 evs = { NULL, 0 };
-	const struct meta_type		*rec;
-	const struct meta_field		*f;
-	size_t				 n, i;
-	uint32_t			 k;
-	int				 selected;
-
-	out->ev = NULL;
-	out->n = 0;
-	if (!m->has_events) {
-		snprintf(err, errlen, "events: the metadata has no "
-		    "System.Events of type Vec<EventRecord>");
-		return -1;
-	}
-	rec = &m->types[m->record_type];
-	scale_reader_init(&r, buf, len);
-	memset(&d, 0, sizeof(d));
-	d.m = m;
-	d.r = &r;
-	d.budget = m->max_values;
-	/* an event record takes at least 3 bytes */
-	if (scale_read_len(&r, 3, &n) == -1) {
-		snprintf(err, errlen, "events: %s", r.err);
-		return -1;
-	}
-	if ((evs.ev = calloc(n ? n : 1, sizeof(*evs.ev))) == NULL) {
-		snprintf(err, errlen, "events: out of memory");
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		struct meta_event *e = &evs.ev[i];
-
-		evs.n = i + 1;
-		e->index = (uint32_t)i;
-		selected = 1;
-		for (k = 0; k < rec->nfields; k++) {
-			f = &rec->fields[k];
-			if (f->name != NULL && strcmp(f->name, "event") == 0) {
-				if (d_event(&d, e, select, arg, &selected) ==
-				    -1)
-					goto fail;
-			} else if (f->name != NULL &&
-			    strcmp(f->name, "phase") == 0) {
-				if (d_value(&d, f->type, &e->phase) == -1)
-					goto fail;
-			} else if (f->name != NULL &&
-			    strcmp(f->name, "topics") == 0) {
-				if (d_value(&d, f->type, selected ?
-				    &e->topics : NULL) == -1)
-					goto fail;
-			} else if (d_value(&d, f->type, NULL) == -1)
-				goto fail;
-		}
-	}
-	if (scale_remaining(&r) != 0) {
-		snprintf(err, errlen, "events: %zu bytes left after %zu "
-		    "events", scale_remaining(&r), n);
-		meta_events_free(&evs);
-		return -1;
-	}
-	*out = evs;
-	return 0;
-fail:
-	if (evs.ev[i].pallet != NULL)
-		snprintf(err, errlen, "event %zu (%s.%s): %s", i,
-		    evs.ev[i].pallet, evs.ev[i].name ? evs.ev[i].name : "?",
-		    d.err);
-	else
-		snprintf(err, errlen, "event %zu: %s", i, d.err);
-	meta_events_free(&evs);
-	return -1;
-}
-
-/* ------------------------------------------------------------ names */
-
-static int
-is_sep(int c)
-{
-	return c == '-' || c == '_' || c == '.' || c == ',' || c == ' ';
-}
-
-static int
-is_cap(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
-upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
-/*
- * polkadot-js's stringCamelCase: split at runs of "-_., ", lowercase
- * all-capital words, lowercase a leading run of capitals but its last
- * ("NFTOrder" -> "nftOrder"), then first word lower, others capitalised.
- */
-char *
-meta_camel(const char *s, char *out, size_t outlen)
-{
-	size_t	 n = 0, wl, k, i, run;
-	int	 word = 0, allcap;
-	char	 w[512];
-
-	if (outlen == 0)
-		return out;
-	while (*s != '\0') {
-		while (is_sep((unsigned char)*s))
-			s++;
-		if (*s == '\0')
-			break;
-		for (wl = 0; s[wl] != '\0' && !is_sep((unsigned char)s[wl]) &&
-		    wl < sizeof(w) - 1; wl++)
-			w[wl] = s[wl];
-		s += wl;
-		allcap = 1;
-		for (k = 0; k < wl; k++)
-			if (!is_cap((unsigned char)w[k]))
-				allcap = 0;
-		if (allcap) {
-			for (k = 0; k < wl; k++)
-				w[k] = (char)lower((unsigned char)w[k]);
-		} else {
-			for (run = 0; run < wl && is_cap((unsigned char)w[run]);
-			    run++)
-				;
-			/* /^[\dA-Z]{2,}[^a-z]/ with backtracking */
-			if (run >= 2 && !(w[run] >= 'a' && w[run] <= 'z')) {
-				for (i = 0; i < run; i++)
-					w[i] = (char)lower((unsigned char)w[i]);
-				w[run] = (char)upper((unsigned char)w[run]);
-			} else if (run >= 3) {
-				for (i = 0; i < run - 1; i++)
-					w[i] = (char)lower((unsigned char)w[i]);
-			}
-		}
-		w[0] = (char)(word == 0 ? lower((unsigned char)w[0]) :
-		    upper((unsigned char)w[0]));
-		for (k = 0; k < wl && n + 1 < outlen; k++)
-			out[n++] = w[k];
-		word++;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-/* ------------------------------------------------------------ hashing */
-
-#define P1	0x9E3779B185EBCA87ull
-#define P2	0xC2B2AE3D27D4EB4Full
-#define P3	0x165667B19E3779F9ull
-#define P4	0x85EBCA77C2B2AE63ull
-#define P5	0x27D4EB2F165667C5ull
-
-static uint64_t
-rotl64(uint64_t x, int r)
-{
-	return x << r | x >> (64 - r);
-}
-
-static uint64_t
-rd64(const uint8_t *p)
-{
-	uint64_t	 v = 0;
-	int		 i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-xxh_round(uint64_t acc, uint64_t in)
-{
-	acc += in * P2;
-	acc = rotl64(acc, 31);
-	return acc * P1;
-}
-
-static uint64_t
-xxh_merge(uint64_t acc, uint64_t v)
-{
-	acc ^= xxh_round(0, v);
-	return acc * P1 + P4;
-}
-
-uint64_t
-meta_xxh64(const void *data, size_t len, uint64_t seed)
-{
-	const uint8_t	*p = data, *end = p + len;
-	uint64_t	 h, v1, v2, v3, v4;
-
-	if (len >= 32) {
-		v1 = seed + P1 + P2;
-		v2 = seed + P2;
-		v3 = seed;
-		v4 = seed - P1;
-		do {
-			v1 = xxh_round(v1, rd64(p));
-			v2 = xxh_round(v2, rd64(p + 8));
-			v3 = xxh_round(v3, rd64(p + 16));
-			v4 = xxh_round(v4, rd64(p + 24));
-			p += 32;
-		} while (end - p >= 32);
-		h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) +
-		    rotl64(v4, 18);
-		h = xxh_merge(h, v1);
-		h = xxh_merge(h, v2);
-		h = xxh_merge(h, v3);
-		h = xxh_merge(h, v4);
-	} else
-		h = seed + P5;
-	h += (uint64_t)len;
-	while (end - p >= 8) {
-		h ^= xxh_round(0, rd64(p));
-		h = rotl64(h, 27) * P1 + P4;
-		p += 8;
-	}
-	if (end - p >= 4) {
-		h ^= (uint64_t)rd32(p) * P1;
-		h = rotl64(h, 23) * P2 + P3;
-		p += 4;
-	}
-	while (p < end) {
-		h ^= (uint64_t)*p * P5;
-		h = rotl64(h, 11) * P1;
-		p++;
-	}
-	h ^= h >> 33;
-	h *= P2;
-	h ^= h >> 29;
-	h *= P3;
-	h ^= h >> 32;
-	return h;
-}
-
-void
-meta_twox128(const void *data, size_t len, uint8_t out[16])
-{
-	uint64_t	 h;
-	int		 i, k;
-
-	for (k = 0; k < 2; k++) {
-		h = meta_xxh64(data, len, (uint64_t)k);
-		for (i = 0; i < 8; i++)
-			out[8 * k + i] = (uint8_t)(h >> 8 * i);
-	}
-}
-
-void
-meta_storage_key(const char *pallet, const char *item, uint8_t out[32])
-{
-	meta_twox128(pallet, strlen(pallet), out);
-	meta_twox128(item, strlen(item), out + 16);
 }

@@ -1,6 +1,7 @@
 /*
  * meta: Substrate runtime metadata (V14, V15, V16) and the generic decoder
- * driven by it.
+ * driven by it: the type registry in meta.c, decoding (and camelCase) in
+ * metadec.c, storage keys in metakey.c.
  *
  * meta_parse() reads the blob state_getMetadata returns ("meta" magic,
  * version byte, RuntimeMetadata): the portable type registry and the

@@ -25,7 +25,7 @@
 #include "app.h"
 #include "bus.h"
 #include "dedupe.h"
-#include "rpc.h"
+#include "observer/rpc.h"
 #include "svc.h"
 #include "observer/meta.h"
 #include "observer/serai.h"

@@ -27,22 +27,8 @@
 #include "log.h"
 #include "observer/obs.h"
 
-static void		 set_of(Coord__ValidatorSet *, const struct serai_set *);
-
-/* ------------------------------------------------------------ messages */
-
-static void
-set_of(Coord__ValidatorSet *v, const struct serai_set *s)
-{
-	v->session = s->session;
-	v->network = s->network;
-}
-
-int
-pub_block(struct obs *o, const struct obs_block *b, char *err, size_t errlen)
-{
-	Coord__BlockUpdate	 bu = COORD__BLOCK_UPDATE__INIT;
-	Coord__SeraiEvent	 se;
+/* The typed part of a SeraiEvent and the storage it points into. */
+struct ev_body {
 	Coord__ValidatorSet	 vs;
 	Coord__NewSet		 ns;
 	Coord__KeyGen		 kg;
@@ -50,12 +36,45 @@ pub_block(struct obs *o, const struct obs_block *b, char *err, size_t errlen)
 	Coord__SetRetired	 sr;
 	Coord__Batch		 ba;
 	Coord__BurnWithInstruction bw;
-	Coord__Participant	*pv = NULL, **pp = NULL;
+	Coord__Participant	*pv, **pp;
+};
+
+static int	 pub_update(struct obs *, const struct obs_block *, char *,
+		    size_t);
+static int	 pub_event(struct obs *, const struct obs_block *,
+		    const struct obs_event *, char *, size_t);
+static int	 ev_typed(Coord__SeraiEvent *, struct ev_body *,
+		    const struct obs_event *);
+static int	 ev_new_set(Coord__SeraiEvent *, struct ev_body *,
+		    const struct obs_event *);
+static void	 ev_batch(Coord__SeraiEvent *, struct ev_body *,
+		    const struct obs_event *);
+static void	 ev_burn(Coord__SeraiEvent *, struct ev_body *,
+		    const struct obs_event *);
+
+/* ------------------------------------------------------------ messages */
+
+/* A block: its BlockUpdate, then a SeraiEvent per event of interest. */
+int
+pub_block(struct obs *o, const struct obs_block *b, char *err, size_t errlen)
+{
+	size_t	 i;
+
+	if (pub_update(o, b, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < b->nev; i++)
+		if (pub_event(o, b, &b->ev[i], err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+pub_update(struct obs *o, const struct obs_block *b, char *err,
+    size_t errlen)
+{
+	Coord__BlockUpdate	 bu = COORD__BLOCK_UPDATE__INIT;
 	struct env_intent	 in;
 	uint8_t			 intent[ENV_INTENTLEN];
-	const struct obs_event	*e;
-	size_t			 i, k;
-	int			 rc;
 
 	bu.number = b->number;
 	bu.hash.data = (uint8_t *)(uintptr_t)b->hash;
@@ -78,116 +97,156 @@ pub_block(struct obs *o, const struct obs_block *b, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 	o->n_published++;
+	return 0;
+}
 
-	for (i = 0; i < b->nev; i++) {
-		e = &b->ev[i];
-		coord__serai_event__init(&se);
-		coord__validator_set__init(&vs);
-		se.block_number = b->number;
-		se.block_hash.data = (uint8_t *)(uintptr_t)b->hash;
-		se.block_hash.len = 32;
-		se.event_index = e->index;
-		se.pallet = e->pallet;
-		se.name = e->name;
-		se.fields_json = e->fields_json;
-		set_of(&vs, &e->se.set);
-		switch (e->se.kind) {
-		case SERAI_NEW_SET:
-			coord__new_set__init(&ns);
-			ns.set = &vs;
-			if (e->nparts > 0) {
-				pv = calloc(e->nparts, sizeof(*pv));
-				pp = calloc(e->nparts, sizeof(*pp));
-				if (pv == NULL || pp == NULL) {
-					free(pv);
-					free(pp);
-					snprintf(err, errlen, "out of memory");
-					return -1;
-				}
-				for (k = 0; k < e->nparts; k++) {
-					coord__participant__init(&pv[k]);
-					pv[k].key.data = (uint8_t *)(uintptr_t)
-					    e->parts[k].key;
-					pv[k].key.len = 32;
-					pv[k].weight = e->parts[k].weight;
-					pp[k] = &pv[k];
-				}
-				ns.participants = pp;
-				ns.n_participants = e->nparts;
-			}
-			se.event_case = COORD__SERAI_EVENT__EVENT_NEW_SET;
-			se.new_set = &ns;
-			break;
-		case SERAI_KEY_GEN:
-			coord__key_gen__init(&kg);
-			kg.set = &vs;
-			kg.substrate_key.data = (uint8_t *)(uintptr_t)e->se.key;
-			kg.substrate_key.len = 32;
-			kg.network_key.data = (uint8_t *)(uintptr_t)
-			    e->se.external_key;
-			kg.network_key.len = e->se.external_key_len;
-			se.event_case = COORD__SERAI_EVENT__EVENT_KEY_GEN;
-			se.key_gen = &kg;
-			break;
-		case SERAI_ACCEPTED_HANDOVER:
-			coord__accepted_handover__init(&ah);
-			ah.set = &vs;
-			se.event_case =
-			    COORD__SERAI_EVENT__EVENT_ACCEPTED_HANDOVER;
-			se.accepted_handover = &ah;
-			break;
-		case SERAI_SET_RETIRED:
-			coord__set_retired__init(&sr);
-			sr.set = &vs;
-			se.event_case = COORD__SERAI_EVENT__EVENT_SET_RETIRED;
-			se.set_retired = &sr;
-			break;
-		case SERAI_BATCH:
-			coord__batch__init(&ba);
-			ba.network = e->se.network;
-			ba.id = e->se.batch_id;
-			ba.block.data = (uint8_t *)(uintptr_t)e->se.block;
-			ba.block.len = 32;
-			ba.instructions_hash.data = (uint8_t *)(uintptr_t)
-			    e->se.instructions_hash;
-			ba.instructions_hash.len = 32;
-			se.event_case = COORD__SERAI_EVENT__EVENT_BATCH;
-			se.batch = &ba;
-			break;
-		case SERAI_BURN_WITH_INSTRUCTION:
-			coord__burn_with_instruction__init(&bw);
-			bw.from.data = (uint8_t *)(uintptr_t)e->se.from;
-			bw.from.len = 32;
-			bw.address.data = e->se.address;
-			bw.address.len = e->se.address_len;
-			bw.has_data = e->se.has_data;
-			bw.data.data = e->se.data;
-			bw.data.len = e->se.data_len;
-			bw.coin = e->se.coin;
-			bw.amount = e->se.amount;
-			se.event_case =
-			    COORD__SERAI_EVENT__EVENT_BURN_WITH_INSTRUCTION;
-			se.burn_with_instruction = &bw;
-			break;
-		default:
-			break;
-		}
-		env_intent_init(&in, COORD__MSG_TYPE__SERAI_EVENT);
-		env_intent_add(&in, b->hash, 32);
-		env_intent_u64(&in, e->index);
-		env_intent_final(&in, intent);
-		rc = svc_send(&o->svc, TOPIC_SERAI_OBSERVATION,
-		    COORD__MSG_TYPE__SERAI_EVENT, intent, "", &se.base, err,
-		    errlen);
-		free(pv);
-		free(pp);
-		pv = NULL;
-		pp = NULL;
-		if (rc == -1)
-			return -1;
-		o->n_published++;
+static int
+pub_event(struct obs *o, const struct obs_block *b,
+    const struct obs_event *e, char *err, size_t errlen)
+{
+	Coord__SeraiEvent	 se;
+	struct ev_body		 eb;
+	struct env_intent	 in;
+	uint8_t			 intent[ENV_INTENTLEN];
+	int			 rc;
+
+	coord__serai_event__init(&se);
+	se.block_number = b->number;
+	se.block_hash.data = (uint8_t *)(uintptr_t)b->hash;
+	se.block_hash.len = 32;
+	se.event_index = e->index;
+	se.pallet = e->pallet;
+	se.name = e->name;
+	se.fields_json = e->fields_json;
+	if (ev_typed(&se, &eb, e) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	env_intent_init(&in, COORD__MSG_TYPE__SERAI_EVENT);
+	env_intent_add(&in, b->hash, 32);
+	env_intent_u64(&in, e->index);
+	env_intent_final(&in, intent);
+	rc = svc_send(&o->svc, TOPIC_SERAI_OBSERVATION,
+	    COORD__MSG_TYPE__SERAI_EVENT, intent, "", &se.base, err, errlen);
+	free(eb.pv);
+	free(eb.pp);
+	if (rc == -1)
+		return -1;
+	o->n_published++;
+	return 0;
+}
+
+/* The event's typed oneof, by its kind; -1: out of memory. */
+static int
+ev_typed(Coord__SeraiEvent *se, struct ev_body *eb, const struct obs_event *e)
+{
+	eb->pv = NULL;
+	eb->pp = NULL;
+	coord__validator_set__init(&eb->vs);
+	eb->vs.session = e->se.set.session;
+	eb->vs.network = e->se.set.network;
+	switch (e->se.kind) {
+	case SERAI_NEW_SET:
+		return ev_new_set(se, eb, e);
+	case SERAI_KEY_GEN:
+		coord__key_gen__init(&eb->kg);
+		eb->kg.set = &eb->vs;
+		eb->kg.substrate_key.data = (uint8_t *)(uintptr_t)e->se.key;
+		eb->kg.substrate_key.len = 32;
+		eb->kg.network_key.data = (uint8_t *)(uintptr_t)
+		    e->se.external_key;
+		eb->kg.network_key.len = e->se.external_key_len;
+		se->event_case = COORD__SERAI_EVENT__EVENT_KEY_GEN;
+		se->key_gen = &eb->kg;
+		break;
+	case SERAI_ACCEPTED_HANDOVER:
+		coord__accepted_handover__init(&eb->ah);
+		eb->ah.set = &eb->vs;
+		se->event_case = COORD__SERAI_EVENT__EVENT_ACCEPTED_HANDOVER;
+		se->accepted_handover = &eb->ah;
+		break;
+	case SERAI_SET_RETIRED:
+		coord__set_retired__init(&eb->sr);
+		eb->sr.set = &eb->vs;
+		se->event_case = COORD__SERAI_EVENT__EVENT_SET_RETIRED;
+		se->set_retired = &eb->sr;
+		break;
+	case SERAI_BATCH:
+		ev_batch(se, eb, e);
+		break;
+	case SERAI_BURN_WITH_INSTRUCTION:
+		ev_burn(se, eb, e);
+		break;
+	default:
+		break;
 	}
 	return 0;
+}
+
+static int
+ev_new_set(Coord__SeraiEvent *se, struct ev_body *eb,
+    const struct obs_event *e)
+{
+	size_t	 k;
+
+	coord__new_set__init(&eb->ns);
+	eb->ns.set = &eb->vs;
+	if (e->nparts > 0) {
+		eb->pv = calloc(e->nparts, sizeof(*eb->pv));
+		eb->pp = calloc(e->nparts, sizeof(*eb->pp));
+		if (eb->pv == NULL || eb->pp == NULL) {
+			free(eb->pv);
+			free(eb->pp);
+			eb->pv = NULL;
+			eb->pp = NULL;
+			return -1;
+		}
+		for (k = 0; k < e->nparts; k++) {
+			coord__participant__init(&eb->pv[k]);
+			eb->pv[k].key.data = (uint8_t *)(uintptr_t)
+			    e->parts[k].key;
+			eb->pv[k].key.len = 32;
+			eb->pv[k].weight = e->parts[k].weight;
+			eb->pp[k] = &eb->pv[k];
+		}
+		eb->ns.participants = eb->pp;
+		eb->ns.n_participants = e->nparts;
+	}
+	se->event_case = COORD__SERAI_EVENT__EVENT_NEW_SET;
+	se->new_set = &eb->ns;
+	return 0;
+}
+
+static void
+ev_batch(Coord__SeraiEvent *se, struct ev_body *eb, const struct obs_event *e)
+{
+	coord__batch__init(&eb->ba);
+	eb->ba.network = e->se.network;
+	eb->ba.id = e->se.batch_id;
+	eb->ba.block.data = (uint8_t *)(uintptr_t)e->se.block;
+	eb->ba.block.len = 32;
+	eb->ba.instructions_hash.data = (uint8_t *)(uintptr_t)
+	    e->se.instructions_hash;
+	eb->ba.instructions_hash.len = 32;
+	se->event_case = COORD__SERAI_EVENT__EVENT_BATCH;
+	se->batch = &eb->ba;
+}
+
+static void
+ev_burn(Coord__SeraiEvent *se, struct ev_body *eb, const struct obs_event *e)
+{
+	coord__burn_with_instruction__init(&eb->bw);
+	eb->bw.from.data = (uint8_t *)(uintptr_t)e->se.from;
+	eb->bw.from.len = 32;
+	eb->bw.address.data = e->se.address;
+	eb->bw.address.len = e->se.address_len;
+	eb->bw.has_data = e->se.has_data;
+	eb->bw.data.data = e->se.data;
+	eb->bw.data.len = e->se.data_len;
+	eb->bw.coin = e->se.coin;
+	eb->bw.amount = e->se.amount;
+	se->event_case = COORD__SERAI_EVENT__EVENT_BURN_WITH_INSTRUCTION;
+	se->burn_with_instruction = &eb->bw;
 }
 
 int

@@ -12,8 +12,8 @@
  * Catching up: per batch of up to batch_blocks blocks, one JSON-RPC batch
  * of chain_getBlockHash, then one of chain_getHeader, the System.Events
  * and Timestamp.Now storage of each block and the runtime version at the
- * last, then (if a NewSet is among the events) one of
- * ValidatorSets.Participants.  At the tip, a poll is one batch of
+ * last, then, for each block with a NewSet among its events, one of
+ * ValidatorSets.Participants at that block.  At the tip, a poll is one batch of
  * chain_getFinalizedHead and chain_getBlockHash(next): when they agree
  * the next block is final and named, so fetching it is one more request.
  *
@@ -43,6 +43,26 @@ struct breq {
 	size_t		 n, cap;
 };
 
+/* One try at a batch of blocks: its requests, their answers, decoding. */
+struct fetch {
+	uint64_t	  first;	/* the first block's number */
+	size_t		  k;		/* blocks */
+	int		  careful;	/* read every block's runtime version */
+	uint8_t		(*hashes)[32];
+	uint32_t	 *vers;		/* careful: each block's runtime */
+	struct breq	  ha;		/* chain_getBlockHash each */
+	struct breq	  hb;		/* the blocks, per requests each */
+	size_t		  per;
+	int		  has_now;	/* the runtime has Timestamp.Now */
+	uint32_t	  vspec;	/* not careful: the runtime at the last */
+	uint8_t		  prev[32];	/* decoding: the parent's hash, */
+	int		  have_prev;
+	uint32_t	  dspec;	/* and runtime */
+};
+
+/* fetch_try: the runtime at the last block is not the one tracked. */
+#define FETCH_CAREFUL	1
+
 static int	 breq_add(struct breq *, const char *, cJSON *);
 static void	 breq_free(struct breq *);
 static int	 breq_run(struct scan *, struct breq *, const char *, char *,
@@ -69,8 +89,24 @@ static int	 read_participants(struct scan *, struct obs_meta *,
 		    struct obs_block *, size_t, char *, size_t);
 static int	 parts_parse(const cJSON *, struct obs_event *, char *,
 		    size_t);
-static int	 fetch(struct scan *, struct obs_block *, size_t, int,
+static int	 fetch(struct scan *, struct obs_block *, size_t, size_t *,
+		    char *, size_t);
+static int	 fetch_try(struct scan *, struct obs_block *, size_t *, int,
 		    size_t *, char *, size_t);
+static int	 fetch_hashes(struct scan *, struct fetch *, char *, size_t);
+static int	 fetch_add_block(struct scan *, struct fetch *, size_t);
+static int	 fetch_bodies(struct scan *, struct fetch *, char *, size_t);
+static int	 decode_block(struct scan *, struct fetch *, size_t,
+		    struct obs_block *, char *, size_t);
+static int	 block_events(struct scan *, struct fetch *, const cJSON *,
+		    const cJSON *, struct obs_block *, struct obs_meta **,
+		    char *, size_t);
+static int	 block_events_again(struct scan *, struct fetch *,
+		    const cJSON *, struct obs_block *, struct obs_meta **,
+		    const uint8_t *, size_t, char *, size_t);
+static int	 block_time(const cJSON *, struct obs_block *, char *, size_t);
+static int	 block_spec(struct scan *, struct fetch *, size_t,
+		    struct obs_block *, char *, size_t);
 static void	 short_hash(const uint8_t *, char *);
 static void	 filter_check(const struct scan *, const struct meta *,
 		    uint32_t);
@@ -940,274 +976,365 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ fetching */
+
 /*
- * One batch: blocks next .. at most max (and the finalized head).
- * careful: the runtime version of every block is read.
+ * Block hashes by number, blocks next .. next + f->k - 1; the finalized
+ * head's is known.  f->k shrinks to the blocks before one the node does
+ * not name (0: none).
  */
 static int
-fetch(struct scan *s, struct obs_block *out, size_t max, int careful,
+fetch_hashes(struct scan *s, struct fetch *f, char *err, size_t errlen)
+{
+	size_t	 i;
+	int	 rc;
+
+	if (f->k == 1 && s->next == s->fin_num) {
+		memcpy(f->hashes[0], s->fin_hash, 32);
+		return SCAN_OK;
+	}
+	for (i = 0; i < f->k; i++)
+		if (breq_add(&f->ha, "chain_getBlockHash",
+		    params_num(s->next + i)) == -1) {
+			snprintf(err, errlen, "out of memory");
+			return SCAN_RETRY;
+		}
+	if ((rc = breq_run(s, &f->ha, "block hashes", err, errlen)) !=
+	    SCAN_OK)
+		return rc;
+	for (i = 0; i < f->k; i++) {
+		if ((rc = call_result(s, &f->ha.r[i], "block hashes", err,
+		    errlen)) != SCAN_OK)
+			break;
+		if (json_hash(f->ha.r[i].result, f->hashes[i]) == -1) {
+			snprintf(err, errlen, "block %" PRIu64 ": %s",
+			    s->next + i, cJSON_IsNull(f->ha.r[i].result) ?
+			    "chain_getBlockHash says null (not known yet?)" :
+			    "chain_getBlockHash: not a hash");
+			rc = SCAN_RETRY;
+			break;
+		}
+	}
+	if (i == 0) {
+		f->k = 0;
+		return rc;
+	}
+	f->k = i;		/* the blocks before a failed one */
+	if (s->next + f->k - 1 == s->fin_num &&
+	    memcmp(f->hashes[f->k - 1], s->fin_hash, 32) != 0) {
+		snprintf(err, errlen, "block %" PRIu64 ": chain_getBlockHash "
+		    "does not name the finalized head; polling again",
+		    s->fin_num);
+		s->have_fin = 0;
+		if (--f->k == 0)
+			return SCAN_RETRY;
+	}
+	return SCAN_OK;
+}
+
+/*
+ * Block i's requests: header, System.Events, Timestamp.Now (if the
+ * runtime has it), the runtime version (careful).  -1: out of memory.
+ */
+static int
+fetch_add_block(struct scan *s, struct fetch *f, size_t i)
+{
+	cJSON	*ev, *tn = NULL;
+
+	if ((ev = cJSON_CreateArray()) != NULL) {
+		cJSON_AddItemToArray(ev, hexj(s->key_events, 32));
+		cJSON_AddItemToArray(ev, hexj(f->hashes[i], 32));
+	}
+	if (f->has_now && (tn = cJSON_CreateArray()) != NULL) {
+		cJSON_AddItemToArray(tn, hexj(s->key_now, 32));
+		cJSON_AddItemToArray(tn, hexj(f->hashes[i], 32));
+	}
+	if (breq_add(&f->hb, "chain_getHeader", params_hash(f->hashes[i])) ==
+	    -1 || breq_add(&f->hb, "state_getStorage", ev) == -1 ||
+	    (f->has_now && breq_add(&f->hb, "state_getStorage", tn) == -1) ||
+	    (f->careful && breq_add(&f->hb, "state_getRuntimeVersion",
+	    params_hash(f->hashes[i])) == -1))
+		return -1;
+	return 0;
+}
+
+/*
+ * The blocks' bodies in one batch (fetch_add_block each) and, unless
+ * careful, the runtime version at the last, in f->vspec.
+ */
+static int
+fetch_bodies(struct scan *s, struct fetch *f, char *err, size_t errlen)
+{
+	const struct meta_pallet	*tp;
+	struct obs_meta			*om;
+	size_t				 i;
+	int				 rc;
+
+	if ((om = meta_get(s, s->spec, s->last_hash, &rc, err, errlen)) ==
+	    NULL)
+		return rc;
+	tp = meta_pallet(&om->m, "Timestamp");
+	f->has_now = tp != NULL && meta_storage(tp, "Now") != NULL;
+	f->per = 2 + (f->has_now ? 1 : 0) + (f->careful ? 1 : 0);
+	for (i = 0; i < f->k; i++)
+		if (fetch_add_block(s, f, i) == -1)
+			goto oom;
+	if (!f->careful && breq_add(&f->hb, "state_getRuntimeVersion",
+	    params_hash(f->hashes[f->k - 1])) == -1)
+		goto oom;
+	if ((rc = breq_run(s, &f->hb, "blocks", err, errlen)) != SCAN_OK)
+		return rc;
+	if (f->careful)
+		return SCAN_OK;
+	if ((rc = call_result(s, &f->hb.r[f->hb.n - 1], "blocks", err,
+	    errlen)) != SCAN_OK)
+		return rc;
+	if (version_of(f->hb.r[f->hb.n - 1].result, &f->vspec) == -1) {
+		snprintf(err, errlen, "runtime version: no specVersion in the "
+		    "answer");
+		return SCAN_RETRY;
+	}
+	return SCAN_OK;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return SCAN_RETRY;
+}
+
+/*
+ * A block whose events do not decode with its parent's runtime as we
+ * track it: a runtime upgrade we did not see?  Ask the node for the
+ * parent's runtime; if it is another, decode again with that one.
+ */
+static int
+block_events_again(struct scan *s, struct fetch *f, const cJSON *header,
+    struct obs_block *b, struct obs_meta **om, const uint8_t *raw,
+    size_t len, char *err, size_t errlen)
+{
+	uint64_t	 number = b->number;
+	uint32_t	 pspec;
+	char		 verr[256];
+	int		 r;
+
+	obs_blocks_free(b, 1);
+	b->number = number;
+	memcpy(b->hash, f->hashes[number - f->first], 32);
+	if (header_check(header, b->number, f->have_prev ? f->prev : NULL, b,
+	    verr, sizeof(verr)) != 0 || get_version(s, f->have_prev ?
+	    f->prev : b->hash, &pspec, verr, sizeof(verr)) != SCAN_OK)
+		return SCAN_RETRY;
+	if (pspec == f->dspec)
+		return SCAN_HALT;
+	log_warnx("block %" PRIu64 ": decoded with runtime %" PRIu32 " but "
+	    "its parent runs %" PRIu32 "; decoding again", b->number,
+	    f->dspec, pspec);
+	f->dspec = pspec;
+	if ((*om = meta_get(s, f->dspec, f->have_prev ? f->prev : b->hash, &r,
+	    err, errlen)) == NULL)
+		return r;
+	if (decode_events(s, *om, b, raw, len, err, errlen) == -1)
+		return SCAN_HALT;
+	return SCAN_OK;
+}
+
+/* The block's events, with the runtime that executed it: its parent's. */
+static int
+block_events(struct scan *s, struct fetch *f, const cJSON *header,
+    const cJSON *events, struct obs_block *b, struct obs_meta **om,
+    char *err, size_t errlen)
+{
+	uint8_t	*raw;
+	size_t	 len;
+	int	 rc = SCAN_OK;
+
+	if ((*om = meta_get(s, f->dspec, f->have_prev ? f->prev : b->hash,
+	    &rc, err, errlen)) == NULL)
+		return rc;
+	if (json_bytes(events, &raw, &len) == -1) {
+		snprintf(err, errlen, "block %" PRIu64 ": System.Events: not "
+		    "hex", b->number);
+		return SCAN_RETRY;
+	}
+	rc = SCAN_OK;
+	if (decode_events(s, *om, b, raw, len, err, errlen) == -1)
+		rc = block_events_again(s, f, header, b, om, raw, len, err,
+		    errlen);
+	free(raw);
+	return rc;
+}
+
+/* Timestamp.Now: a little-endian u64, or nothing. */
+static int
+block_time(const cJSON *v, struct obs_block *b, char *err, size_t errlen)
+{
+	uint8_t	*raw;
+	size_t	 len, j;
+
+	if (json_bytes(v, &raw, &len) == -1 || (len != 0 && len != 8)) {
+		free(raw);
+		snprintf(err, errlen, "block %" PRIu64 ": Timestamp.Now: not a "
+		    "u64", b->number);
+		return SCAN_RETRY;
+	}
+	for (j = len; j-- > 0;)
+		b->time_ms = b->time_ms << 8 | raw[j];
+	free(raw);
+	return SCAN_OK;
+}
+
+/*
+ * The runtime at block i: as read (careful), or its parent's, or asked
+ * for when the block says System.CodeUpdated.
+ */
+static int
+block_spec(struct scan *s, struct fetch *f, size_t i, struct obs_block *b,
+    char *err, size_t errlen)
+{
+	char	 sh[16];
+	int	 rc;
+
+	b->spec = f->dspec;
+	if (f->careful)
+		b->spec = f->vers[i];
+	else if (b->code_updated && (rc = get_version(s, b->hash, &b->spec,
+	    err, errlen)) != SCAN_OK)
+		return rc;
+	if (b->spec != f->dspec) {
+		short_hash(b->hash, sh);
+		log_info("runtime upgrade in block %" PRIu64 " (%s): "
+		    "spec_version %" PRIu32 " -> %" PRIu32, b->number, sh,
+		    f->dspec, b->spec);
+		s->nupgrades++;
+	}
+	return SCAN_OK;
+}
+
+/*
+ * Block i from its answers: checked against its hash and its parent,
+ * decoded, timed, its runtime known, its NewSets' participants read.
+ */
+static int
+decode_block(struct scan *s, struct fetch *f, size_t i, struct obs_block *b,
+    char *err, size_t errlen)
+{
+	struct rpc_req	*rq = &f->hb.r[i * f->per];
+	struct obs_meta	*om;
+	size_t		 j;
+	int		 r, rc;
+
+	memset(b, 0, sizeof(*b));
+	b->number = f->first + i;
+	memcpy(b->hash, f->hashes[i], 32);
+	for (j = 0; j < f->per; j++)
+		if ((rc = call_result(s, &rq[j], "blocks", err, errlen)) !=
+		    SCAN_OK)
+			return rc;
+	if (f->careful && version_of(rq[f->per - 1].result, &f->vers[i]) ==
+	    -1) {
+		snprintf(err, errlen, "block %" PRIu64 ": runtime version: no "
+		    "specVersion", b->number);
+		return SCAN_RETRY;
+	}
+	if (cJSON_IsNull(rq[0].result)) {
+		snprintf(err, errlen, "block %" PRIu64 ": chain_getHeader says "
+		    "null", b->number);
+		return SCAN_RETRY;
+	}
+	r = header_check(rq[0].result, b->number, f->have_prev ? f->prev :
+	    NULL, b, err, errlen);
+	if (r != 0)
+		return r == -2 ? SCAN_HALT : SCAN_RETRY;
+	if ((rc = block_events(s, f, rq[0].result, rq[1].result, b, &om, err,
+	    errlen)) != SCAN_OK)
+		return rc;
+	if (f->has_now && (rc = block_time(rq[2].result, b, err, errlen)) !=
+	    SCAN_OK)
+		return rc;
+	if ((rc = block_spec(s, f, i, b, err, errlen)) != SCAN_OK)
+		return rc;
+	f->dspec = b->spec;
+	memcpy(f->prev, b->hash, 32);
+	f->have_prev = 1;
+	return read_participants(s, om, b, 1, err, errlen);
+}
+
+/*
+ * One try at a batch: blocks next .. (at most *max, and the finalized
+ * head) in out, *nout of them good.  FETCH_CAREFUL: the runtime at the
+ * last block is not the one tracked; nothing is kept and *max is the
+ * batch to fetch again, careful.
+ */
+static int
+fetch_try(struct scan *s, struct obs_block *out, size_t *max, int careful,
     size_t *nout, char *err, size_t errlen)
 {
-	struct breq		 ha, hb;
-	struct obs_meta		*om = NULL;
-	struct obs_block	*b;
-	uint8_t			 (*hashes)[32] = NULL, prev[32], *raw;
-	uint64_t		 k, i;
-	uint32_t		 dspec, vspec, *vers = NULL;
-	size_t			 per, len, j;
-	int			 rc = SCAN_OK, have_prev, has_now, r;
-	char			 sh[16];
+	struct fetch	 f;
+	size_t		 i;
+	int		 rc;
 
 	*nout = 0;
-	memset(&ha, 0, sizeof(ha));
-	memset(&hb, 0, sizeof(hb));
-	k = s->fin_num - s->next + 1;
-	if (k > max)
-		k = max;
-	if ((hashes = calloc(k, 32)) == NULL ||
-	    (vers = calloc(k, sizeof(*vers))) == NULL) {
+	memset(&f, 0, sizeof(f));
+	f.careful = careful;
+	f.first = s->next;
+	f.k = s->fin_num - s->next + 1;
+	if (f.k > *max)
+		f.k = *max;
+	if ((f.hashes = calloc(f.k, 32)) == NULL ||
+	    (f.vers = calloc(f.k, sizeof(*f.vers))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = SCAN_RETRY;
 		goto out;
 	}
-
-	/* hashes: the finalized head's is known; others by number */
-	if (k == 1 && s->next == s->fin_num)
-		memcpy(hashes[0], s->fin_hash, 32);
-	else {
-		for (i = 0; i < k; i++)
-			if (breq_add(&ha, "chain_getBlockHash",
-			    params_num(s->next + i)) == -1) {
-				snprintf(err, errlen, "out of memory");
-				rc = SCAN_RETRY;
-				goto out;
-			}
-		if ((rc = breq_run(s, &ha, "block hashes", err, errlen)) !=
-		    SCAN_OK)
-			goto out;
-		for (i = 0; i < k; i++) {
-			if ((rc = call_result(s, &ha.r[i], "block hashes", err,
-			    errlen)) != SCAN_OK)
-				break;
-			if (json_hash(ha.r[i].result, hashes[i]) == -1) {
-				snprintf(err, errlen, "block %" PRIu64 ": %s",
-				    s->next + i, cJSON_IsNull(ha.r[i].result) ?
-				    "chain_getBlockHash says null (not "
-				    "known yet?)" : "chain_getBlockHash: not a "
-				    "hash");
-				rc = SCAN_RETRY;
-				break;
-			}
-		}
-		if (i == 0)
-			goto out;
-		k = i;		/* the blocks before a failed one */
-		if (s->next + k - 1 == s->fin_num &&
-		    memcmp(hashes[k - 1], s->fin_hash, 32) != 0) {
-			snprintf(err, errlen, "block %" PRIu64 ": "
-			    "chain_getBlockHash does not name the finalized "
-			    "head; polling again", s->fin_num);
-			s->have_fin = 0;
-			if (--k == 0) {
-				rc = SCAN_RETRY;
-				goto out;
-			}
-		}
-	}
-
-	/* headers, events, timestamps; runtime versions */
-	om = meta_get(s, s->spec, s->last_hash, &r, err, errlen);
-	if (om == NULL) {
-		rc = r;
+	if ((rc = fetch_hashes(s, &f, err, errlen)) != SCAN_OK || f.k == 0 ||
+	    (rc = fetch_bodies(s, &f, err, errlen)) != SCAN_OK)
 		goto out;
-	}
-	{
-		const struct meta_pallet *tp = meta_pallet(&om->m, "Timestamp");
-
-		has_now = tp != NULL && meta_storage(tp, "Now") != NULL;
-	}
-	per = 2 + (has_now ? 1 : 0) + (careful ? 1 : 0);
-	for (i = 0; i < k; i++) {
-		cJSON *ev = cJSON_CreateArray(), *tn = NULL;
-
-		if (ev != NULL) {
-			cJSON_AddItemToArray(ev, hexj(s->key_events, 32));
-			cJSON_AddItemToArray(ev, hexj(hashes[i], 32));
-		}
-		if (has_now && (tn = cJSON_CreateArray()) != NULL) {
-			cJSON_AddItemToArray(tn, hexj(s->key_now, 32));
-			cJSON_AddItemToArray(tn, hexj(hashes[i], 32));
-		}
-		if (breq_add(&hb, "chain_getHeader", params_hash(hashes[i])) ==
-		    -1 || breq_add(&hb, "state_getStorage", ev) == -1 ||
-		    (has_now && breq_add(&hb, "state_getStorage", tn) == -1) ||
-		    (careful && breq_add(&hb, "state_getRuntimeVersion",
-		    params_hash(hashes[i])) == -1)) {
-			snprintf(err, errlen, "out of memory");
-			rc = SCAN_RETRY;
-			goto out;
-		}
-	}
-	if (!careful && breq_add(&hb, "state_getRuntimeVersion",
-	    params_hash(hashes[k - 1])) == -1) {
-		snprintf(err, errlen, "out of memory");
-		rc = SCAN_RETRY;
-		goto out;
-	}
-	if ((rc = breq_run(s, &hb, "blocks", err, errlen)) != SCAN_OK)
-		goto out;
-	if (!careful) {
-		if ((rc = call_result(s, &hb.r[hb.n - 1], "blocks", err,
-		    errlen)) != SCAN_OK)
-			goto out;
-		if (version_of(hb.r[hb.n - 1].result, &vspec) == -1) {
-			snprintf(err, errlen, "runtime version: no "
-			    "specVersion in the answer");
-			rc = SCAN_RETRY;
-			goto out;
-		}
-	}
 
 	/* decode, block by block, in order */
-	memcpy(prev, s->last_hash, 32);
-	have_prev = s->have_last;
-	dspec = s->spec;
-	for (i = 0; i < k; i++) {
-		struct rpc_req *rq = &hb.r[i * per];
-
-		b = &out[i];
-		memset(b, 0, sizeof(*b));
-		b->number = s->next + i;
-		memcpy(b->hash, hashes[i], 32);
-		for (j = 0; j < per; j++)
-			if ((rc = call_result(s, &rq[j], "blocks", err,
-			    errlen)) != SCAN_OK)
-				goto partial;
-		if (careful && version_of(rq[per - 1].result, &vers[i]) ==
-		    -1) {
-			snprintf(err, errlen, "block %" PRIu64 ": runtime "
-			    "version: no specVersion", b->number);
-			rc = SCAN_RETRY;
-			goto partial;
+	memcpy(f.prev, s->last_hash, 32);
+	f.have_prev = s->have_last;
+	f.dspec = s->spec;
+	for (i = 0; i < f.k; i++)
+		if ((rc = decode_block(s, &f, i, &out[i], err, errlen)) !=
+		    SCAN_OK) {
+			obs_blocks_free(&out[i], 1);
+			*nout = i;
+			goto out;
 		}
-		if (cJSON_IsNull(rq[0].result)) {
-			snprintf(err, errlen, "block %" PRIu64 ": "
-			    "chain_getHeader says null", b->number);
-			rc = SCAN_RETRY;
-			goto partial;
-		}
-		r = header_check(rq[0].result, b->number, have_prev ? prev :
-		    NULL, b, err, errlen);
-		if (r != 0) {
-			rc = r == -2 ? SCAN_HALT : SCAN_RETRY;
-			goto partial;
-		}
-		/* the runtime that executed it: its parent's */
-		if ((om = meta_get(s, dspec, have_prev ? prev : b->hash, &r,
-		    err, errlen)) == NULL) {
-			rc = r;
-			goto partial;
-		}
-		if (json_bytes(rq[1].result, &raw, &len) == -1) {
-			snprintf(err, errlen, "block %" PRIu64 ": "
-			    "System.Events: not hex", b->number);
-			rc = SCAN_RETRY;
-			goto partial;
-		}
-		if (decode_events(s, om, b, raw, len, err, errlen) == -1) {
-			uint32_t	 pspec;
-			char		 verr[256];
-
-			/* a runtime upgrade we did not see?  ask */
-			obs_blocks_free(b, 1);
-			b->number = s->next + i;
-			memcpy(b->hash, hashes[i], 32);
-			if (header_check(rq[0].result, b->number, have_prev ?
-			    prev : NULL, b, verr, sizeof(verr)) != 0 ||
-			    (r = get_version(s, have_prev ? prev : b->hash,
-			    &pspec, verr, sizeof(verr))) != SCAN_OK) {
-				free(raw);
-				rc = SCAN_RETRY;
-				goto partial;
-			}
-			if (pspec == dspec) {
-				free(raw);
-				rc = SCAN_HALT;
-				goto partial;
-			}
-			log_warnx("block %" PRIu64 ": decoded with runtime %"
-			    PRIu32 " but its parent runs %" PRIu32
-			    "; decoding again", b->number, dspec, pspec);
-			dspec = pspec;
-			if ((om = meta_get(s, dspec, have_prev ? prev :
-			    b->hash, &r, err, errlen)) == NULL ||
-			    decode_events(s, om, b, raw, len, err, errlen) ==
-			    -1) {
-				free(raw);
-				rc = om == NULL ? r : SCAN_HALT;
-				goto partial;
-			}
-		}
-		free(raw);
-		if (has_now) {
-			if (json_bytes(rq[2].result, &raw, &len) == -1 ||
-			    (len != 0 && len != 8)) {
-				free(raw);
-				snprintf(err, errlen, "block %" PRIu64 ": "
-				    "Timestamp.Now: not a u64", b->number);
-				rc = SCAN_RETRY;
-				goto partial;
-			}
-			for (j = len; j-- > 0;)
-				b->time_ms = b->time_ms << 8 | raw[j];
-			free(raw);
-		}
-		/* the runtime at this block */
-		b->spec = dspec;
-		if (careful)
-			b->spec = vers[i];
-		else if (b->code_updated) {
-			if ((r = get_version(s, b->hash, &b->spec, err,
-			    errlen)) != SCAN_OK) {
-				rc = r;
-				goto partial;
-			}
-		}
-		if (b->spec != dspec) {
-			short_hash(b->hash, sh);
-			log_info("runtime upgrade in block %" PRIu64 " (%s): "
-			    "spec_version %" PRIu32 " -> %" PRIu32, b->number,
-			    sh, dspec, b->spec);
-			s->nupgrades++;
-		}
-		dspec = b->spec;
-		memcpy(prev, b->hash, 32);
-		have_prev = 1;
-		if ((rc = read_participants(s, om, b, 1, err, errlen)) !=
-		    SCAN_OK)
-			goto partial;
-	}
-	if (!careful && out[k - 1].spec != vspec) {
+	if (!careful && out[f.k - 1].spec != f.vspec) {
 		log_warnx("blocks %" PRIu64 "-%" PRIu64 ": the runtime at the "
 		    "last is %" PRIu32 ", not %" PRIu32 " as tracked (an "
 		    "upgrade without System.CodeUpdated?); reading every "
-		    "block's version", s->next, s->next + k - 1, vspec,
-		    out[k - 1].spec);
-		obs_blocks_free(out, k);
-		rc = fetch(s, out, k, 1, nout, err, errlen);
+		    "block's version", s->next, s->next + f.k - 1, f.vspec,
+		    out[f.k - 1].spec);
+		obs_blocks_free(out, f.k);
+		*max = f.k;
+		rc = FETCH_CAREFUL;
 		goto out;
 	}
-	*nout = k;
-	rc = SCAN_OK;
-	goto out;
-partial:
-	obs_blocks_free(b, 1);
-	*nout = i;
+	*nout = f.k;
 out:
-	breq_free(&ha);
-	breq_free(&hb);
-	free(hashes);
-	free(vers);
+	breq_free(&f.ha);
+	breq_free(&f.hb);
+	free(f.hashes);
+	free(f.vers);
+	return rc;
+}
+
+/*
+ * A batch of blocks from next, at most max: tried once reading the
+ * runtime version at the last block only; if that is not the runtime
+ * tracked (an upgrade without System.CodeUpdated), once more, careful:
+ * the version of every block is read.
+ */
+static int
+fetch(struct scan *s, struct obs_block *out, size_t max, size_t *nout,
+    char *err, size_t errlen)
+{
+	int	 careful, rc = SCAN_OK;
+
+	for (careful = 0; careful <= 1; careful++)
+		if ((rc = fetch_try(s, out, &max, careful, nout, err,
+		    errlen)) != FETCH_CAREFUL)
+			break;
 	return rc;
 }
 
@@ -1222,7 +1349,7 @@ scan_fetch(struct scan *s, struct obs_block *out, size_t max, size_t *n,
 		*n = 0;
 		return SCAN_OK;
 	}
-	rc = fetch(s, out, max < s->batch ? max : s->batch, 0, n, err, errlen);
+	rc = fetch(s, out, max < s->batch ? max : s->batch, n, err, errlen);
 	for (i = 0; i < *n; i++) {
 		s->nevents += out[i].nev;
 		pace_timestamp(&s->pace, out[i].number, out[i].time_ms);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc.h"
+#include "observer/rpc.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,6 +1,6 @@
 # t/timeline/module.mk: the demo's timeline (several validators' topics as
 # one readable story).
 EXTRA_BINS += t/timeline/timeline
-timeline_OBJS := t/timeline/timeline.o
+timeline_OBJS := t/timeline/timeline.o observer/rpc.o
 t/timeline/timeline: $(timeline_OBJS)
 EXTRA_OBJS += $(timeline_OBJS)

@@ -48,7 +48,7 @@
 #include "cfg.h"
 #include "envelope.h"
 #include "log.h"
-#include "rpc.h"
+#include "observer/rpc.h"
 #include "sig.h"
 #include "proto/common.pb-c.h"
 #include "proto/observation.pb-c.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rpc.h"
+#include "observer/rpc.h"
 #include "t/rpcsrv/rpcsrv.h"
 #include "t/tap.h"
 

@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
-#include "rpc.h"
+#include "observer/rpc.h"
 
 #define RPC_DEFAULT_BACKOFF	100	/* ms */
 #define RPC_DEFAULT_BACKOFF_MAX	10000	/* ms */
