@@ -94,7 +94,7 @@ dep_kv_install() {
 # dep_k8s_plan MANIFESTS_DIR SITE_INI KEY_DIR OUT: each workload of the
 # manifests as this machine runs it, in OUT/NAME/: every path a volume is
 # mounted at is mapped into OUT/NAME/root, where the volumes are made:
-# the ConfigMap's files (coord.ini with the site's name, broker, node,
+# the ConfigMap's files (coordinator.ini with the site's name, broker, node,
 # listen address, [trust] lines and [validator] sections from SITE_INI),
 # the Secret's items (from KEY_DIR, mode defaultMode), empty directories
 # for emptyDir and claims.  Writes init-N.sh (each init container, in
@@ -143,7 +143,7 @@ def localize(ini):
         if m and sec == 'trust':
             out += [t for s, ls in sitesecs if s == 'trust' for t in ls]
     if want:
-        raise SystemExit('ConfigMap coord.ini lacks %s' % sorted(want))
+        raise SystemExit('ConfigMap coordinator.ini lacks %s' % sorted(want))
     for s, ls in sitesecs:
         if s.startswith('validator '):
             out += ['', '[%s]' % s] + ls

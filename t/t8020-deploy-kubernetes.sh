@@ -9,7 +9,7 @@
 #     service only from the Secret;
 #   - each pod, as this machine runs it (the manifests parsed: every
 #     volume's mount path mapped into a scratch root, the ConfigMap's
-#     coord.ini with one validator's site values (t/net/mknet.sh), its
+#     coordinator.ini with one validator's site values (t/net/mknet.sh), its
 #     keys in the Secret's place), on the dev broker or a real one and the
 #     dev node: the init container copies the keys (mode 0400), the
 #     container's command line starts the service (exec: the pid is the
