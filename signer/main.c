@@ -538,6 +538,8 @@ main(int argc, char **argv)
 	int perm;
 
 	app_init(&sg.app, &spec, argc, argv);
+	if (sodium_init() == -1)
+		fatalx(EX_TEMP, "libsodium failed to initialise");
 	if (load_config(&sg, err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "%s", err);
 	if (sg.app.check) {
