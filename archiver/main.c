@@ -39,7 +39,7 @@ struct xcmd {
 	const char	*name;
 	int		 min, max;	/* operands */
 	int		 need;
-	int		(*run)(struct archiver *, int, char **);
+	int		(*run)(struct archiver *, char **);	/* operands */
 };
 
 static int	opt(struct app *, int, const char *);
@@ -49,18 +49,18 @@ static void	load_keys(struct app *, struct keyring *);
 static void	print_manifest(const char *, const char *,
 		    const struct backup_manifest *, int);
 static int	failed(struct archiver *, const char *, const char *);
-static int	x_consume(struct archiver *, int, char **);
-static int	x_restore(struct archiver *, int, char **);
-static int	x_keygen(struct archiver *, int, char **);
-static int	x_verify(struct archiver *, int, char **);
-static int	x_import(struct archiver *, int, char **);
-static int	x_export(struct archiver *, int, char **);
-static int	x_get(struct archiver *, int, char **);
-static int	x_list(struct archiver *, int, char **);
-static int	x_count(struct archiver *, int, char **);
-static int	x_kv_put(struct archiver *, int, char **);
-static int	x_kv_get(struct archiver *, int, char **);
-static int	x_backup(struct archiver *, int, char **);
+static int	x_consume(struct archiver *, char **);
+static int	x_restore(struct archiver *, char **);
+static int	x_keygen(struct archiver *, char **);
+static int	x_verify(struct archiver *, char **);
+static int	x_import(struct archiver *, char **);
+static int	x_export(struct archiver *, char **);
+static int	x_get(struct archiver *, char **);
+static int	x_list(struct archiver *, char **);
+static int	x_count(struct archiver *, char **);
+static int	x_kv_put(struct archiver *, char **);
+static int	x_kv_get(struct archiver *, char **);
+static int	x_backup(struct archiver *, char **);
 
 static const struct app_spec spec = {
 	"archiver",
@@ -262,12 +262,11 @@ failed(struct archiver *ar, const char *what, const char *err)
 }
 
 static int
-x_consume(struct archiver *ar, int argc, char **argv)
+x_consume(struct archiver *ar, char **argv)
 {
 	char err[1024];
 	int rc;
 
-	(void)argc;
 	(void)argv;
 	err[0] = '\0';
 	if ((rc = consume_run(ar, err, sizeof(err))) != 0)
@@ -276,12 +275,11 @@ x_consume(struct archiver *ar, int argc, char **argv)
 }
 
 static int
-x_restore(struct archiver *ar, int argc, char **argv)
+x_restore(struct archiver *ar, char **argv)
 {
 	struct backup_manifest m;
 	char err[1024];
 
-	(void)argc;
 	(void)argv;
 	if (backup_restore(restore_file, ar->kr, ar->st, ar->batch, &m,
 	    err, sizeof(err)) == -1) {
@@ -293,12 +291,11 @@ x_restore(struct archiver *ar, int argc, char **argv)
 }
 
 static int
-x_keygen(struct archiver *ar, int argc, char **argv)
+x_keygen(struct archiver *ar, char **argv)
 {
 	char err[1024];
 
 	(void)ar;
-	(void)argc;
 	if (key_generate(argv[0], err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "keygen: %s", err);
 	log_info("new data key in %s", argv[0]);
@@ -307,12 +304,11 @@ x_keygen(struct archiver *ar, int argc, char **argv)
 
 /* The drill needs no configured store. */
 static int
-x_verify(struct archiver *ar, int argc, char **argv)
+x_verify(struct archiver *ar, char **argv)
 {
 	struct backup_manifest m;
 	char err[1024];
 
-	(void)argc;
 	if (backup_verify(argv[0], ar->kr, &m, err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "%s", err);
 	log_info("%s: verified: %llu records and %llu kv entries restored "
@@ -323,13 +319,12 @@ x_verify(struct archiver *ar, int argc, char **argv)
 }
 
 static int
-x_import(struct archiver *ar, int argc, char **argv)
+x_import(struct archiver *ar, char **argv)
 {
 	char err[1024];
 	FILE *fp;
 	int rc = 0, in = strcmp(argv[0], "-") == 0;
 
-	(void)argc;
 	if (in)
 		fp = stdin;
 	else if ((fp = fopen(argv[0], "r")) == NULL)
@@ -344,11 +339,10 @@ x_import(struct archiver *ar, int argc, char **argv)
 
 /* export, get and list: a closed pipe ends them quietly. */
 static int
-x_export(struct archiver *ar, int argc, char **argv)
+x_export(struct archiver *ar, char **argv)
 {
 	char err[1024];
 
-	(void)argc;
 	(void)argv;
 	if (query_export(ar, stdout, err, sizeof(err)) == -1 && !query_epipe)
 		return failed(ar, "export", err);
@@ -356,11 +350,10 @@ x_export(struct archiver *ar, int argc, char **argv)
 }
 
 static int
-x_get(struct archiver *ar, int argc, char **argv)
+x_get(struct archiver *ar, char **argv)
 {
 	char err[1024];
 
-	(void)argc;
 	if (query_get(ar, stdout, argv[0], argv[1], argv[2], err,
 	    sizeof(err)) == -1 && !query_epipe)
 		return failed(ar, "get", err);
@@ -368,23 +361,22 @@ x_get(struct archiver *ar, int argc, char **argv)
 }
 
 static int
-x_list(struct archiver *ar, int argc, char **argv)
+x_list(struct archiver *ar, char **argv)
 {
 	char err[1024];
 
-	if (query_list(ar, stdout, argc, argv, err, sizeof(err)) == -1 &&
-	    !query_epipe)
+	if (query_list(ar, stdout, ar->app->argc, argv, err,
+	    sizeof(err)) == -1 && !query_epipe)
 		return failed(ar, "list", err);
 	return 0;
 }
 
 static int
-x_count(struct archiver *ar, int argc, char **argv)
+x_count(struct archiver *ar, char **argv)
 {
 	uint64_t nrec, nkv;
 	char err[1024];
 
-	(void)argc;
 	(void)argv;
 	if (store_count(ar->st, &nrec, &nkv, err, sizeof(err)) == -1)
 		return failed(ar, "count", err);
@@ -394,31 +386,28 @@ x_count(struct archiver *ar, int argc, char **argv)
 }
 
 static int
-x_kv_put(struct archiver *ar, int argc, char **argv)
+x_kv_put(struct archiver *ar, char **argv)
 {
 	char err[1024];
 
-	(void)argc;
 	if (query_kv_put(ar, argv[0], stdin, err, sizeof(err)) == -1)
 		return failed(ar, "kv-put", err);
 	return 0;
 }
 
 static int
-x_kv_get(struct archiver *ar, int argc, char **argv)
+x_kv_get(struct archiver *ar, char **argv)
 {
 	char err[1024];
 
-	(void)argc;
 	if (query_kv_get(ar, argv[0], stdout, err, sizeof(err)) == -1)
 		return failed(ar, "kv-get", err);
 	return 0;
 }
 
 static int
-x_backup(struct archiver *ar, int argc, char **argv)
+x_backup(struct archiver *ar, char **argv)
 {
-	(void)argc;
 	(void)argv;
 	if (archiver_backup(ar, 1) == -1)
 		return ar->st->temporary ? EX_TEMP : EX_PERM;
@@ -454,7 +443,7 @@ main(int argc, char **argv)
 	    (ar.st = store_open(&sc, err, sizeof(err))) == NULL)
 		fatalx(EX_TEMP, "%s store: %s", sc.backend, err);
 
-	rc = xc->run(&ar, app.argc, app.argv);
+	rc = xc->run(&ar, app.argv);
 
 	store_close(ar.st);
 	keyring_free(ar.kr);
