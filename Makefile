@@ -2,7 +2,8 @@
 #
 # Each directory contributes a fragment, DIR/module.mk, included below; a
 # fragment appends to BINS, UNIT_TESTS, FUZZERS and CLEANFILES and names the
-# objects of its binaries.  Everything is built in the source tree.
+# objects of its binaries and the libraries each needs beyond LIBS (below).
+# Everything is built in the source tree.
 #
 #   make                 build libcommon.a and every binary
 #   make check           build, then run every test under prove
@@ -46,9 +47,22 @@ endif
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -I. -Ilibcommon -D_GNU_SOURCE -DVERSION='"$(VERSION)"'
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 -MMD -MP
-LIBS       = $(PKG_LIBS) -lpthread -lm
+
+# Libraries.  LIBS is what libcommon.a's users need (the bus, the
+# envelope); a binary that needs more names it in NAME_LIBS (NAME: the
+# binary's file name), from these, in its module.mk:
+#   LIB_CJSON  JSON (-J on stdio, JSON Lines, JSON-RPC)
+#   LIB_CURL   HTTP (JSON-RPC to a node)
+#   LIB_PQ     PostgreSQL (the archiver's store)
+# Empty on a machine without the libraries: pkgs-ok then says what to do.
+pkg_libs    = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+LIB_BASE   := $(call pkg_libs,rdkafka libprotobuf-c libsodium)
+LIB_CJSON  := $(call pkg_libs,libcjson)
+LIB_CURL   := $(call pkg_libs,libcurl)
+LIB_PQ     := $(call pkg_libs,libpq)
+LIB_ALL     = $(LIB_CJSON) $(LIB_CURL) $(LIB_PQ)
+LIBS        = $(LIB_BASE) -lpthread -lm
 
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -75,6 +89,14 @@ all: build
 FLAGS_STAMP := .build-flags
 
 include $(sort $(wildcard */module.mk */module-*.mk */*/module.mk))
+
+# Until the connector's and the observer's module.mk name their own
+# libraries (issue 14): what they need, unless they set it.
+connector_LIBS ?= $(LIB_CJSON)
+p2ptool_LIBS   ?=
+observer_LIBS  ?= $(LIB_CJSON) $(LIB_CURL)
+obstool_LIBS   ?= $(LIB_CJSON)
+mkp2p_LIBS     ?= $(LIB_CJSON)
 
 OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
 	$(foreach u,$(UNIT_TESTS),$(u:.test=.o)) $(EXTRA_OBJS))
@@ -110,8 +132,10 @@ $(LIBCOMMON): $(LIBCOMMON_OBJS) $(PROTO_OBJS)
 $(BINS) $(EXTRA_BINS): $(LIBCOMMON)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBCOMMON) $(LIBS) $($(notdir $@)_LIBS)
 
+# A unit test links every library: it tests a part of any binary.
 %.test: %.o t/tap.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $< t/tap.o $($(notdir $*)_TEST_OBJS) $(LIBCOMMON) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< t/tap.o $($(notdir $*)_TEST_OBJS) $(LIBCOMMON) \
+		$(LIBS) $(LIB_ALL)
 
 # ---------------------------------------------------------------- tests
 TESTS = $(UNIT_TESTS) $(sort $(wildcard t/t[0-9]*.sh))
@@ -154,7 +178,7 @@ LIBCOMMON_SRCS = $(LIBCOMMON_OBJS:.o=.c)
 .SECONDEXPANSION:
 $(FUZZERS): %: %.c $$($$@_SRCS) $$(LIBCOMMON_SRCS) $(PROTO_C) | $(PROTO_H)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ \
-		$(filter %.c,$^) $(LIBS)
+		$(filter %.c,$^) $(LIBS) $(LIB_ALL)
 
 fuzz-build: deps-check
 	@$(MAKE) --no-print-directory $(FUZZERS)

@@ -7,12 +7,14 @@ BINS += archiver/archiver
 archiver_OBJS := archiver/main.o archiver/query.o archiver/consume.o \
 	$(ARCHIVER_LIB_OBJS)
 archiver/archiver: $(archiver_OBJS)
+archiver_LIBS := $(LIB_CJSON) $(LIB_PQ)
 MAN += archiver/archiver.8
 
 # archreq: a data request over the bus (operators, tests).
 EXTRA_BINS += archiver/archreq
 archreq_OBJS := archiver/archreq.o
 archiver/archreq: $(archreq_OBJS)
+archreq_LIBS := $(LIB_CJSON)
 EXTRA_OBJS += archiver/archreq.o
 
 FUZZERS += t/fuzz/backup

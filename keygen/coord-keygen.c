@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "hex.h"
 #include "app.h"
 #include "cfg.h"
@@ -55,6 +57,8 @@ main(int argc, char **argv)
 	int i, rc = 0;
 
 	app_init(&app, &spec, argc, argv);
+	if (sodium_init() == -1)
+		fatalx(EX_TEMP, "libsodium failed to initialise");
 	if (app.check)
 		app_check_ok(&app);
 	if (app.argc == 0)

@@ -1,7 +1,7 @@
 /*
  * cfg: the one INI configuration file every binary shares.
  *
- * The file is parsed with inih and checked against one schema (cfgschema.c)
+ * The file is parsed by inifile.c and checked against one schema (cfgschema.c)
  * covering every section of every binary, so a typo anywhere is caught by
  * any binary's -n: unknown sections and keys, duplicate keys and values of
  * the wrong type are errors naming file:line.  Sections may carry a name,

@@ -35,6 +35,8 @@ static int		 status_mode;
 
 static int	 opt(struct app *, int, const char *);
 static int	 load_config(struct signer *, char *, size_t);
+static int	 load_validator(struct signer *, const struct cfg_sect *, char *,
+		    size_t);
 static int	 parse_key(const char *, uint8_t *);
 static int	 rebuild_cb(void *, const char *, size_t, const uint8_t *,
 		    size_t, int64_t);
@@ -76,12 +78,89 @@ parse_key(const char *s, uint8_t *out)
 	return hex_decode(s, out, PARTY_KEYLEN);
 }
 
+/* One [validator NAME] section, checked against those before it. */
+static int
+load_validator(struct signer *g, const struct cfg_sect *s, char *err,
+    size_t errlen)
+{
+	const struct cfg *cfg = g->app.cfg;
+	const char *pk = cfg_sect_str(s, "public_key");
+	const char *ck = cfg_sect_str(s, "chain_key");
+	const struct cfg_kv *kv;
+	struct cfgval *v;
+	long long n;
+	size_t i;
+
+	if ((v = reallocarray(g->val, g->nval + 1, sizeof(*g->val))) == NULL)
+		fatalx(EX_TEMP, "out of memory");
+	g->val = v;
+	v = &g->val[g->nval];
+	memset(v, 0, sizeof(*v));
+	if (pk == NULL || parse_key(pk, v->p2p_key) == -1) {
+		kv = cfg_sect_kv(s, "public_key");
+		snprintf(err, errlen, "%s:%d: [validator %s] needs "
+		    "public_key = 64 hex digits (the validator's "
+		    "libp2p identity)", cfg->path,
+		    kv != NULL ? kv->line : s->line, s->name);
+		return -1;
+	}
+	/* chain_key: its key in the sets; by default public_key. */
+	if (ck == NULL) {
+		memcpy(v->key, v->p2p_key, PARTY_KEYLEN);
+		v->chain_default = 1;
+	}
+	else if (parse_key(ck, v->key) == -1) {
+		kv = cfg_sect_kv(s, "chain_key");
+		snprintf(err, errlen, "%s:%d: [validator %s] chain_key "
+		    "must be 64 hex digits (the validator's key in "
+		    "the chain's validator sets)", cfg->path,
+		    kv != NULL ? kv->line : s->line, s->name);
+		return -1;
+	}
+	n = cfg_sect_int(s, "weight");
+	if (n < 0) {
+		snprintf(err, errlen, "%s:%d: [validator %s] weight "
+		    "must not be negative", cfg->path, s->line,
+		    s->name);
+		return -1;
+	}
+	v->weight = (uint64_t)n;
+	v->name = s->name;
+	v->endpoint = cfg_sect_str(s, "endpoint");
+	for (i = 0; i < g->nval; i++) {
+		if (memcmp(g->val[i].p2p_key, v->p2p_key,
+		    PARTY_KEYLEN) == 0) {
+			snprintf(err, errlen, "%s:%d: [validator %s] "
+			    "has the public_key of [validator %s]",
+			    cfg->path, s->line, s->name,
+			    g->val[i].name);
+			return -1;
+		}
+		if (memcmp(g->val[i].key, v->key, PARTY_KEYLEN) == 0) {
+			snprintf(err, errlen, "%s:%d: [validator %s] "
+			    "has the chain_key of [validator %s]%s",
+			    cfg->path, s->line, s->name,
+			    g->val[i].name, ck == NULL ||
+			    g->val[i].chain_default ? " (a chain_key "
+			    "not given is the public_key)" : "");
+			return -1;
+		}
+	}
+	if (strcmp(s->name, g->name) == 0)
+		memcpy(g->our_key, v->key, PARTY_KEYLEN);
+	else if (v->endpoint == NULL || v->endpoint[0] == '\0')
+		log_warnx("%s:%d: [validator %s] has no endpoint: the "
+		    "connector cannot dial it (it may still dial us)",
+		    cfg->path, s->line, s->name);
+	g->nval++;
+	return 0;
+}
+
 static int
 load_config(struct signer *g, char *err, size_t errlen)
 {
 	const struct cfg *cfg = g->app.cfg;
 	const struct cfg_sect *s = NULL;
-	struct cfgval *v;
 	long long n;
 	size_t i;
 	int ours = 0;
@@ -122,76 +201,9 @@ load_config(struct signer *g, char *err, size_t errlen)
 		return -1;
 	}
 	while ((s = cfg_next(cfg, "validator", s)) != NULL) {
-		const char *pk = cfg_sect_str(s, "public_key");
-		const char *ck = cfg_sect_str(s, "chain_key");
-		const struct cfg_kv *kv;
-
-		v = reallocarray(g->val, g->nval + 1, sizeof(*g->val));
-		if (v == NULL) {
-			snprintf(err, errlen, "out of memory");
+		if (load_validator(g, s, err, errlen) == -1)
 			return -1;
-		}
-		g->val = v;
-		v = &g->val[g->nval];
-		memset(v, 0, sizeof(*v));
-		if (pk == NULL || parse_key(pk, v->p2p_key) == -1) {
-			kv = cfg_sect_kv(s, "public_key");
-			snprintf(err, errlen, "%s:%d: [validator %s] needs "
-			    "public_key = 64 hex digits (the validator's "
-			    "libp2p identity)", cfg->path,
-			    kv != NULL ? kv->line : s->line, s->name);
-			return -1;
-		}
-		/* chain_key: its key in the sets; by default public_key. */
-		if (ck == NULL) {
-			memcpy(v->key, v->p2p_key, PARTY_KEYLEN);
-			v->chain_default = 1;
-		}
-		else if (parse_key(ck, v->key) == -1) {
-			kv = cfg_sect_kv(s, "chain_key");
-			snprintf(err, errlen, "%s:%d: [validator %s] chain_key "
-			    "must be 64 hex digits (the validator's key in "
-			    "the chain's validator sets)", cfg->path,
-			    kv != NULL ? kv->line : s->line, s->name);
-			return -1;
-		}
-		n = cfg_sect_int(s, "weight");
-		if (n < 0) {
-			snprintf(err, errlen, "%s:%d: [validator %s] weight "
-			    "must not be negative", cfg->path, s->line,
-			    s->name);
-			return -1;
-		}
-		v->weight = (uint64_t)n;
-		v->name = s->name;
-		v->endpoint = cfg_sect_str(s, "endpoint");
-		for (i = 0; i < g->nval; i++) {
-			if (memcmp(g->val[i].p2p_key, v->p2p_key,
-			    PARTY_KEYLEN) == 0) {
-				snprintf(err, errlen, "%s:%d: [validator %s] "
-				    "has the public_key of [validator %s]",
-				    cfg->path, s->line, s->name,
-				    g->val[i].name);
-				return -1;
-			}
-			if (memcmp(g->val[i].key, v->key, PARTY_KEYLEN) == 0) {
-				snprintf(err, errlen, "%s:%d: [validator %s] "
-				    "has the chain_key of [validator %s]%s",
-				    cfg->path, s->line, s->name,
-				    g->val[i].name, ck == NULL ||
-				    g->val[i].chain_default ? " (a chain_key "
-				    "not given is the public_key)" : "");
-				return -1;
-			}
-		}
-		if (strcmp(s->name, g->name) == 0) {
-			memcpy(g->our_key, v->key, PARTY_KEYLEN);
-			ours = 1;
-		} else if (v->endpoint == NULL || v->endpoint[0] == '\0')
-			log_warnx("%s:%d: [validator %s] has no endpoint: the "
-			    "connector cannot dial it (it may still dial us)",
-			    cfg->path, s->line, s->name);
-		g->nval++;
+		ours |= strcmp(s->name, g->name) == 0;
 	}
 	if (!ours) {
 		snprintf(err, errlen, "%s: no [validator %s] section: the "
@@ -538,6 +550,8 @@ main(int argc, char **argv)
 	int perm;
 
 	app_init(&sg.app, &spec, argc, argv);
+	if (sodium_init() == -1)
+		fatalx(EX_TEMP, "libsodium failed to initialise");
 	if (load_config(&sg, err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "%s", err);
 	if (sg.app.check) {

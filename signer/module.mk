@@ -4,6 +4,7 @@ BINS += signer/signer
 signer_OBJS := signer/main.o signer/route.o signer/party.o signer/state.o \
 	signer/statelog.o
 signer/signer: $(signer_OBJS)
+signer_LIBS := $(LIB_CJSON)
 MAN += signer/signer.8
 
 UNIT_TESTS += t/unit/party.test t/unit/signer_state.test

@@ -2,8 +2,9 @@
 BINS += supervisor/supervisor
 supervisor_OBJS := supervisor/supervisor.o supervisor/runfile.o
 supervisor/supervisor: $(supervisor_OBJS)
-# Only libc and inih: no shared library it does not use (memory per
-# supervised service is a goal of the supervisor).
+# No shared library it does not use (memory per supervised service is a
+# goal of the supervisor): libc, and libsodium for libcommon's hex codec
+# (cfg.c's hex values).
 supervisor/supervisor: LDFLAGS += -Wl,--as-needed
 MAN += supervisor/supervisor.8 supervisor/runfile.5
 

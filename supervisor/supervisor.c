@@ -134,6 +134,10 @@ static void	 ctl_do(int, char *, long long);
 static int	 ctl_client(const char *);
 static void	 reap_orphans(void);
 static void	 loop(void);
+static int	 ctl_main(void);
+static int	 check_runfile(struct runfile *);
+static void	 setup(void);
+static void	 teardown(void);
 
 static int
 opt(struct app *a, int ch, const char *arg)
@@ -1120,6 +1124,82 @@ loop(void)
 	free(kind);
 }
 
+/* -s or -c: one request to the running supervisor, its answer, exit. */
+static int
+ctl_main(void)
+{
+	char req[256];
+	int rc;
+
+	if (statusmode && ctlcmd == NULL && app.argc == 0)
+		snprintf(req, sizeof(req), "status\n");
+	else if (!statusmode && app.argc == 1 &&
+	    (strcmp(ctlcmd, "start") == 0 || strcmp(ctlcmd, "stop") == 0 ||
+	    strcmp(ctlcmd, "restart") == 0) &&
+	    strlen(app.argv[0]) < 128 && strpbrk(app.argv[0], " \n") == NULL)
+		snprintf(req, sizeof(req), "%s %s\n", ctlcmd, app.argv[0]);
+	else {
+		log_warnx("expected -s, or -c start|stop|restart "
+		    "and a service name");
+		app_usage();
+	}
+	rc = ctl_client(req);
+	cfg_free(app.cfg);
+	return rc;
+}
+
+/* -n: the runfile as understood, on stdout. */
+static int
+check_runfile(struct runfile *rf)
+{
+	rf_print(rf, stdout);
+	log_info("runfile ok: %s: %zu service%s", runpath, rf->nsvc,
+	    rf->nsvc == 1 ? "" : "s");
+	rf_free(rf);
+	cfg_free(app.cfg);
+	return fflush(stdout) == 0 ? 0 : EX_TEMP;
+}
+
+/* fds 0-2 open, /dev/null for stdin, reaping, the control socket. */
+static void
+setup(void)
+{
+	int i;
+
+	while ((i = open("/dev/null", O_RDWR)) >= 0 && i <= 2)
+		;
+	if (i > 2)
+		close(i);
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal(EX_TEMP, "/dev/null");
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("PR_SET_CHILD_SUBREAPER");
+	for (i = 0; i < NCLIENTS; i++)
+		clients[i].fd = -1;
+	srandom((unsigned)getpid() ^ (unsigned)(long long)clock_mono_ms());
+	ctl_listen();
+}
+
+/* Every service has stopped: leftovers, the control socket, memory. */
+static void
+teardown(void)
+{
+	struct service *s;
+	int i;
+
+	reap_orphans();
+	for (i = 0; i < NCLIENTS; i++)
+		if (clients[i].fd != -1)
+			close(clients[i].fd);
+	if (lsock != -1) {
+		close(lsock);
+		unlink(sockpath);
+	}
+	while ((s = TAILQ_FIRST(&svcs)) != NULL)
+		sv_remove(s);
+	cfg_free(app.cfg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1139,33 +1219,13 @@ main(int argc, char *argv[])
 		.want_chld = 1,
 	};
 	struct runfile *rf;
-	struct service *s;
-	char err[2048], req[256];
-	int i;
+	char err[2048];
 
 	app_init(&app, &spec, argc, argv);
 	if (rundir == NULL)
 		rundir = cfg_str(app.cfg, "general", "run_dir");
-	if (statusmode || ctlcmd != NULL) {
-		if (statusmode && ctlcmd == NULL && app.argc == 0)
-			snprintf(req, sizeof(req), "status\n");
-		else if (!statusmode && app.argc == 1 &&
-		    (strcmp(ctlcmd, "start") == 0 ||
-		    strcmp(ctlcmd, "stop") == 0 ||
-		    strcmp(ctlcmd, "restart") == 0) &&
-		    strlen(app.argv[0]) < 128 &&
-		    strpbrk(app.argv[0], " \n") == NULL)
-			snprintf(req, sizeof(req), "%s %s\n", ctlcmd,
-			    app.argv[0]);
-		else {
-			log_warnx("expected -s, or -c start|stop|restart "
-			    "and a service name");
-			app_usage();
-		}
-		i = ctl_client(req);
-		cfg_free(app.cfg);
-		return i;
-	}
+	if (statusmode || ctlcmd != NULL)
+		return ctl_main();
 	if (app.argc != 1) {
 		log_warnx("expected one runfile");
 		app_usage();
@@ -1173,44 +1233,16 @@ main(int argc, char *argv[])
 	runpath = app.argv[0];
 	if ((rf = rf_load(runpath, err, sizeof(err))) == NULL)
 		fatalx(EX_PERM, "%s", err);
-	if (app.check) {
-		rf_print(rf, stdout);
-		log_info("runfile ok: %s: %zu service%s", runpath, rf->nsvc,
-		    rf->nsvc == 1 ? "" : "s");
-		rf_free(rf);
-		cfg_free(app.cfg);
-		return fflush(stdout) == 0 ? 0 : EX_TEMP;
-	}
+	if (app.check)
+		return check_runfile(rf);
 
-	/* Resources: fds 0-2 open, /dev/null for stdin, reaping, control. */
-	while ((i = open("/dev/null", O_RDWR)) >= 0 && i <= 2)
-		;
-	if (i > 2)
-		close(i);
-	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
-		fatal(EX_TEMP, "/dev/null");
-	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-		log_warn("PR_SET_CHILD_SUBREAPER");
-	for (i = 0; i < NCLIENTS; i++)
-		clients[i].fd = -1;
-	srandom((unsigned)getpid() ^ (unsigned)(long long)clock_mono_ms());
-	ctl_listen();
+	setup();
 	log_info("supervising %zu services from %s", rf->nsvc, runpath);
 	adopt(rf, 1);
 
 	loop();
 
-	reap_orphans();
-	for (i = 0; i < NCLIENTS; i++)
-		if (clients[i].fd != -1)
-			close(clients[i].fd);
-	if (lsock != -1) {
-		close(lsock);
-		unlink(sockpath);
-	}
-	while ((s = TAILQ_FIRST(&svcs)) != NULL)
-		sv_remove(s);
-	cfg_free(app.cfg);
+	teardown();
 	log_info("exiting %d", exitcode);
 	return exitcode;
 }

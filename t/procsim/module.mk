@@ -3,8 +3,10 @@
 EXTRA_BINS += t/procsim/procsim t/procsim/chainsim t/procsim/p2prelay
 procsim_OBJS := t/procsim/procsim.o signer/statelog.o
 t/procsim/procsim: $(procsim_OBJS)
+procsim_LIBS := $(LIB_CJSON)
 chainsim_OBJS := t/procsim/chainsim.o
 t/procsim/chainsim: $(chainsim_OBJS)
+chainsim_LIBS := $(LIB_CJSON)
 p2prelay_OBJS := t/procsim/p2prelay.o
 t/procsim/p2prelay: $(p2prelay_OBJS)
 EXTRA_OBJS += t/procsim/procsim.o $(chainsim_OBJS) $(p2prelay_OBJS)
