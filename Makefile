@@ -90,12 +90,10 @@ FLAGS_STAMP := .build-flags
 
 include $(sort $(wildcard */module.mk */module-*.mk */*/module.mk))
 
-# Until the connector's and the observer's module.mk name their own
-# libraries (issue 14): what they need, unless they set it.
+# Until the connector's module.mk names its own libraries (issue 14):
+# what it needs, unless it sets it.
 connector_LIBS ?= $(LIB_CJSON)
 p2ptool_LIBS   ?=
-observer_LIBS  ?= $(LIB_CJSON) $(LIB_CURL)
-obstool_LIBS   ?= $(LIB_CJSON)
 mkp2p_LIBS     ?= $(LIB_CJSON)
 
 OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
