@@ -21,10 +21,14 @@
 #include "cfg.h"
 #include "envelope.h"
 #include "log.h"
+#include "sig.h"
 
 #define DEFAULT_BOOTSTRAP	"127.0.0.1:9092"
 #define STDIO_MAXREC		(64 * 1024 * 1024)
 #define TXN_TIMEOUT_MS		30000
+/* Transactional calls wait in slices this long, so that SIGTERM is seen
+ * within one even while the broker is away. */
+#define TXN_SLICE_MS		250
 
 static const char *topic_keys[TOPIC_COUNT] = {
 	"serai_observation", "chain_observation", "chain_health", "signing",
@@ -292,6 +296,31 @@ bus_open(const struct bus_opts *o, char *err, size_t errlen)
 	return b;
 }
 
+/*
+ * A transactional call (init, commit, abort) for up to total_ms, in
+ * slices: librdkafka keeps the operation going when a call times out, and
+ * the next call resumes it.  Stops early, with the last timeout error, once
+ * SIGTERM is seen: a stopping process does not wait for a broker.
+ */
+static rd_kafka_error_t *
+txn_sliced(struct bus *b, rd_kafka_error_t *(*fn)(rd_kafka_t *, int),
+    int total_ms)
+{
+	uint64_t end = clock_mono_ms() + (uint64_t)total_ms, now;
+	rd_kafka_error_t *kerr;
+
+	for (;;) {
+		now = clock_mono_ms();
+		kerr = fn(b->prod, now >= end ? 0 : end - now < TXN_SLICE_MS ?
+		    (int)(end - now) : TXN_SLICE_MS);
+		if (kerr == NULL || rd_kafka_error_code(kerr) !=
+		    RD_KAFKA_RESP_ERR__TIMED_OUT || sig_term ||
+		    clock_mono_ms() >= end)
+			return kerr;
+		rd_kafka_error_destroy(kerr);
+	}
+}
+
 static int
 kafka_open(struct bus *b, char *err, size_t errlen)
 {
@@ -314,13 +343,14 @@ kafka_open(struct bus *b, char *err, size_t errlen)
 			return -1;
 		}
 		if (b->opts.txn_id != NULL) {
-			kerr = rd_kafka_init_transactions(b->prod,
+			kerr = txn_sliced(b, rd_kafka_init_transactions,
 			    TXN_TIMEOUT_MS);
 			if (kerr != NULL) {
 				snprintf(err, errlen, "init transactions "
-				    "(transactional.id %s): %s",
+				    "(transactional.id %s): %s%s",
 				    b->opts.txn_id,
-				    rd_kafka_error_string(kerr));
+				    rd_kafka_error_string(kerr), sig_term ?
+				    " (stopped while waiting)" : "");
 				rd_kafka_error_destroy(kerr);
 				return -1;
 			}
@@ -405,21 +435,48 @@ stdio_open(struct bus *b, char *err, size_t errlen)
 	return 0;
 }
 
+/* ms left until end, at least 0 */
+static int
+left_ms(uint64_t end)
+{
+	uint64_t now = clock_mono_ms();
+
+	return now >= end ? 0 : (int)(end - now);
+}
+
+/*
+ * Everything within timeout_ms in all, whatever the broker does: a
+ * supervisor's stop gives a few seconds.  What could not be done is said.
+ */
 int
 bus_close(struct bus *b, int timeout_ms)
 {
-	char err[256];
-	int rc = 0;
+	uint64_t end = clock_mono_ms() + (uint64_t)timeout_ms;
+	rd_kafka_error_t *kerr;
+	rd_kafka_queue_t *q;
+	int rc = 0, n;
 
 	if (b == NULL)
 		return 0;
 	if (b->prod != NULL) {
-		if (b->in_txn)
-			(void)bus_txn_abort(b, err, sizeof(err));
-		if (rd_kafka_flush(b->prod, timeout_ms) !=
+		if (b->in_txn) {
+			b->in_txn = 0;
+			kerr = rd_kafka_abort_transaction(b->prod,
+			    left_ms(end));
+			if (kerr != NULL) {
+				log_warnx("kafka: the open transaction was not "
+				    "aborted at exit (%s): the broker aborts "
+				    "it after transaction.timeout.ms",
+				    rd_kafka_error_string(kerr));
+				rd_kafka_error_destroy(kerr);
+				rc = -1;
+			}
+		}
+		if (rd_kafka_flush(b->prod, left_ms(end)) !=
 		    RD_KAFKA_RESP_ERR_NO_ERROR) {
-			log_warnx("kafka: %d records not delivered at exit",
-			    rd_kafka_outq_len(b->prod));
+			log_warnx("kafka: %d records not delivered at exit "
+			    "(broker unreachable within %d ms)",
+			    rd_kafka_outq_len(b->prod), timeout_ms);
 			rc = -1;
 		}
 		if (b->dr_failed)
@@ -427,14 +484,37 @@ bus_close(struct bus *b, int timeout_ms)
 		rd_kafka_destroy(b->prod);
 	}
 	if (b->aux != NULL) {
-		if (rd_kafka_flush(b->aux, timeout_ms) != 0)
+		if (rd_kafka_flush(b->aux, left_ms(end)) != 0) {
+			log_warnx("kafka: %d heartbeats or dead letters not "
+			    "delivered at exit", rd_kafka_outq_len(b->aux));
 			rc = -1;
+		}
 		rd_kafka_destroy(b->aux);
 	}
 	if (b->cons != NULL) {
-		/* Commits the stored offsets (auto-commit mode). */
-		rd_kafka_consumer_close(b->cons);
-		rd_kafka_destroy(b->cons);
+		/* Commits the stored offsets (auto-commit mode) and leaves
+		 * the group, unless the broker does not answer in time. */
+		q = rd_kafka_queue_new(b->cons);
+		kerr = rd_kafka_consumer_close_queue(b->cons, q);
+		if (kerr != NULL)
+			rd_kafka_error_destroy(kerr);
+		while (!rd_kafka_consumer_closed(b->cons) &&
+		    (n = left_ms(end)) > 0) {
+			rd_kafka_event_t *ev = rd_kafka_queue_poll(q,
+			    n < 100 ? n : 100);
+			if (ev != NULL)
+				rd_kafka_event_destroy(ev);
+		}
+		if (!rd_kafka_consumer_closed(b->cons)) {
+			log_warnx("kafka: the consumer did not close within "
+			    "%d ms: offsets stored since the last commit "
+			    "were not committed (their records come again)",
+			    timeout_ms);
+			rc = -1;
+		}
+		rd_kafka_queue_destroy(q);
+		rd_kafka_destroy_flags(b->cons,
+		    RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 	}
 	if (b->txn_offsets != NULL)
 		rd_kafka_topic_partition_list_destroy(b->txn_offsets);
@@ -798,10 +878,12 @@ bus_txn_commit(struct bus *b, char *err, size_t errlen)
 			    "transaction", err, errlen);
 	}
 	for (tries = 0;; tries++) {
-		kerr = rd_kafka_commit_transaction(b->prod, TXN_TIMEOUT_MS);
+		kerr = txn_sliced(b, rd_kafka_commit_transaction,
+		    TXN_TIMEOUT_MS);
 		if (kerr == NULL)
 			break;
-		if (rd_kafka_error_is_retriable(kerr) && tries < 3) {
+		if (rd_kafka_error_is_retriable(kerr) && tries < 3 &&
+		    !sig_term) {
 			log_warnx("commit transaction: %s (retrying)",
 			    rd_kafka_error_string(kerr));
 			rd_kafka_error_destroy(kerr);
@@ -863,7 +945,7 @@ bus_txn_abort(struct bus *b, char *err, size_t errlen)
 	if (!b->in_txn)
 		return 0;
 	b->in_txn = 0;
-	kerr = rd_kafka_abort_transaction(b->prod, TXN_TIMEOUT_MS);
+	kerr = txn_sliced(b, rd_kafka_abort_transaction, TXN_TIMEOUT_MS);
 	if (kerr != NULL) {
 		snprintf(err, errlen, "abort transaction: %s",
 		    rd_kafka_error_string(kerr));

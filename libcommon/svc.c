@@ -127,7 +127,7 @@ svc_close(struct svc *s)
 	int rc;
 
 	svc_write_metrics(s);
-	rc = bus_close(s->bus, 10000);
+	rc = bus_close(s->bus, SVC_STOP_MS);
 	dedupe_free(s->seen);
 	env_trust_free(&s->trust);
 	env_key_wipe(&s->key);

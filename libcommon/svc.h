@@ -25,6 +25,9 @@
 #include "envelope.h"
 
 #define SVC_MAXGAUGE	32
+/* What svc_close gives Kafka at most (flush, abort, commit): a stop
+ * within a supervisor's grace of 5 s even with the broker away. */
+#define SVC_STOP_MS	3000
 
 struct svc {
 	struct app		*app;

@@ -141,6 +141,16 @@ done_flush(struct obs *o)
 static void
 kafka_fatal(struct obs *o, const char *err)
 {
+	if (sig_term) {
+		/* A stop while the broker is away: the commit in flight is
+		 * the broker's to finish or abort; the cursor it holds is
+		 * where the next start resumes, so nothing is lost or
+		 * published twice. */
+		log_warnx("stopping with a transaction unresolved (%s): the "
+		    "next start resumes from the cursor the broker holds",
+		    err);
+		exit(0);
+	}
 	if (bus_out_closed(o->svc.bus)) {
 		log_info("output closed: stopping");
 		exit(0);
