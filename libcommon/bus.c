@@ -239,17 +239,49 @@ kdr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 int
 bus_check(const struct app *app, char *err, size_t errlen)
 {
+	static const struct {
+		int		 consumer, txn;
+		rd_kafka_type_t	 type;
+		const char	*what;
+	} kinds[] = {
+		{ 0, 0, RD_KAFKA_PRODUCER, "producer" },
+		{ 0, 1, RD_KAFKA_PRODUCER, "transactional producer" },
+		{ 1, 0, RD_KAFKA_CONSUMER, "consumer" },
+	};
 	rd_kafka_conf_t *conf;
+	rd_kafka_t *rk;
 	struct bus b;
-	int i;
+	char ebuf[512];
+	size_t i;
 
 	memset(&b, 0, sizeof(b));
 	b.app = app;
 	b.opts.app = app;
-	for (i = 0; i < 2; i++) {
-		if ((conf = kconf_new(&b, i, 0, err, errlen)) == NULL)
+	b.opts.txn_id = "coordinator-config-check";
+	/*
+	 * Each property alone is checked as it is set; what conflicts
+	 * (acks=0 with idempotence, ...) only shows when a client is made
+	 * of them: make each kind, with no broker to talk to, and drop it.
+	 * The start does the same, so -n refuses what the start would.
+	 */
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if ((conf = kconf_new(&b, kinds[i].consumer, kinds[i].txn, err,
+		    errlen)) == NULL)
 			return -1;
-		rd_kafka_conf_destroy(conf);
+		if (rd_kafka_conf_set(conf, "bootstrap.servers", "", ebuf,
+		    sizeof(ebuf)) != RD_KAFKA_CONF_OK) {
+			rd_kafka_conf_destroy(conf);
+			snprintf(err, errlen, "kafka: %s", ebuf);
+			return -1;
+		}
+		if ((rk = rd_kafka_new(kinds[i].type, conf, ebuf,
+		    sizeof(ebuf))) == NULL) {
+			rd_kafka_conf_destroy(conf);
+			snprintf(err, errlen, "[kafka] and -X: the properties "
+			    "do not make a Kafka %s: %s", kinds[i].what, ebuf);
+			return -1;
+		}
+		rd_kafka_destroy(rk);
 	}
 	return 0;
 }

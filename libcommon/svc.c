@@ -115,6 +115,10 @@ svc_open(struct svc *s, struct app *app, const struct bus_opts *o, int *perm,
 	 */
 	cur_opts.produce = o->produce || app->in == NULL || app->out != NULL;
 	s->no_output = !cur_opts.produce;
+	/* A Kafka configuration that cannot work is permanent (100), as
+	 * -n says. */
+	if (bus_check(app, err, errlen) == -1)
+		return -1;
 	*perm = 0;
 	if ((s->bus = bus_open(&cur_opts, err, errlen)) == NULL)
 		return -1;
