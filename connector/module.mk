@@ -7,7 +7,8 @@ P2P_OBJS := connector/buf.o connector/varint.o connector/peerid.o \
 
 # connector: the binary.
 BINS += connector/connector
-connector_OBJS := connector/main.o $(P2P_OBJS)
+connector_OBJS := connector/main.o connector/peer.o connector/creq.o \
+	connector/relay.o connector/replay.o connector/status.o $(P2P_OBJS)
 connector/connector: $(connector_OBJS)
 MAN += connector/connector.8
 
