@@ -499,10 +499,10 @@ mux_feed(struct conn *c, const uint8_t *p, size_t n)
 
 /*
  * Seal what yamux has to send into out, up to the high mark: a long data
- * frame is encrypted straight from its stream's queue (header and payload
- * as one Noise frame); control frames and short data frames are gathered
- * in mux.out first and sealed together, before the next long frame so
- * that the order holds.
+ * frame is sealed from its stream's queue straight into out (header and
+ * payload as one Noise frame, see noise_seal2); control frames and short
+ * data frames are gathered in mux.out first and sealed together, before
+ * the next long frame so that the order holds.
  */
 void
 conn_pump(struct conn *c)

@@ -57,6 +57,7 @@ struct host {
 	size_t		 norphans;
 };
 
+/* closed() is called for every connection that ends, announced or not. */
 void	host_init(struct host *, const struct p2p_identity *,
 	    const struct conn_cb *, void (*)(void *, struct conn *), void *);
 void	host_free(struct host *);
@@ -71,7 +72,6 @@ struct conn *host_conn(struct host *, const struct peerid *);
 size_t	host_pollfds(struct host *, struct pollfd *, size_t);
 void	host_events(struct host *, const struct pollfd *, size_t);
 void	host_tick(struct host *);
-/* closed() is called for every connection that ends, announced or not. */
 /* Go away on every connection. */
 void	host_shutdown(struct host *);
 size_t	host_nconns(const struct host *);

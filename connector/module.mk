@@ -1,5 +1,10 @@
-# connector/module.mk: the libp2p stack (TCP, multistream-select, Noise XX,
-# yamux) and the tools and tests around it.
+# connector/module.mk: the connector (its parts: connector/cn.h), the
+# libp2p stack under it (TCP, multistream-select, Noise XX, yamux), and the
+# tools and tests around it.
+#
+# Libraries beyond those every binary links ($(LIBS)): the connector and
+# mkp2p reach cJSON through libcommon (envjson.o, pbjson.o); p2ptool
+# needs nothing more.  None of them uses curl or libpq.
 
 P2P_OBJS := connector/buf.o connector/varint.o connector/peerid.o \
 	connector/multiaddr.o connector/mss.o connector/noise.o \
@@ -7,13 +12,16 @@ P2P_OBJS := connector/buf.o connector/varint.o connector/peerid.o \
 
 # connector: the binary.
 BINS += connector/connector
-connector_OBJS := connector/main.o $(P2P_OBJS)
+connector_OBJS := connector/main.o connector/peer.o connector/creq.o \
+	connector/relay.o connector/replay.o connector/status.o $(P2P_OBJS)
+connector_LIBS := $(LIB_CJSON)
 connector/connector: $(connector_OBJS)
 MAN += connector/connector.8
 
 # p2ptool: a libp2p node for the interop tests and benchmarks.
 EXTRA_BINS += connector/p2ptool
 p2ptool_OBJS := connector/p2ptool.o $(P2P_OBJS)
+p2ptool_LIBS :=
 connector/p2ptool: $(p2ptool_OBJS)
 EXTRA_OBJS += $(p2ptool_OBJS)
 CLEANFILES += connector/p2ptool
@@ -21,6 +29,7 @@ CLEANFILES += connector/p2ptool
 # mkp2p: P2pSend records for the connector's tests.
 EXTRA_BINS += t/p2p/mkp2p
 mkp2p_OBJS := t/p2p/mkp2p.o
+mkp2p_LIBS := $(LIB_CJSON)
 t/p2p/mkp2p: $(mkp2p_OBJS)
 EXTRA_OBJS += $(mkp2p_OBJS)
 CLEANFILES += t/p2p/mkp2p

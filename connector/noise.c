@@ -493,59 +493,28 @@ noise_seal(struct noise_cipher *cs, const uint8_t *pt, size_t len,
 }
 
 /*
- * ChaCha20-Poly1305 (RFC 8439, as libsodium's _ietf AEAD) with an empty
- * associated data, from two pieces: the Poly1305 key is the first keystream
- * block, the plaintext is XORed with the keystream from block 1, and the
- * tag covers the ciphertext, its padding to 16 bytes, and the two lengths.
- * The first 64 bytes (a and the head of b) go through a bounce buffer so
- * that the rest of b starts on a keystream block of its own.
+ * One frame of a || b: both are copied into the frame, where the AEAD then
+ * encrypts them in place (libsodium allows the message and the ciphertext
+ * to be the same bytes).
  */
 int
 noise_seal2(struct noise_cipher *cs, const uint8_t *a, size_t alen,
     const uint8_t *b, size_t blen, struct buf *out)
 {
-	static const uint8_t pad0[16];
-	crypto_onetimeauth_poly1305_state st;
-	uint8_t	 nonce[12], block0[64], first[64], lens[16], *w, *ct;
-	size_t	 len = alen + blen, bhead;
-	int	 i;
+	uint8_t	*w;
+	size_t	 len = alen + blen;
 
-	if (alen > sizeof(first) || len > NOISE_PLAINMAX || !cs->has_k ||
-	    cs->n == UINT64_MAX)
+	if (len > NOISE_PLAINMAX || !cs->has_k)
 		return -1;
 	w = buf_reserve(out, 2 + len + NOISE_TAGLEN);
 	w[0] = (uint8_t)((len + NOISE_TAGLEN) >> 8);
 	w[1] = (uint8_t)(len + NOISE_TAGLEN);
-	ct = w + 2;
-	nonce_of(cs->n, nonce);
-	crypto_stream_chacha20_ietf(block0, sizeof(block0), nonce, cs->k);
-	crypto_onetimeauth_poly1305_init(&st, block0);
-
-	bhead = sizeof(first) - alen;
-	if (bhead > blen)
-		bhead = blen;
 	if (alen > 0)
-		memcpy(first, a, alen);
-	if (bhead > 0)
-		memcpy(first + alen, b, bhead);
-	crypto_stream_chacha20_ietf_xor_ic(ct, first, alen + bhead, nonce, 1,
-	    cs->k);
-	if (blen > bhead)
-		crypto_stream_chacha20_ietf_xor_ic(ct + alen + bhead, b + bhead,
-		    blen - bhead, nonce, 2, cs->k);
-
-	crypto_onetimeauth_poly1305_update(&st, ct, len);
-	crypto_onetimeauth_poly1305_update(&st, pad0, (16 - (len & 15)) & 15);
-	memset(lens, 0, sizeof(lens));	/* associated data: 0 bytes */
-	for (i = 0; i < 8; i++)
-		lens[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-	crypto_onetimeauth_poly1305_update(&st, lens, sizeof(lens));
-	crypto_onetimeauth_poly1305_final(&st, ct + len);
-
-	sodium_memzero(&st, sizeof(st));
-	sodium_memzero(block0, sizeof(block0));
-	sodium_memzero(first, sizeof(first));
-	cs->n++;
+		memcpy(w + 2, a, alen);
+	if (blen > 0)
+		memcpy(w + 2 + alen, b, blen);
+	if (noise_encrypt(cs, NULL, 0, w + 2, len, w + 2) == -1)
+		return -1;
 	buf_commit(out, 2 + len + NOISE_TAGLEN);
 	return 0;
 }

@@ -79,9 +79,9 @@ void	noise_frame_put(struct buf *, const uint8_t *, size_t);
 int	noise_seal(struct noise_cipher *, const uint8_t *, size_t,
 	    struct buf *);
 /*
- * One frame of plaintext a || b (at most NOISE_PLAINMAX bytes, a at most
- * 64), encrypted straight from where they lie into out: the yamux header
- * and a stream's queued data, without first copying them together.
+ * One frame of plaintext a || b (at most NOISE_PLAINMAX bytes), the yamux
+ * header and a stream's data: copied once, into the frame in out, and
+ * encrypted there in place.
  */
 int	noise_seal2(struct noise_cipher *, const uint8_t *, size_t,
 	    const uint8_t *, size_t, struct buf *);

@@ -67,7 +67,16 @@ struct tool {
 	int		 cpu;		/* -C: print CPU time used */
 };
 
-static void	usage(void) __attribute__((noreturn));
+struct args {				/* the command line, beyond t's part */
+	const char	*keyfile, *listen_at, *gen;
+	struct multiaddr dma[MAXDIALS];
+	size_t		 ndial;
+	long		 timeout;
+	int		 verbose, quiet;
+	unsigned char	 seen[128];	/* the options given */
+};
+
+static void	usage(FILE *, int) __attribute__((noreturn));
 static void	t_ready(void *, struct conn *);
 static void	t_msg(void *, struct conn *, uint32_t, const uint8_t *,
 		    const uint8_t *, size_t);
@@ -79,18 +88,36 @@ static void	t_pong(void *, struct conn *, uint32_t);
 static void	t_closed(void *, struct conn *);
 static void	t_work(struct tool *);
 static int	t_done(const struct tool *);
-static int	keygen(const char *);
-static int	cryptobench(void);
 static int	cmp_u64(const void *, const void *);
+static void	parse_args(struct tool *, struct args *, int, char *[]);
+static int	cmd_keygen(struct tool *, struct args *);
+static int	cmd_bench(struct tool *, struct args *);
+static int	cmd_id(struct tool *, struct args *);
+static int	cmd_node(struct tool *, struct args *);
+static void	node_start(struct tool *, struct args *);
+static void	node_done(struct tool *);
+static void	node_cpu(void);
+static void	load_key(struct tool *, const struct args *);
 
 static const struct conn_cb tool_cb = {
 	NULL, t_ready, t_msg, t_oversize, t_ack, t_reject, t_pong
 };
 
+/* The first whose option was given runs; without any, the node. */
+static const struct cmd {
+	int	 opt;
+	int	(*run)(struct tool *, struct args *);
+} cmds[] = {
+	{ 'B', cmd_bench },
+	{ 'g', cmd_keygen },
+	{ 'P', cmd_id },
+	{ 0, cmd_node },
+};
+
 static void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: p2ptool -k keyfile [-l multiaddr] [-c multiaddr]... "
 	    "[-a peerid]...\n"
 	    "               [-n count] [-s size] [-p pings] [-r expect] "
@@ -98,23 +125,24 @@ usage(void)
 	    "       p2ptool -g keyfile\n"
 	    "       p2ptool -B\n"
 	    "       p2ptool -P -k keyfile\n");
-	exit(EX_PERM);
+	exit(status);
 }
 
 static int
-keygen(const char *path)
+cmd_keygen(struct tool *t, struct args *a)
 {
 	struct p2p_identity id;
 	uint8_t	 seed[32];
 	char	 h[65];
 	int	 fd;
 
+	(void)t;
 	randombytes_buf(seed, sizeof(seed));
 	hex_encode(seed, 32, h);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
-		fatal(EX_PERM, "%s", path);
+	if ((fd = open(a->gen, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
+		fatal(EX_PERM, "%s", a->gen);
 	if (write(fd, h, 64) != 64 || write(fd, "\n", 1) != 1)
-		fatal(EX_TEMP, "write %s", path);
+		fatal(EX_TEMP, "write %s", a->gen);
 	close(fd);
 	p2p_identity_from_seed(seed, &id);
 	sodium_memzero(seed, sizeof(seed));
@@ -280,12 +308,14 @@ t_work(struct tool *t)
 }
 
 static int
-cryptobench(void)
+cmd_bench(struct tool *t, struct args *a)
 {
 	struct noise_cipher cs;
 	static uint8_t pt[NOISE_PLAINMAX], ct[NOISE_MSGMAX];
 	uint64_t start, now, bytes = 0;
 
+	(void)t;
+	(void)a;
 	memset(&cs, 0, sizeof(cs));
 	randombytes_buf(cs.k, sizeof(cs.k));
 	cs.has_k = 1;
@@ -311,133 +341,135 @@ int
 main(int argc, char *argv[])
 {
 	struct tool t;
-	struct multiaddr lma, dma[MAXDIALS];
-	struct peerid pid;
-	struct pollfd pfd[HOST_MAXCONNS + 4];
-	struct rusage ru;
-	const char *keyfile = NULL, *listen_at = NULL, *gen = NULL;
-	char	 err[512], mas[MA_STRMAX];
-	size_t	 n, ndial = 0, i, max = 1024 * 1024;
-	long	 timeout = 0;
-	uint64_t start, done_at = 0;
-	int	 ch, print_id = 0, verbose = 0, quiet = 0;
+	struct args a;
+	const struct cmd *cmd;
 
 	log_init("p2ptool", LOG_LVL_INFO);
 	if (sodium_init() == -1)
 		fatalx(EX_TEMP, "sodium_init failed");
 	memset(&t, 0, sizeof(t));
 	host_init(&t.host, &t.id, &tool_cb, t_closed, &t);
+	parse_args(&t, &a, argc, argv);
+	log_setlevel(LOG_LVL_INFO + a.verbose - (a.quiet > 0));
+	t.quiet = a.quiet > 1;
+	for (cmd = cmds; cmd->opt != 0 && !a.seen[cmd->opt]; cmd++)
+		;
+	return cmd->run(&t, &a);
+}
+
+static void
+parse_args(struct tool *t, struct args *a, int argc, char *argv[])
+{
+	struct peerid pid;
+	char	 err[512];
+	int	 ch;
+
+	memset(a, 0, sizeof(*a));
+	t->host.max_msg = 1024 * 1024;
 	while ((ch = getopt(argc, argv, "a:BCc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) !=
 	    -1) {
+		if (ch > 0 && ch < (int)sizeof(a->seen))
+			a->seen[ch] = 1;
 		switch (ch) {
 		case 'a':
 			if (peerid_parse(optarg, &pid, err, sizeof(err)) == -1)
 				fatalx(EX_PERM, "-a: %s", err);
-			host_allow(&t.host, &pid);
+			host_allow(&t->host, &pid);
 			break;
 		case 'B':
-			return cryptobench();
+		case 'P':
+			break;
 		case 'C':
-			t.cpu = 1;
+			t->cpu = 1;
 			break;
 		case 'c':
-			if (ndial == MAXDIALS)
+			if (a->ndial == MAXDIALS)
 				fatalx(EX_PERM, "too many -c");
-			if (multiaddr_parse(optarg, &dma[ndial], err,
+			if (multiaddr_parse(optarg, &a->dma[a->ndial], err,
 			    sizeof(err)) == -1)
 				fatalx(EX_PERM, "-c: %s", err);
-			ndial++;
+			a->ndial++;
 			break;
 		case 'g':
-			gen = optarg;
+			a->gen = optarg;
 			break;
+		case 'h':
+			usage(stdout, EX_OK);
 		case 'k':
-			keyfile = optarg;
+			a->keyfile = optarg;
 			break;
 		case 'l':
-			listen_at = optarg;
+			a->listen_at = optarg;
 			break;
 		case 'L':
-			t.lockstep = 1;
+			t->lockstep = 1;
 			break;
 		case 'm':
-			max = strtoul(optarg, NULL, 10);
+			t->host.max_msg = strtoul(optarg, NULL, 10);
 			break;
 		case 'n':
-			t.nsend = strtol(optarg, NULL, 10);
+			t->nsend = strtol(optarg, NULL, 10);
 			break;
 		case 'p':
-			t.npings = strtol(optarg, NULL, 10);
-			break;
-		case 'P':
-			print_id = 1;
+			t->npings = strtol(optarg, NULL, 10);
 			break;
 		case 'q':
-			quiet++;
+			a->quiet++;
 			break;
 		case 'r':
-			t.nexpect = strtol(optarg, NULL, 10);
+			t->nexpect = strtol(optarg, NULL, 10);
 			break;
 		case 's':
-			t.size = strtoul(optarg, NULL, 10);
+			t->size = strtoul(optarg, NULL, 10);
 			break;
 		case 't':
-			timeout = strtol(optarg, NULL, 10);
+			a->timeout = strtol(optarg, NULL, 10);
 			break;
 		case 'v':
-			verbose++;
+			a->verbose++;
 			break;
 		case 'x':
-			t.exit_when_done = 1;
+			t->exit_when_done = 1;
 			break;
 		default:
-			usage();
+			usage(stderr, EX_PERM);
 		}
 	}
 	if (optind != argc)
-		usage();
-	log_setlevel(LOG_LVL_INFO + verbose - (quiet > 0));
-	t.quiet = quiet > 1;
-	if (gen != NULL)
-		return keygen(gen);
-	if (keyfile == NULL)
-		usage();
-	if (p2p_identity_load(keyfile, &t.id, err, sizeof(err)) == -1)
+		usage(stderr, EX_PERM);
+}
+
+static void
+load_key(struct tool *t, const struct args *a)
+{
+	char	 err[512];
+
+	if (a->keyfile == NULL)
+		usage(stderr, EX_PERM);
+	if (p2p_identity_load(a->keyfile, &t->id, err, sizeof(err)) == -1)
 		fatalx(EX_PERM, "%s", err);
-	if (print_id) {
-		printf("%s\n", t.id.idstr);
-		return 0;
-	}
-	if (listen_at == NULL && ndial == 0)
-		usage();
-	if (t.host.nallowed == 0)
-		fatalx(EX_PERM, "no peer allowed: give -a PEERID");
-	t.host.max_msg = max;
-	if (t.lockstep && t.nsend > 0 &&
-	    (t.lat_us = calloc((size_t)t.nsend, sizeof(uint64_t))) == NULL)
-		fatal(EX_TEMP, "calloc");
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sig_setup(0);
+}
 
-	if (listen_at != NULL) {
-		if (multiaddr_parse(listen_at, &lma, err, sizeof(err)) == -1)
-			fatalx(EX_PERM, "-l: %s", err);
-		if (host_listen(&t.host, &lma, err, sizeof(err)) == -1)
-			fatalx(EX_TEMP, "%s", err);
-		lma.port = t.host.listen_port;
-		lma.has_peer = 1;
-		lma.peer = t.id.id;
-		printf("listening %s\n", multiaddr_str(&lma, mas, sizeof(mas)));
-	}
-	for (i = 0; i < ndial; i++) {
-		if (host_dial(&t.host, &dma[i], err, sizeof(err)) == NULL)
-			fatalx(EX_TEMP, "%s", err);
-		t.dialled = 1;
-	}
+static int
+cmd_id(struct tool *t, struct args *a)
+{
+	load_key(t, a);
+	printf("%s\n", t->id.idstr);
+	return 0;
+}
 
+/* Listen and dial as told, then work until done, lost or timed out. */
+static int
+cmd_node(struct tool *t, struct args *a)
+{
+	struct pollfd pfd[HOST_MAXCONNS + 4];
+	size_t	 n;
+	uint64_t start, done_at = 0;
+
+	node_start(t, a);
 	start = clock_mono_ms();
 	for (;;) {
-		n = host_pollfds(&t.host, pfd, HOST_MAXCONNS + 2);
+		n = host_pollfds(&t->host, pfd, HOST_MAXCONNS + 2);
 		pfd[n].fd = sig_fd();
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
@@ -449,54 +481,99 @@ main(int argc, char *argv[])
 			log_info("terminating");
 			break;
 		}
-		host_events(&t.host, pfd, n);
-		t_work(&t);
-		host_tick(&t.host);
-		if (t.lost) {
-			host_free(&t.host);
+		host_events(&t->host, pfd, n);
+		t_work(t);
+		host_tick(&t->host);
+		if (t->lost) {
+			host_free(&t->host);
 			fatalx(EX_TEMP, "connection lost before the work was "
 			    "done (sent %ld, acked %ld, pongs %ld, received "
-			    "%ld)", t.sent, t.acked, t.pongs, t.recvd);
+			    "%ld)", t->sent, t->acked, t->pongs, t->recvd);
 		}
-		if (t.exit_when_done && t_done(&t) && t.target != NULL) {
-			if (done_at == 0) {
-				done_at = clock_mono_ms();
-				if (t.nsend > 0 && t.t_last > t.t_first)
-					log_info("%ld messages acknowledged in "
-					    "%llu ms", t.acked,
-					    (unsigned long long)(t.t_last -
-					    t.t_first));
-				if (t.lockstep && t.nlat > 0) {
-					qsort(t.lat_us, t.nlat, sizeof(uint64_t),
-					    cmp_u64);
-					printf("latency p50 %llu p99 %llu us\n",
-					    (unsigned long long)
-					    t.lat_us[t.nlat / 2],
-					    (unsigned long long)
-					    t.lat_us[t.nlat * 99 / 100]);
-				}
-				printf("done %llu\n", (unsigned long long)
-				    (t.t_last > t.t_first ? t.t_last - t.t_first :
-				    0));
-				host_shutdown(&t.host);
-			}
+		if (t->exit_when_done && t_done(t) && t->target != NULL &&
+		    done_at == 0) {
+			done_at = clock_mono_ms();
+			node_done(t);
 		}
-		if (done_at != 0 && (host_nconns(&t.host) == 0 ||
+		if (done_at != 0 && (host_nconns(&t->host) == 0 ||
 		    clock_mono_ms() - done_at > 3000))
 			break;
-		if (timeout > 0 &&
-		    clock_mono_ms() - start > (uint64_t)timeout * 1000) {
-			host_free(&t.host);
+		if (a->timeout > 0 &&
+		    clock_mono_ms() - start > (uint64_t)a->timeout * 1000) {
+			host_free(&t->host);
 			fatalx(EX_TEMP, "timed out after %ld s (sent %ld, acked "
-			    "%ld, pongs %ld, received %ld)", timeout, t.sent,
-			    t.acked, t.pongs, t.recvd);
+			    "%ld, pongs %ld, received %ld)", a->timeout,
+			    t->sent, t->acked, t->pongs, t->recvd);
 		}
 	}
-	host_free(&t.host);
-	if (t.cpu && getrusage(RUSAGE_SELF, &ru) == 0)
+	host_free(&t->host);
+	if (t->cpu)
+		node_cpu();
+	free(t->msg);
+	return 0;
+}
+
+static void
+node_start(struct tool *t, struct args *a)
+{
+	struct multiaddr lma;
+	char	 err[512], mas[MA_STRMAX];
+	size_t	 i;
+
+	load_key(t, a);
+	if (a->listen_at == NULL && a->ndial == 0)
+		usage(stderr, EX_PERM);
+	if (t->host.nallowed == 0)
+		fatalx(EX_PERM, "no peer allowed: give -a PEERID");
+	if (t->lockstep && t->nsend > 0 &&
+	    (t->lat_us = calloc((size_t)t->nsend, sizeof(uint64_t))) == NULL)
+		fatal(EX_TEMP, "calloc");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sig_setup(0);
+
+	if (a->listen_at != NULL) {
+		if (multiaddr_parse(a->listen_at, &lma, err, sizeof(err)) ==
+		    -1)
+			fatalx(EX_PERM, "-l: %s", err);
+		if (host_listen(&t->host, &lma, err, sizeof(err)) == -1)
+			fatalx(EX_TEMP, "%s", err);
+		lma.port = t->host.listen_port;
+		lma.has_peer = 1;
+		lma.peer = t->id.id;
+		printf("listening %s\n", multiaddr_str(&lma, mas, sizeof(mas)));
+	}
+	for (i = 0; i < a->ndial; i++) {
+		if (host_dial(&t->host, &a->dma[i], err, sizeof(err)) == NULL)
+			fatalx(EX_TEMP, "%s", err);
+		t->dialled = 1;
+	}
+}
+
+/* Everything sent was answered: the figures, then go away. */
+static void
+node_done(struct tool *t)
+{
+	if (t->nsend > 0 && t->t_last > t->t_first)
+		log_info("%ld messages acknowledged in %llu ms", t->acked,
+		    (unsigned long long)(t->t_last - t->t_first));
+	if (t->lockstep && t->nlat > 0) {
+		qsort(t->lat_us, t->nlat, sizeof(uint64_t), cmp_u64);
+		printf("latency p50 %llu p99 %llu us\n",
+		    (unsigned long long)t->lat_us[t->nlat / 2],
+		    (unsigned long long)t->lat_us[t->nlat * 99 / 100]);
+	}
+	printf("done %llu\n", (unsigned long long)(t->t_last > t->t_first ?
+	    t->t_last - t->t_first : 0));
+	host_shutdown(&t->host);
+}
+
+static void
+node_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		printf("cpu %lld %lld\n", (long long)ru.ru_utime.tv_sec * 1000 +
 		    ru.ru_utime.tv_usec / 1000, (long long)ru.ru_stime.tv_sec *
 		    1000 + ru.ru_stime.tv_usec / 1000);
-	free(t.msg);
-	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "t/tap.h"
 #include "cfg.h"
+#include "hex.h"
 #include "connector/conn.h"
 #include "connector/noise.h"
 #include "connector/peerid.h"
@@ -52,18 +53,14 @@ static const struct {
 	  "a58502ae3f" },
 };
 
+/* The vector's hex into out (the unit tests' data are well formed). */
 static size_t
 unhex(const char *h, uint8_t *out, size_t cap)
 {
-	size_t	 n = strlen(h) / 2, i;
-	unsigned int v;
+	size_t	 n = strlen(h) / 2;
 
-	if (n > cap)
+	if (n > cap || hex_decode(h, out, n) == -1)
 		return 0;
-	for (i = 0; i < n; i++) {
-		sscanf(h + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
 	return n;
 }
 
@@ -288,10 +285,11 @@ test_keyfile(void)
 }
 
 /*
- * noise_seal2 (two pieces, the low-level ChaCha20 and Poly1305) must give
- * exactly what the AEAD gives for the two pieces joined, at every length
- * around the 64-byte keystream blocks and at the frame maximum; and
- * noise_open_inplace must read both, and refuse a changed byte.
+ * noise_seal2 (two pieces, gathered into the frame and sealed in place)
+ * must give exactly what noise_seal gives for the two pieces joined, at
+ * every length around the 64-byte keystream blocks and at the frame
+ * maximum; and noise_open_inplace must read both, and refuse a changed
+ * byte.
  */
 static void
 test_seal2(void)
@@ -374,6 +372,37 @@ test_seal2(void)
 	buf_free(&w2);
 }
 
+/*
+ * The transport nonce: 4 zero bytes, then the 64-bit counter in little
+ * endian (the vector above only reaches counter 2).  noise_encrypt at a
+ * counter with every byte different must give what the AEAD gives under
+ * that nonce; the last counter is refused, as the spec reserves it.
+ */
+static void
+test_nonce(void)
+{
+	static const uint8_t nonce[12] = { 0, 0, 0, 0,
+	    0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01 };
+	struct noise_cipher cs;
+	uint8_t	 pt[100], ct[100 + NOISE_TAGLEN], want[100 + NOISE_TAGLEN];
+	unsigned long long wlen;
+
+	memset(&cs, 0, sizeof(cs));
+	randombytes_buf(cs.k, sizeof(cs.k));
+	randombytes_buf(pt, sizeof(pt));
+	cs.has_k = 1;
+	cs.n = 0x0102030405060708ULL;
+	crypto_aead_chacha20poly1305_ietf_encrypt(want, &wlen, pt,
+	    sizeof(pt), NULL, 0, NULL, nonce, cs.k);
+	ok(noise_encrypt(&cs, NULL, 0, pt, sizeof(pt), ct) == 0 &&
+	    wlen == sizeof(ct) && memcmp(ct, want, sizeof(ct)) == 0 &&
+	    cs.n == 0x0102030405060709ULL,
+	    "nonce: 4 zero bytes, then the counter in little endian");
+	cs.n = UINT64_MAX;
+	ok(noise_encrypt(&cs, NULL, 0, pt, sizeof(pt), ct) == -1 &&
+	    cs.n == UINT64_MAX, "the counter 2^64-1 is never used");
+}
+
 int
 main(void)
 {
@@ -383,6 +412,7 @@ main(void)
 	test_libp2p();
 	test_short();
 	test_seal2();
+	test_nonce();
 	test_keyfile();
 	return done_testing();
 }

@@ -1,0 +1,128 @@
+/*
+ * status: the status file in run_dir (one line for us, one per peer,
+ * rewritten every second; -s prints it) and the metrics, per peer
+ * labelled, for Prometheus.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "connector/cn.h"
+
+void
+status_write(struct connector *c)
+{
+	struct peer *p;
+	char	 tmp[600];
+	FILE	*f;
+	size_t	 i, up = 0, queued = 0, behind;
+
+	for (i = 0; i < c->npeer; i++) {
+		up += c->peer[i]->conn != NULL;
+		queued += c->peer[i]->qlen;
+	}
+	svc_gauge(&c->svc, "connector_peers", "validators configured",
+	    (double)c->npeer);
+	svc_gauge(&c->svc, "connector_peers_connected",
+	    "validators connected", (double)up);
+	svc_gauge(&c->svc, "connector_queued", "messages waiting for "
+	    "acknowledgement", (double)queued);
+	svc_gauge(&c->svc, "connector_received", "messages received from "
+	    "peers", (double)c->n_in);
+	for (i = behind = 0; i < c->npeer; i++)
+		behind += c->peer[i]->nbehind > 0;
+	svc_gauge(&c->svc, "connector_peers_behind", "validators served "
+	    "from the log (their queue overflowed)", (double)behind);
+	if (c->status_path[0] == '\0')
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->status_path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(f, "connector %s %s peers=%zu connected=%zu queued=%zu "
+	    "received=%llu\n", cfg_str(c->app.cfg, "general", "name"),
+	    c->id.idstr, c->npeer, up, queued, (unsigned long long)c->n_in);
+	for (i = 0; i < c->npeer; i++) {
+		p = c->peer[i];
+		fprintf(f, "peer %s %s %s rtt=%ums queued=%zu behind=%s "
+		    "sent=%llu acked=%llu replayed=%llu received=%llu "
+		    "rejected=%llu last_error=%s\n",
+		    p->name, p->idstr, p->conn != NULL ? "connected" :
+		    p->dconn != NULL ? "connecting" : "down",
+		    p->conn != NULL ? p->conn->rtt_ms : 0, p->qlen,
+		    p->nbehind > 0 ? "yes" : "no",
+		    (unsigned long long)p->n_sent,
+		    (unsigned long long)p->n_acked,
+		    (unsigned long long)p->n_replayed,
+		    (unsigned long long)p->n_recv,
+		    (unsigned long long)p->n_rejected,
+		    p->last_error[0] ? p->last_error : "-");
+	}
+	if (fclose(f) == 0)
+		rename(tmp, c->status_path);
+}
+
+/* Per peer, labelled: what -s shows, for Prometheus. */
+void
+status_metrics(struct svc *s, FILE *fp)
+{
+	struct connector *c = s->metrics_arg;
+	struct peer *p;
+	size_t	 i, k;
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "connector_peer_up", "gauge", "Whether the validator is "
+		    "connected." },
+		{ "connector_peer_rtt_ms", "gauge", "Keepalive round trip." },
+		{ "connector_peer_queued", "gauge", "Messages waiting for its "
+		    "acknowledgement, in memory." },
+		{ "connector_peer_behind", "gauge", "Whether it is served from "
+		    "the log (its queue overflowed)." },
+		{ "connector_peer_sent_total", "counter", "Messages sent to it." },
+		{ "connector_peer_acked_total", "counter", "Messages it "
+		    "acknowledged." },
+		{ "connector_peer_received_total", "counter", "Messages "
+		    "received from it." },
+		{ "connector_peer_rejected_total", "counter", "Messages refused "
+		    "either way." },
+	};
+	double	 v = 0;
+
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name,
+		    fam[k].help, fam[k].name, fam[k].type);
+		for (i = 0; i < c->npeer; i++) {
+			p = c->peer[i];
+			switch (k) {
+			case 0: v = p->conn != NULL; break;
+			case 1: v = p->conn != NULL ? p->conn->rtt_ms : 0;
+				break;
+			case 2: v = (double)p->qlen; break;
+			case 3: v = p->nbehind > 0; break;
+			case 4: v = (double)p->n_sent; break;
+			case 5: v = (double)p->n_acked; break;
+			case 6: v = (double)p->n_recv; break;
+			case 7: v = (double)p->n_rejected; break;
+			}
+			fprintf(fp, "%s{service=\"%s\",peer=\"%s\"} %.17g\n",
+			    fam[k].name, s->id, p->name, v);
+		}
+	}
+}
+
+void
+status_print(const struct connector *c)
+{
+	char	 path[512], line[1024];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/connector.status",
+	    cfg_str(c->app.cfg, "general", "run_dir"));
+	if ((f = fopen(path, "r")) == NULL)
+		fatal(EX_TEMP, "%s (is the connector running?)", path);
+	while (fgets(line, sizeof(line), f) != NULL)
+		fputs(line, stdout);
+	fclose(f);
+	exit(0);
+}
