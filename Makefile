@@ -90,11 +90,6 @@ FLAGS_STAMP := .build-flags
 
 include $(sort $(wildcard */module.mk */module-*.mk */*/module.mk))
 
-# Until the connector's module.mk names its own libraries (issue 14):
-# what it needs, unless it sets it.
-connector_LIBS ?= $(LIB_CJSON)
-p2ptool_LIBS   ?=
-mkp2p_LIBS     ?= $(LIB_CJSON)
 
 OBJS := $(sort $(LIBCOMMON_OBJS) $(foreach b,$(BINS),$($(notdir $(b))_OBJS)) \
 	$(foreach u,$(UNIT_TESTS),$(u:.test=.o)) $(EXTRA_OBJS))
