@@ -331,7 +331,9 @@ bus_open(const struct bus_opts *o, char *err, size_t errlen)
 /*
  * A transactional call (init, commit, abort) for up to total_ms, in
  * slices: librdkafka keeps the operation going when a call times out, and
- * the next call resumes it.  Stops early, with the last timeout error, once
+ * the next call resumes it; a retriable error (a coordinator still
+ * finishing a dead predecessor's transaction: CONCURRENT_TRANSACTIONS)
+ * is called again, as one long call would have retried it.  Stops early, with the last timeout error, once
  * SIGTERM is seen: a stopping process does not wait for a broker.
  */
 static rd_kafka_error_t *
@@ -345,9 +347,8 @@ txn_sliced(struct bus *b, rd_kafka_error_t *(*fn)(rd_kafka_t *, int),
 		now = clock_mono_ms();
 		kerr = fn(b->prod, now >= end ? 0 : end - now < TXN_SLICE_MS ?
 		    (int)(end - now) : TXN_SLICE_MS);
-		if (kerr == NULL || rd_kafka_error_code(kerr) !=
-		    RD_KAFKA_RESP_ERR__TIMED_OUT || sig_term ||
-		    clock_mono_ms() >= end)
+		if (kerr == NULL || !rd_kafka_error_is_retriable(kerr) ||
+		    sig_term || clock_mono_ms() >= end)
 			return kerr;
 		rd_kafka_error_destroy(kerr);
 	}
