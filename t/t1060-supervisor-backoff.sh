@@ -6,6 +6,7 @@
 # stamps (CLOCK_REALTIME, ms) each run appends show they were waited out.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 18
 
 cat >"$T/run.ini" <<EOF2
 [supervisor]

@@ -4,6 +4,7 @@
 # stop_signal, and a command that cannot be run.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 14
 
 mkdir "$T/wd"
 cat >"$T/args.sh" <<'EOF2'
