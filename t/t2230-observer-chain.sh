@@ -17,6 +17,7 @@
 need_cmd jq "reads the published JSON"
 need_cmd curl "talks to the dev node"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
+plan 43
 
 # run DIR [observer args]: the observer writing JSON Lines to DIR/out.jsonl
 run() {

@@ -13,6 +13,7 @@ need_cmd jq "reads the published JSON"
 need_cmd curl "talks to the dev node"
 need_cmd python3 "the spoiling proxy"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
+plan 25
 
 cat >"$T/proxy.py" <<'EOF'
 # A JSON-RPC proxy that spoils `count` answers of a kind (POST /mode).
