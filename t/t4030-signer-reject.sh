@@ -14,6 +14,8 @@ sg_require
 need_cmd python3 "the independent party implementation is Python"
 KAFKA_KINDS=${KAFKA_KINDS:-mock}
 kafka_require
+# 16 per broker kind
+plan $(($(kafka_kinds | wc -w) * 16))
 
 V="alice bob carol dave"
 # No processors run: sessions never progress.  First long stage timeouts
