@@ -28,6 +28,7 @@ free_ports() {
 	return 0
 }
 free_ports || skip_all "a port of the demo is in use (a demo running?)"
+plan 22
 
 DEMO_DIR=$T/demo
 export DEMO_DIR
