@@ -7,6 +7,7 @@
 need_cmd kcat "kcat produces and consumes through the dev broker"
 need_cmd python3 "python3 finds a free port"
 [ -x "$DEVBROKER" ] || skip_all "t/devbroker not built: run make"
+plan 34
 
 free_port() {
 	python3 -c 'import socket

@@ -9,6 +9,7 @@ case " $(kafka_kinds) " in
 *) skip_chosen "KAFKA_KINDS=$(kafka_kinds) leaves out the real broker" ;;
 esac
 KAFKA_KINDS=real kafka_require
+plan 25
 
 "$TOP/t/kafka.sh" bogus 2>"$T/usage"
 is $? 100 "kafka.sh: a bad command is a usage error (exit 100)"

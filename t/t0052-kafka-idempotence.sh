@@ -4,6 +4,8 @@
 . t/lib.sh
 . t/lib-kafka.sh
 kafka_require
+# 5 per broker kind
+plan $(($(kafka_kinds | wc -w) * 5))
 
 for kind in $(kafka_kinds); do
 	kafka_start "$kind"

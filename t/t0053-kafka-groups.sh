@@ -6,6 +6,8 @@
 . t/lib.sh
 . t/lib-kafka.sh
 kafka_require
+# 8 per broker kind
+plan $(($(kafka_kinds | wc -w) * 8))
 
 # bt: bustest with a group session as short as the broker takes: a real one
 # 6 s at least; the mock holds a group its last member left for

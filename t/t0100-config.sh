@@ -5,6 +5,7 @@
 # usage and version.
 . t/lib.sh
 . t/lib-coord.sh
+plan 36
 
 C=$(coord_conf "$T/v" alice busprobe)
 n() { "$BUSPROBE" -n "$@"; }

@@ -4,6 +4,7 @@
 # names no key the schema lacks; the file itself, uncommented, is valid.
 . t/lib.sh
 . t/lib-coord.sh
+plan 5
 REF=conf/coordinator.ini
 
 # The schema's rows: section key default (default "-" for none).

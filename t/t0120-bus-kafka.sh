@@ -7,6 +7,8 @@
 . t/lib-kafka.sh
 . t/lib-coord.sh
 kafka_require
+# 24 per broker kind
+plan $(($(kafka_kinds | wc -w) * 24))
 
 C=$(coord_conf "$T/v" alice busprobe)
 # A killed member holds its partitions until its session times out, and a

@@ -5,6 +5,7 @@
 . t/lib.sh
 . t/lib-coord.sh
 need_cmd jq "the test reads JSON Lines with jq"
+plan 15
 
 C=$(coord_conf "$T/v" alice busprobe)
 # No broker anywhere: a stdio pipe must not need one.

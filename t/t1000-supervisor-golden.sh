@@ -4,6 +4,8 @@
 . t/lib.sh
 . t/golden/supervisor/lib.sh
 G=t/golden/supervisor
+# three checks per bad-*.run golden file, 15 others
+plan $(($(ls "$G"/bad-*.run | wc -l) * 3 + 15))
 
 "$SV" -h >"$T/out" 2>"$T/err"
 is "$?" 0 "-h exits 0"

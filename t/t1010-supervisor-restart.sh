@@ -4,6 +4,7 @@
 . t/lib.sh
 . t/golden/supervisor/lib.sh
 need_cmd mkfifo
+plan 28
 
 # Each service but k blocks reading its fifo, then exits with the number
 # written to it.

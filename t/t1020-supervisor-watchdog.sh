@@ -5,6 +5,7 @@
 # beating is left alone.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 13
 
 cat >"$T/run.ini" <<EOF2
 [supervisor]

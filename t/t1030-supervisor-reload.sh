@@ -4,6 +4,7 @@
 # only policy keys changed); a bad runfile is logged and ignored.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 20
 
 cat >"$T/run.ini" <<EOF2
 [a]

@@ -5,6 +5,7 @@
 # its readiness in one file.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 15
 
 cat >"$T/run.ini" <<EOF2
 [c]

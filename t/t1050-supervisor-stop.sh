@@ -7,6 +7,7 @@
 . t/golden/supervisor/lib.sh
 need_cmd pgrep
 need_cmd setsid
+plan 15
 
 cat >"$T/run.ini" <<EOF2
 [first]

@@ -10,6 +10,7 @@ need_cmd unshare
 ns="unshare --pid --fork --mount-proc"
 [ "$(id -u)" = 0 ] || ns="unshare --user --map-root-user --pid --fork --mount-proc"
 $ns true 2>/dev/null || skip_all "cannot create a PID namespace here ($ns)"
+plan 8
 
 # orphan: a short-lived process whose parent exits at once, reparented to
 # PID 1; its exit must be reaped by the supervisor

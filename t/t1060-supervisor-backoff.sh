@@ -6,6 +6,7 @@
 # stamps (CLOCK_REALTIME, ms) each run appends show they were waited out.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 18
 
 cat >"$T/run.ini" <<EOF2
 [supervisor]
@@ -71,9 +72,22 @@ ok $? "steady: backing off before the stable run ($1, $2, $3 ms)"
 is "$4" 0 "steady: after 1.5 s of uptime (over stable_after), restarted at once"
 [ "$5" -ge 150 ] && [ "$5" -le 300 ]
 ok $? "steady: then the backoff starts over ($5 ms)"
+# what the supervisor measured and waited, not the fixture's sleep: it
+# saw the stable run live over stable_after, and in wall-clock time
+# restarted it at once and then waited the first delay again (without
+# the reset, the fourth and fifth restarts would each wait 600 ms or more)
+up4=$(sed -n 's/.*steady: died .* after \([0-9]*\) ms; restart in.*/\1/p' \
+    "$T/log" | sed -n 4p)
+[ "${up4:-0}" -ge 1000 ]
+ok $? "steady: the supervisor saw the stable run live over stable_after" \
+    "(${up4:-?} ms)"
+d5=$5
 set -- $(gaps "$T/steady")
-[ "$4" -ge 1500 ]
-ok $? "steady: the stable run lived 1.5 s ($4 ms)"
+[ "$4" -ge 1500 ] && [ "$4" -lt 2100 ]
+ok $? "steady: the stable run lived 1.5 s and was restarted at once," \
+    "by the clock: the run and its restart took 1500..2100 ms ($4 ms)"
+[ "$5" -ge "$d5" ] && [ "$5" -lt 600 ]
+ok $? "steady: the next restart waited its $d5 ms, under 600 ms ($5 ms)"
 
 sv_stop
 is "$SV_RC" 0 "SIGTERM: exit 0"

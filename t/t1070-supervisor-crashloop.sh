@@ -5,6 +5,7 @@
 # 100 when the critical service exited 100).
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 17
 
 cat >"$T/run.ini" <<EOF2
 [supervisor]

@@ -3,6 +3,7 @@
 # control socket in the run directory (-r, or [general] run_dir of -f).
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 30
 
 "$SV" -r "$T/run" -s >"$T/out" 2>"$T/err"
 is "$?" 111 "-s with no supervisor running: exit 111"

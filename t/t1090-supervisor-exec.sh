@@ -4,6 +4,7 @@
 # stop_signal, and a command that cannot be run.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
+plan 14
 
 mkdir "$T/wd"
 cat >"$T/args.sh" <<'EOF2'
@@ -80,7 +81,7 @@ if [ -n "$user" ]; then
 	wait_for 5 test -s "$T/user.out"
 	is "$(cat "$T/user.out")" "$user" "user = $user: runs as that user"
 else
-	ok 0 "# SKIP user = : needs root and a nobody user"
+	skip "user = : needs root and a nobody user"
 fi
 
 wait_for 5 sv_is int 2 up

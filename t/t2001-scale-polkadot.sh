@@ -12,6 +12,8 @@ PER=${SCALE_PER_BLOCK:-20}
 FIXTURES="v14/substrate v14/polkadot v14/kusama v14/substrate-contracts-node
 v15/substrate v15/polkadot v15/kusama v15/asset-hub-polkadot
 v15/asset-hub-kusama v16/substrate"
+# three checks per fixture, seven others
+plan $(($(echo $FIXTURES | wc -w) * 3 + 7))
 diag "seed $SEED, $BLOCKS blocks of $PER events per fixture"
 
 gen() {

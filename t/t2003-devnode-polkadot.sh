@@ -9,6 +9,7 @@
 need_cmd jq "JSON"
 DEVNODE=t/devnode/devnode
 [ -x $DEVNODE ] && [ -x t/scale/evcheck ] || skip_all "build first: make"
+plan 11
 
 for m in 14 15; do
 	$DEVNODE -a 127.0.0.1:0 -A "$T/url$m" -i 0 -n 60 -s $((m * 7)) \

@@ -15,6 +15,7 @@ need_cmd jq "JSON"
 need_cmd b2sum "BLAKE2b of the extrinsics"
 need_cmd basenc "hex to bytes"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
+plan 57
 
 b2() { printf '%s' "${1#0x}" | tr a-f A-F | basenc --base16 -d |
     b2sum -l 256 | cut -d' ' -f1; }

@@ -16,6 +16,8 @@ need_cmd curl "talks to the dev node"
 need_cmd basenc "compares bytes"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
 kafka_require
+# 24 per broker kind, 7 over a pipe after them
+plan $(($(kafka_kinds | wc -w) * 24 + 7))
 
 N=120		# the backlog: blocks 0..N
 for kind in $(kafka_kinds); do

@@ -13,6 +13,8 @@ need_cmd jq "reads the published JSON"
 need_cmd curl "talks to the dev node"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
 kafka_require
+# 8 per broker kind
+plan $(($(kafka_kinds | wc -w) * 8))
 
 # check KIND GOT WANT NAME MOCKGAP (as t0054's)
 check() {

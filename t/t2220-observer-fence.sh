@@ -12,6 +12,8 @@ need_cmd jq "reads the published JSON"
 need_cmd curl "talks to the dev node"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
 kafka_require
+# 8 per broker kind
+plan $(($(kafka_kinds | wc -w) * 8))
 
 check() {
 	if [ "$1" = mock ] && [ -n "$5" ]; then

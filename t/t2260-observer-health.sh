@@ -15,6 +15,8 @@ need_cmd jq "reads the published JSON"
 need_cmd curl "talks to the dev node"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
 kafka_require
+# 17 per broker kind
+plan $(($(kafka_kinds | wc -w) * 17))
 
 reports() {
 	obs_dump "$D" chain_health | jq -r 'select(.type == "HEALTH_REPORT") |

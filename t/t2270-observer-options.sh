@@ -7,6 +7,7 @@
 . t/lib-coord.sh
 . t/lib-observer.sh
 [ -x "$OBSERVER" ] || skip_all "not built: run make"
+plan 20
 URL=http://127.0.0.1:1
 D=$T/o
 obs_conf "$D" alice

@@ -13,6 +13,8 @@
 need_cmd python3 "python3 finds free ports"
 need_cmd jq "jq reads the envelopes"
 kafka_require
+# 13 per broker kind
+plan $(($(kafka_kinds | wc -w) * 13))
 CONNECTOR=$TOP/connector/connector
 MKP2P=$TOP/t/p2p/mkp2p
 BUSPROBE=$TOP/t/busprobe/busprobe

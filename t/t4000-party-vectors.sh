@@ -3,6 +3,7 @@
 # agree with an independent Python implementation of the specification.
 . t/lib.sh
 need_cmd python3 "the independent party implementation is Python"
+plan 5
 
 out=$(python3 t/vectors/party.py check t/vectors/party.json)
 ok $? "the Python implementation agrees with every vector"

@@ -7,6 +7,7 @@
 . t/lib-coord.sh
 . t/procsim/lib.sh
 sg_require
+plan 28
 
 D=$T/net
 sg_net "$D" alice bob carol

@@ -17,6 +17,8 @@ need_cmd python3 "the independent party implementation is Python"
 KAFKA_KINDS=mock
 export KAFKA_KINDS
 kafka_require
+# 9 per broker kind, 40 of the configuration before them
+plan $(($(kafka_kinds | wc -w) * 9 + 40))
 
 D=$T/net
 SG_CHAINKEYS=yes sg_net "$D" alice bob carol

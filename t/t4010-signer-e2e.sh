@@ -14,6 +14,8 @@
 sg_require
 need_cmd python3 "the independent party implementation is Python"
 kafka_require
+# 47 per broker kind
+plan $(($(kafka_kinds | wc -w) * 47))
 
 V="alice bob carol dave"
 NREQ=3

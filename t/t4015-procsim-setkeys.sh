@@ -13,6 +13,8 @@ sg_require
 need_cmd b2sum "BLAKE2b of the result"
 need_cmd basenc "hex and base64"
 kafka_require
+# 23 per broker kind
+plan $(($(kafka_kinds | wc -w) * 23))
 
 V="alice bob carol dave"
 SG_SIGNING="preprocess_timeout = 30s

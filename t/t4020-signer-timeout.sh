@@ -12,6 +12,8 @@ sg_require
 need_cmd python3 "the independent party implementation is Python"
 KAFKA_KINDS=${KAFKA_KINDS:-mock}
 kafka_require
+# 20 per broker kind
+plan $(($(kafka_kinds | wc -w) * 20))
 
 V="alice bob carol dave"
 SG_SIGNING="preprocess_timeout = 5s

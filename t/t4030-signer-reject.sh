@@ -14,6 +14,8 @@ sg_require
 need_cmd python3 "the independent party implementation is Python"
 KAFKA_KINDS=${KAFKA_KINDS:-mock}
 kafka_require
+# 16 per broker kind
+plan $(($(kafka_kinds | wc -w) * 16))
 
 V="alice bob carol dave"
 # No processors run: sessions never progress.  First long stage timeouts
@@ -101,7 +103,7 @@ for kind in $(kafka_kinds); do
 	mkdir -p "$D/mallory/keys"
 	"$KEYGEN" -q "$D/mallory/keys/signer.key" >/dev/null
 	sg_forge "$D" dave mallory 1 1 "$ID" 0 1 dave bob
-	wait_for 30 reason_in bob "inner envelope"
+	wait_for 30 reason_in bob "^P2pReceived from dave: inner envelope: untrusted sender \"mallory\\.signer\" \\(not in \\[trust\\]\\)\$"
 	ok $? "$kind: a message sealed by an unknown key refused"
 	# dave is not in attempt 0's party: a member's message to it.
 	m=$(echo "$p0" | cut -d, -f1)

@@ -12,6 +12,8 @@
 sg_require
 need_cmd python3 "the independent party implementation is Python"
 kafka_require
+# 32 per broker kind
+plan $(($(kafka_kinds | wc -w) * 32))
 
 V="alice bob carol dave"
 SG_SIGNING="preprocess_timeout = 60s

@@ -10,6 +10,8 @@ sg_require
 need_cmd python3 "the independent party implementation is Python"
 KAFKA_KINDS=${KAFKA_KINDS:-mock}
 kafka_require
+# 11 per broker kind
+plan $(($(kafka_kinds | wc -w) * 11))
 
 V="alice bob carol dave"
 SG_SIGNING="preprocess_timeout = 60s

@@ -5,6 +5,7 @@
 . t/lib.sh
 . t/lib-archiver.sh
 arch_require
+plan 58
 
 M=PLAINMARK7q
 arch_gen 300 "$M" > "$T/in.jsonl"

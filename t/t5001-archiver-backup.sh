@@ -6,6 +6,7 @@
 . t/lib.sh
 . t/lib-archiver.sh
 arch_require
+plan 43
 
 M=BKMARK5z
 arch_gen 500 "$M" > "$T/in.jsonl"

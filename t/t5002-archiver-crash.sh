@@ -6,6 +6,7 @@
 . t/lib.sh
 . t/lib-archiver.sh
 arch_require
+plan 20
 
 M=CRASHMK3
 arch_gen 10000 "$M" > "$T/in.jsonl"

@@ -5,6 +5,7 @@
 . t/lib.sh
 . t/lib-archiver.sh
 arch_require
+plan 16
 
 M=PGRSTMK
 arch_gen 3000 "$M" 0 > "$T/in.jsonl"

@@ -10,6 +10,8 @@
 . t/lib-coord.sh
 arch_require
 kafka_require
+# 15 per broker kind, 7 over stdio before them
+plan $(($(kafka_kinds | wc -w) * 15 + 7))
 ARCHREQ=$TOP/archiver/archreq
 M=BUSMARK9x
 

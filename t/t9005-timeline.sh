@@ -16,6 +16,7 @@ TIMELINE=${TIMELINE:-$TOP/t/timeline/timeline}
 [ -x "$TIMELINE" ] || skip_all "$TIMELINE not built: run make"
 KAFKA_KINDS=mock
 kafka_require
+plan 34
 
 V="alice bob carol dave"
 SG_SIGNING="preprocess_timeout = 60s

@@ -26,6 +26,8 @@
 . t/lib-net.sh
 net_require
 kafka_require
+# 51 per broker kind
+plan $(($(kafka_kinds | wc -w) * 51))
 
 BLOCKS=${NET_BLOCKS:-45}
 V="alice bob carol dave"

@@ -13,6 +13,8 @@
 . t/lib-net.sh
 net_require
 kafka_require
+# 14 per broker kind
+plan $(($(kafka_kinds | wc -w) * 14))
 
 V="alice bob carol dave"
 

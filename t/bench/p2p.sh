@@ -6,7 +6,8 @@
 # 1 KiB and 64 KiB messages.  Plus libsodium's ChaCha20-Poly1305 on one
 # core (the Noise transport cipher): the ceiling of either.  Then the
 # round trip (send to acknowledgement) of 1 KiB messages one at a time,
-# p50 and p99.
+# p50 and p99, against js-libp2p's and against plain TCP ping-pong's (the
+# floor, t/bench/pingpong.c).
 # BENCH_N1K / BENCH_N64K: message counts (default 20000 / 10000: 655 MB,
 # long enough that a scheduling stall on a shared machine is not the run).
 . t/lib.sh
@@ -105,8 +106,19 @@ j99=$(awk '/^latency/{print $5}' "$T/jdl")
 	cat "$T/odl" "$T/jdl" >&2; exit 1; }
 bench_row p2p "1 KiB round trip p50" "us" "$o50" "js-libp2p" "$j50" lower
 bench_row p2p "1 KiB round trip p99" "us" "$o99" "js-libp2p" "$j99" lower
-# The machine's own tail: plain TCP ping-pong, no libp2p at all.
-floor=$(python3 t/bench/pingpong.py "$n")
-diag "plain loopback TCP ping-pong, same sizes ($floor): no round trip here" \
-    "can beat this; a p99 near it is the scheduler's, not the stack's"
+# The machine's own floor: plain TCP ping-pong in C (t/bench/pingpong),
+# same sizes, TCP_NODELAY, one at a time, ranked as p2ptool -L ranks: no
+# round trip here can beat it; a p99 near it is the scheduler's, not the
+# stack's.
+floor=$("$TOP/t/bench/pingpong" "$n")
+f50=$(echo "$floor" | awk '/^floor/{print $3}')
+f99=$(echo "$floor" | awk '/^floor/{print $5}')
+[ -n "$f50" ] && [ -n "$f99" ] || { echo "bench p2p: pingpong failed" >&2
+	exit 1; }
+diag "plain loopback TCP ping-pong (C), 1 KiB there, 40 bytes back:" \
+    "p50 $f50 us, p99 $f99 us"
+bench_row p2p "1 KiB round trip p50 over plain TCP's" "us" "$o50" \
+    "TCP ping-pong" "$f50" lower
+bench_row p2p "1 KiB round trip p99 over plain TCP's" "us" "$o99" \
+    "TCP ping-pong" "$f99" lower
 _tap_fail=0
