@@ -8,6 +8,7 @@
 
 A=$TOP/archiver/archiver
 [ -x "$A" ] || skip_all "archiver/archiver is not built"
+plan 185
 
 "$A" -x keygen "$T/key" 2>/dev/null
 ok $? "keygen: a data key"

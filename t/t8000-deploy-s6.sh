@@ -21,6 +21,7 @@ for c in s6-svscan s6-svscanctl s6-svok s6-svwait s6-svstat s6-svc s6-log s6-env
 	need_cmd "$c" "the s6 package"
 done
 kafka_require
+plan $((7 + 30 * $(kafka_kinds | wc -w)))
 
 # The four services as they ship are the same script with another name.
 for f in run finish log/run notification-fd env/COORD_CONFIG env/PATH \

@@ -22,6 +22,7 @@ for c in runsvdir runsv sv svlogd chpst; do
 	need_cmd "$c" "the runit package"
 done
 kafka_require
+plan $((7 + 31 * $(kafka_kinds | wc -w)))
 
 for f in run check finish log/run env/COORD_CONFIG env/PATH env/COORD_USER; do
 	d=

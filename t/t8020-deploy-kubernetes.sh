@@ -32,6 +32,7 @@ dep_kv_install || {
 	skip_all "cannot install kubernetes-validate==$KV_VERSION from PyPI"
 }
 kafka_require
+plan $((4 + 42 * $(kafka_kinds | wc -w)))
 M=$TOP/deploy/kubernetes
 
 for v in 1.31.0 1.34.0; do
