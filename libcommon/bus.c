@@ -29,6 +29,8 @@
 /* Transactional calls wait in slices this long, so that SIGTERM is seen
  * within one even while the broker is away. */
 #define TXN_SLICE_MS		250
+/* ... and once SIGTERM is seen, they get this long more at most. */
+#define TXN_STOP_GRACE_MS	1500
 
 static const char *topic_keys[TOPIC_COUNT] = {
 	"serai_observation", "chain_observation", "chain_health", "signing",
@@ -333,8 +335,9 @@ bus_open(const struct bus_opts *o, char *err, size_t errlen)
  * slices: librdkafka keeps the operation going when a call times out, and
  * the next call resumes it; a retriable error (a coordinator still
  * finishing a dead predecessor's transaction: CONCURRENT_TRANSACTIONS)
- * is called again, as one long call would have retried it.  Stops early, with the last timeout error, once
- * SIGTERM is seen: a stopping process does not wait for a broker.
+ * is called again, as one long call would have retried it.  Once SIGTERM
+ * is seen, the call gets TXN_STOP_GRACE_MS more at most: a stopping
+ * process does not wait for a broker that is away.
  */
 static rd_kafka_error_t *
 txn_sliced(struct bus *b, rd_kafka_error_t *(*fn)(rd_kafka_t *, int),
@@ -342,13 +345,21 @@ txn_sliced(struct bus *b, rd_kafka_error_t *(*fn)(rd_kafka_t *, int),
 {
 	uint64_t end = clock_mono_ms() + (uint64_t)total_ms, now;
 	rd_kafka_error_t *kerr;
+	int stopping = 0;
 
 	for (;;) {
 		now = clock_mono_ms();
+		if (sig_term && !stopping) {
+			/* A healthy broker finishes in time; one that is
+			 * away does not hold the stop. */
+			stopping = 1;
+			if (end > now + TXN_STOP_GRACE_MS)
+				end = now + TXN_STOP_GRACE_MS;
+		}
 		kerr = fn(b->prod, now >= end ? 0 : end - now < TXN_SLICE_MS ?
 		    (int)(end - now) : TXN_SLICE_MS);
 		if (kerr == NULL || !rd_kafka_error_is_retriable(kerr) ||
-		    sig_term || clock_mono_ms() >= end)
+		    clock_mono_ms() >= end)
 			return kerr;
 		rd_kafka_error_destroy(kerr);
 	}

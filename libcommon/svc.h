@@ -27,7 +27,7 @@
 #define SVC_MAXGAUGE	32
 /* What svc_close gives Kafka at most (flush, abort, commit): a stop
  * within a supervisor's grace of 5 s even with the broker away. */
-#define SVC_STOP_MS	3000
+#define SVC_STOP_MS	2500
 
 struct svc {
 	struct app		*app;
