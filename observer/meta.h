@@ -244,6 +244,8 @@ cJSON	*meta_event_json(const struct meta_event *);
 
 /* polkadot-js's stringCamelCase into out; returns out. */
 char	*meta_camel(const char *, char *, size_t);
+/* "0x" hex of n bytes as a JSON string; NULL when out of memory. */
+cJSON	*meta_hexjson(const uint8_t *, size_t);
 
 /* Substrate storage hashing: twox128 and the key of a plain item. */
 uint64_t meta_xxh64(const void *, size_t, uint64_t);

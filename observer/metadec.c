@@ -44,7 +44,6 @@ static int	 d_bitseq(struct decoder *, uint32_t, const struct meta_type *,
 static int	 d_event(struct decoder *, struct meta_event *,
 		    meta_select_fn *, void *, int *);
 static cJSON	*int_json(const uint8_t *, size_t, int);
-static cJSON	*hex_json(const uint8_t *, size_t);
 static int	 add(struct decoder *, uint32_t, cJSON *, const char *,
 		    cJSON *);
 
@@ -75,8 +74,8 @@ d_fail(struct decoder *d, uint32_t id, const char *fmt, ...)
 /* A reader error, with the type it happened in. */
 #define RFAIL(d, id)	d_fail((d), (id), "%s", (d)->r->err)
 
-static cJSON *
-hex_json(const uint8_t *p, size_t n)
+cJSON *
+meta_hexjson(const uint8_t *p, size_t n)
 {
 	char	*s;
 	cJSON	*j;
@@ -220,7 +219,7 @@ d_seq(struct decoder *d, uint32_t id, const struct meta_type *t, size_t n,
 	if (t->shape == META_SH_HEX) {
 		if (scale_read_raw(d->r, n, &p) == -1)
 			return RFAIL(d, id);
-		if (out != NULL && (*out = hex_json(p, n)) == NULL)
+		if (out != NULL && (*out = meta_hexjson(p, n)) == NULL)
 			return d_fail(d, id, "out of memory");
 		return 0;
 	}
@@ -483,7 +482,7 @@ d_bitseq(struct decoder *d, uint32_t id, const struct meta_type *t,
 	if (scale_read_bitseq(d->r, t->store_bits, &nbits, &raw, &rawlen) ==
 	    -1)
 		return RFAIL(d, id);
-	if (out != NULL && (*out = hex_json(raw, rawlen)) == NULL)
+	if (out != NULL && (*out = meta_hexjson(raw, rawlen)) == NULL)
 		return d_fail(d, id, "out of memory");
 	return 0;
 }

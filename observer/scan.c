@@ -71,7 +71,6 @@ static int	 call_result(struct scan *, struct rpc_req *, const char *,
 		    char *, size_t);
 static cJSON	*params_hash(const uint8_t *);
 static cJSON	*params_num(uint64_t);
-static cJSON	*hexj(const uint8_t *, size_t);
 static int	 json_hash(const cJSON *, uint8_t *);
 static int	 json_hexnum(const cJSON *, uint64_t *);
 static int	 json_bytes(const cJSON *, uint8_t **, size_t *);
@@ -138,26 +137,12 @@ short_hash(const uint8_t *h, char *out)
 }
 
 static cJSON *
-hexj(const uint8_t *p, size_t n)
-{
-	char	*s;
-	cJSON	*j;
-
-	if ((s = malloc(2 * n + 3)) == NULL)
-		return NULL;
-	hex_encode0x(p, n, s);
-	j = cJSON_CreateString(s);
-	free(s);
-	return j;
-}
-
-static cJSON *
 params_hash(const uint8_t *h)
 {
 	cJSON *a = cJSON_CreateArray();
 
 	if (a != NULL && h != NULL)
-		cJSON_AddItemToArray(a, hexj(h, 32));
+		cJSON_AddItemToArray(a, meta_hexjson(h, 32));
 	return a;
 }
 
@@ -910,8 +895,8 @@ read_participants(struct scan *s, struct obs_meta *om, struct obs_block *blk,
 			key[32] = o->se.set.network;
 			a = cJSON_CreateArray();
 			if (a != NULL) {
-				cJSON_AddItemToArray(a, hexj(key, 33));
-				cJSON_AddItemToArray(a, hexj(blk[i].hash, 32));
+				cJSON_AddItemToArray(a, meta_hexjson(key, 33));
+				cJSON_AddItemToArray(a, meta_hexjson(blk[i].hash, 32));
 			}
 			if (breq_add(&b, "state_getStorage", a) == -1) {
 				breq_free(&b);
@@ -1042,12 +1027,12 @@ fetch_add_block(struct scan *s, struct fetch *f, size_t i)
 	cJSON	*ev, *tn = NULL;
 
 	if ((ev = cJSON_CreateArray()) != NULL) {
-		cJSON_AddItemToArray(ev, hexj(s->key_events, 32));
-		cJSON_AddItemToArray(ev, hexj(f->hashes[i], 32));
+		cJSON_AddItemToArray(ev, meta_hexjson(s->key_events, 32));
+		cJSON_AddItemToArray(ev, meta_hexjson(f->hashes[i], 32));
 	}
 	if (f->has_now && (tn = cJSON_CreateArray()) != NULL) {
-		cJSON_AddItemToArray(tn, hexj(s->key_now, 32));
-		cJSON_AddItemToArray(tn, hexj(f->hashes[i], 32));
+		cJSON_AddItemToArray(tn, meta_hexjson(s->key_now, 32));
+		cJSON_AddItemToArray(tn, meta_hexjson(f->hashes[i], 32));
 	}
 	if (breq_add(&f->hb, "chain_getHeader", params_hash(f->hashes[i])) ==
 	    -1 || breq_add(&f->hb, "state_getStorage", ev) == -1 ||
