@@ -140,6 +140,12 @@ app_init(struct app *app, const struct app_spec *sp, int argc, char **argv)
 	}
 	app->argc = argc - optind;
 	app->argv = argv + optind;
+	/* A program that takes no operands refuses one, -n or not. */
+	if (sp->operands != NULL && sp->operands[0] == '\0' &&
+	    app->argc > 0) {
+		log_warnx("unexpected operand \"%s\"", app->argv[0]);
+		app_usage();
+	}
 
 	if ((app->cfg = cfg_load(app->cfgfile, err, sizeof(err))) == NULL)
 		fatalx(EX_PERM, "%s", err);

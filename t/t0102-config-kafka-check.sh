@@ -5,14 +5,15 @@
 # idempotence switched off under transactions) only shows when a client is
 # made.  Before, -n said ok and the start exited 111, restarted forever.
 # Now both exit 100 with the same message, for each service, with no
-# broker needed (bootstrap.servers points at a closed port).
+# broker needed (bootstrap.servers points at a closed port).  And an
+# operand where a program takes none is refused, with -n too.
 . t/lib.sh
 . t/lib-coord.sh
 . t/lib-observer.sh
 . t/lib-net.sh
 net_require
 PROGS="observer connector signer archiver"
-plan 28
+plan 31
 
 BOOTSTRAP=127.0.0.1:1
 NET_INTERVAL=1s net_make "$T/net" alice
@@ -34,4 +35,10 @@ for x in acks=0 enable.idempotence=false; do
 		like "$(cat "$T/$p.n")" "do not make a Kafka" \
 		    "$p -n -X $x: says why"
 	done
+done
+
+# An operand where a program takes none is a usage error, -n or not.
+for p in observer connector signer; do
+	"$TOP/$p/$p" -f "$CONF" -n extra 2>"$T/$p.op"
+	is $? 100 "$p -n extra: an operand it does not take is refused (100)"
 done
