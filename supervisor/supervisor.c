@@ -305,7 +305,7 @@ child(const struct service *s, int nw, char **envp)
 	if (d->user != NULL) {	/* fork, not vfork: getpwnam may malloc */
 		if ((pw = getpwnam(d->user)) == NULL) {
 			log_warnx("%s: unknown user %s", d->name, d->user);
-			_exit(EX_TEMP);
+			_exit(EX_PERM);
 		}
 		if ((pw->pw_uid != geteuid() || pw->pw_gid != getegid()) &&
 		    (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
@@ -318,7 +318,10 @@ child(const struct service *s, int nw, char **envp)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvpe(d->argv[0], d->argv, envp);
 	log_warn("%s: unable to run %s", d->name, d->argv[0]);
-	_exit(EX_TEMP);
+	/* No such program, or not one that runs: no restart mends that
+	 * (exit 100, as a service's own configuration error). */
+	_exit(errno == ENOENT || errno == EACCES || errno == ENOEXEC ||
+	    errno == ENOTDIR || errno == ELOOP ? EX_PERM : EX_TEMP);
 }
 
 static pid_t
@@ -1149,9 +1152,83 @@ ctl_main(void)
 }
 
 /* -n: the runfile as understood, on stdout. */
+/* A file the service could exec: regular and executable. */
+static int
+exec_ok(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) == -1) {
+		snprintf(err, errlen, "%s: not an executable file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -n: the command as execvpe(3) in the service will find it: with a slash,
+ * a path (under cwd when relative); without, a name looked up in PATH (the
+ * service's env, else ours, else execvpe's default).
+ */
+static int
+cmd_check(const struct rf_svc *d, char *err, size_t errlen)
+{
+	const char *a0 = d->argv[0], *path = NULL, *p, *e;
+	char buf[PATH_MAX];
+	size_t i, n;
+
+	if (strchr(a0, '/') != NULL) {
+		snprintf(buf, sizeof(buf), "%s%s%s", a0[0] != '/' &&
+		    d->cwd != NULL ? d->cwd : "", a0[0] != '/' &&
+		    d->cwd != NULL ? "/" : "", a0);
+		return exec_ok(buf, err, errlen);
+	}
+	for (i = 0; d->env != NULL && d->env[i] != NULL; i++)
+		if (strncmp(d->env[i], "PATH=", 5) == 0)
+			path = d->env[i] + 5;
+	if (path == NULL && (path = getenv("PATH")) == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p = e + 1) {
+		e = strchr(p, ':');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		/* an empty or relative entry is under cwd, as for exec */
+		if ((size_t)snprintf(buf, sizeof(buf), "%s%s%.*s/%s",
+		    (n == 0 || p[0] != '/') && d->cwd != NULL ? d->cwd : "",
+		    (n == 0 || p[0] != '/') && d->cwd != NULL ? "/" : "",
+		    (int)(n > 0 ? n : 1), n > 0 ? p : ".", a0) < sizeof(buf) &&
+		    exec_ok(buf, err, errlen) == 0)
+			return 0;
+		if (e == NULL)
+			break;
+	}
+	snprintf(err, errlen, "%s: not found in PATH (%s)", a0, path);
+	return -1;
+}
+
 static int
 check_runfile(struct runfile *rf)
 {
+	char err[PATH_MAX + 256];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < rf->nsvc; i++)
+		if (cmd_check(rf->svc[i], err, sizeof(err)) == -1) {
+			log_warnx("%s:%d: [%s] command: %s", runpath,
+			    rf->svc[i]->kline[K_COMMAND] ?
+			    rf->svc[i]->kline[K_COMMAND] : rf->svc[i]->line,
+			    rf->svc[i]->name, err);
+			bad = 1;
+		}
+	if (bad) {
+		rf_free(rf);
+		cfg_free(app.cfg);
+		return EX_PERM;
+	}
 	rf_print(rf, stdout);
 	log_info("runfile ok: %s: %zu service%s", runpath, rf->nsvc,
 	    rf->nsvc == 1 ? "" : "s");

@@ -5,7 +5,7 @@
 . t/golden/supervisor/lib.sh
 G=t/golden/supervisor
 # three checks per bad-*.run golden file, 15 others
-plan $(($(ls "$G"/bad-*.run | wc -l) * 3 + 15))
+plan $(($(ls "$G"/bad-*.run | wc -l) * 3 + 17))
 
 "$SV" -h >"$T/out" 2>"$T/err"
 is "$?" 0 "-h exits 0"
@@ -21,17 +21,25 @@ ok $? "no runfile: message and usage on stderr (golden noargs.err)"
 "$SV" -c reboot foo >"$T/out" 2>"$T/err"
 is "$?" 100 "-c with an unknown command: exit 100"
 
-"$SV" -n "$G/good.run" >"$T/out" 2>"$T/err"
+# -n checks that each command is there to run: the built binaries are.
+BINPATH=$TOP/observer:$TOP/connector:$TOP/signer:$TOP/archiver:$PATH
+PATH=$BINPATH "$SV" -n "$G/good.run" >"$T/out" 2>"$T/err"
 is "$?" 0 "-n good.run exits 0"
 cmp -s "$T/out" "$G/good.out"
 ok $? "-n prints every service resolved, in start order (golden good.out)"
 cmp -s "$T/err" "$G/good.err"
 ok $? "-n reports the runfile ok on stderr (golden good.err)"
 
-"$SV" -n conf/demo.run >"$T/out" 2>/dev/null
+PATH=$BINPATH "$SV" -n conf/demo.run >"$T/out" 2>/dev/null
 is "$?" 0 "-n conf/demo.run (the example runfile) exits 0"
 is "$(cut -d: -f1 "$T/out" | tr '\n' ' ')" "archiver observer connector signer " \
 	"conf/demo.run: start order"
+printf '[a]\ncommand = /bin/true\n[b]\ncommand = no-such-program-here -x\n' \
+    >"$T/missing.run"
+"$SV" -n "$T/missing.run" >"$T/out" 2>"$T/err"
+is "$?" 100 "-n: a command that is not there: exit 100"
+like "$(cat "$T/err")" "missing.run:4: \\[b\\] command: no-such-program-here: not found in PATH" \
+    "-n: names the file, the line, the service and the program"
 
 "$SV" -n "$G/nosuch.run" >"$T/out" 2>"$T/err"
 is "$?" 100 "-n on a missing file: exit 100"

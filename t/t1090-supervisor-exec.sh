@@ -73,7 +73,8 @@ ok $? "log = prefix: stderr lines too"
 
 wait_for 5 sv_is nosuch 2 failed
 ok $? "nosuch: cannot be run: failed (restart = never)"
-is "$(sv_field nosuch 6)" exit:111 "nosuch: exit 111 (temporary)"
+is "$(sv_field nosuch 6)" exit:100 \
+    "nosuch: exit 100 (permanent: no restart brings a missing program)"
 logged "supervisor: warning: nosuch: unable to run /nonexistent/program: No such file"
 ok $? "nosuch: the exec failure is logged"
 
