@@ -8,7 +8,7 @@ plan 5
 REF=conf/coordinator.ini
 
 # The schema's rows: section key default (default "-" for none).
-awk -F'"' '/^[ \t]*\{ "[a-z_]+", "[a-z_.]+",/ {
+awk -F'"' '/^[ \t]*\{ "[a-z_]+", "[a-z0-9_.]+",/ {
 	def = ($6 == "" && $0 ~ /NULL[ \t]*\}/) ? "-" : $6
 	print $2, $4, def
 }' libcommon/cfgschema.c | sed 's/" *"//g' >"$T/schema"
@@ -25,7 +25,7 @@ ok $? "read $n keys from the schema"
 
 # The reference's keys: ";key = value" or "key = value" under [section].
 awk '/^;?\[/ { s = $0; gsub(/[;\[\]]/, "", s); split(s, w, " "); sec = w[1]; next }
-/^;?[a-z_.]+ =/ { l = $0; sub(/^;/, "", l); k = l; sub(/ =.*/, "", k)
+/^;?[a-z0-9_.]+ =/ { l = $0; sub(/^;/, "", l); k = l; sub(/ =.*/, "", k)
 	v = l; sub(/^[^=]*= ?/, "", v); print sec, k, v }' "$REF" >"$T/ref"
 
 missing=
@@ -53,7 +53,7 @@ done <"$T/ref"
 is "$extra" "" "$REF names no key the schema lacks"
 
 # Uncommented, the reference is a valid file that changes nothing.
-sed 's/^;\([a-z_.]*\) =/\1 =/; s/^;\[/[/' "$REF" |
+sed 's/^;\([a-z0-9_.]*\) =/\1 =/; s/^;\[/[/' "$REF" |
     grep -v '^alice.observer\|^public_key\|^chain_key\|^endpoint\|^weight\|^\[validator' \
     >"$T/all.ini"
 out=$("$KEYGEN" -n -f "$T/all.ini" 2>&1)
