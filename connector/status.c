@@ -124,5 +124,7 @@ status_print(const struct connector *c)
 	while (fgets(line, sizeof(line), f) != NULL)
 		fputs(line, stdout);
 	fclose(f);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		fatal(EX_TEMP, "standard output");
 	exit(0);
 }

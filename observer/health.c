@@ -392,5 +392,7 @@ status_print(const struct app *app)
 		printf("note: written %lld s ago: the observer is not "
 		    "running or is stuck\n", (long long)(now - st.st_mtime));
 	fclose(f);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		fatal(EX_TEMP, "standard output");
 	exit(0);
 }

@@ -353,6 +353,10 @@ main(int argc, char **argv)
 		app_free(&app);
 		return rc;
 	}
+	/* the command and its operands before anything is opened */
+	if (!(strcmp(cmd, "instr") == 0 && app.argc == 2) &&
+	    !(strcmp(cmd, "hb") == 0 && app.argc >= 3 && app.argc <= 5))
+		app_usage();
 	memset(&bo, 0, sizeof(bo));
 	bo.app = &app;
 	bo.produce = 1;

@@ -13,7 +13,7 @@
 . t/lib-net.sh
 net_require
 PROGS="observer connector signer archiver"
-plan 31
+plan 33
 
 BOOTSTRAP=127.0.0.1:1
 NET_INTERVAL=1s net_make "$T/net" alice
@@ -42,3 +42,14 @@ for p in observer connector signer; do
 	"$TOP/$p/$p" -f "$CONF" -n extra 2>"$T/$p.op"
 	is $? 100 "$p -n extra: an operand it does not take is refused (100)"
 done
+
+# The same cause, the same code: a command a tool does not know is a
+# usage error (100) before any broker is asked; standard output that
+# cannot be written is a temporary failure (111), as in every binary.
+timeout 10 "$TOP/observer/obstool" -f "$CONF" bogus 2>"$T/obstool.err"
+is $? 100 "obstool bogus: usage, exit 100, the broker not asked"
+mkdir -p "$T/run"
+echo "observer alice.observer pid=1" >"$T/run/observer.status"
+printf '[general]\nrun_dir = %s\n' "$T/run" >"$T/status.ini"
+"$TOP/observer/observer" -f "$T/status.ini" -s >/dev/full 2>"$T/full.err"
+is $? 111 "observer -s with standard output full: exit 111"
