@@ -95,7 +95,7 @@ svc_open(struct svc *s, struct app *app, const struct bus_opts *o, int *perm,
 	s->seen = dedupe_new(cfg_int(app->cfg, "general", "dedupe_window"));
 	if (s->seen == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto fail;
 	}
 	s->max_size = cfg_size(app->cfg, "general", "max_message_size");
 	s->started_ms = clock_wall_ms();
@@ -118,11 +118,19 @@ svc_open(struct svc *s, struct app *app, const struct bus_opts *o, int *perm,
 	/* A Kafka configuration that cannot work is permanent (100), as
 	 * -n says. */
 	if (bus_check(app, err, errlen) == -1)
-		return -1;
+		goto fail;
 	*perm = 0;
 	if ((s->bus = bus_open(&cur_opts, err, errlen)) == NULL)
-		return -1;
+		goto fail;
 	return 0;
+fail:
+	/* what load_identity and dedupe_new took (a caller may go on to
+	 * exit through main's return, where a leak checker looks) */
+	dedupe_free(s->seen);
+	s->seen = NULL;
+	env_trust_free(&s->trust);
+	env_key_wipe(&s->key);
+	return -1;
 }
 
 int
