@@ -653,8 +653,6 @@ main(int argc, char **argv)
 			fatalx(EX_PERM, "%s", err);
 		app_check_ok(&o->app);
 	}
-	if (o->app.argc != 0)
-		app_usage();
 
 	blocks = obs_open(o);
 	restore_cursor(o);
