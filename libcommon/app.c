@@ -157,6 +157,10 @@ app_init(struct app *app, const struct app_spec *sp, int argc, char **argv)
 		    cfg_where(app->cfg, "general", "log_level"), lvl);
 	log_setlevel(level + app->verbose);
 	sig_setup(sp->want_chld);
+	/* A service's stop is bounded (sig.h); the supervisor's waits for
+	 * its children, each bounded so. */
+	if (!sp->want_chld)
+		sig_stop_cap(SIG_STOP_MS);
 }
 
 void

@@ -502,6 +502,10 @@ bus_close(struct bus *b, int timeout_ms)
 
 	if (b == NULL)
 		return 0;
+	sig_inflight("closing Kafka: %d records not yet delivered, the "
+	    "broker not answering", (b->prod != NULL ?
+	    rd_kafka_outq_len(b->prod) : 0) + (b->aux != NULL ?
+	    rd_kafka_outq_len(b->aux) : 0));
 	if (b->prod != NULL) {
 		if (b->in_txn) {
 			b->in_txn = 0;
@@ -574,6 +578,7 @@ bus_close(struct bus *b, int timeout_ms)
 	free(b->rec);
 	free(b->rec_topic);
 	free(b);
+	sig_inflight(NULL);
 	return rc;
 }
 
@@ -926,9 +931,14 @@ bus_txn_commit(struct bus *b, char *err, size_t errlen)
 		 * (CommitNotAcked -> AbortableError) when a commit resumed
 		 * after a timed-out call meets a failed offset commit (seen
 		 * under the sanitizers).  So a commit in flight when SIGTERM
-		 * comes holds the stop up to TXN_TIMEOUT_MS with the broker
-		 * away (t0057, a TODO). */
+		 * comes may last up to TXN_TIMEOUT_MS with the broker away:
+		 * sig.c's stop cap ends the process then, saying so (t0057). */
+		sig_inflight("a transaction's commit (%d records since "
+		    "it began, %d consumed offsets), the broker not "
+		    "answering", rd_kafka_outq_len(b->prod),
+		    b->txn_offsets->cnt);
 		kerr = rd_kafka_commit_transaction(b->prod, TXN_TIMEOUT_MS);
+		sig_inflight(NULL);
 		if (kerr == NULL)
 			break;
 		if (rd_kafka_error_is_retriable(kerr) && tries < 3 &&

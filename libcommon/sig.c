@@ -1,6 +1,10 @@
 /* sig: see sig.h. */
+#include <sys/time.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +17,82 @@ volatile sig_atomic_t sig_chld;
 
 static int selfpipe[2] = { -1, -1 };
 
+static int stop_cap_ms;			/* 0: no cap */
+static volatile sig_atomic_t cap_armed;
+static char cap_head[320];		/* "prog: warning: stop: ...: " */
+static size_t cap_headlen;
+static char note[2][200];		/* what is in flight: two buffers, */
+static volatile sig_atomic_t note_cur = -1;	/* the handler reads one */
+
+static void
+arm_cap(void)
+{
+	struct itimerval it;
+
+	if (stop_cap_ms <= 0 || cap_armed)
+		return;
+	cap_armed = 1;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = stop_cap_ms / 1000;
+	it.it_value.tv_usec = (stop_cap_ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* SIGALRM, stop_cap_ms after the first SIGTERM: only signal-safe calls. */
+static void
+cap_handler(int sig)
+{
+	static const char none[] = "nothing known in flight";
+	int cur = note_cur;
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, cap_head, cap_headlen);
+	if (cur >= 0)
+		(void)!write(STDERR_FILENO, note[cur], strlen(note[cur]));
+	else
+		(void)!write(STDERR_FILENO, none, sizeof(none) - 1);
+	(void)!write(STDERR_FILENO, "\n", 1);
+	_exit(EX_TEMP);
+}
+
+void
+sig_stop_cap(int ms)
+{
+	struct sigaction sa;
+
+	stop_cap_ms = ms;
+	if (ms <= 0)
+		return;
+	snprintf(cap_head, sizeof(cap_head), "%s: warning: stop: still "
+	    "running %d ms after SIGTERM, exiting without finishing "
+	    "(the broker aborts an unfinished transaction; the next start "
+	    "resumes from the last commit): ", log_prog(), ms);
+	cap_headlen = strlen(cap_head);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = cap_handler;
+	sigaction(SIGALRM, &sa, NULL);
+	if (sig_term)
+		arm_cap();
+}
+
+void
+sig_inflight(const char *fmt, ...)
+{
+	va_list ap;
+	int next;
+
+	if (fmt == NULL) {
+		note_cur = -1;
+		return;
+	}
+	next = note_cur == 0 ? 1 : 0;
+	va_start(ap, fmt);
+	vsnprintf(note[next], sizeof(note[next]), fmt, ap);
+	va_end(ap);
+	note_cur = next;
+}
+
 static void
 handler(int sig)
 {
@@ -22,6 +102,7 @@ handler(int sig)
 	case SIGTERM:
 	case SIGINT:
 		sig_term = 1;
+		arm_cap();
 		break;
 	case SIGHUP:
 		sig_hup = 1;
