@@ -76,6 +76,7 @@ struct fstore {
 	struct fkv	*kvs;
 	size_t		 nkv;
 	uint32_t	 scanseg;	/* segment being scanned at open */
+	int		 werrno;	/* errno of the last failed write */
 };
 
 static int	fs_open(struct store *, const struct store_conf *, char *,
@@ -458,12 +459,14 @@ seg_new(struct fstore *fs, char *err, size_t errlen)
 	snprintf(name, sizeof(name), "seg-%08u.dat", num);
 	if ((fd = openat(fs->dirfd, name, O_RDWR | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600)) == -1) {
+		fs->werrno = errno;
 		snprintf(err, errlen, "%s/%s: %s", fs->dir, name,
 		    strerror(errno));
 		return -1;
 	}
 	if (pwrite(fd, SEG_MAGIC "\0\0\0\0\0\0\0\0", SEG_HDR, 0) != SEG_HDR ||
 	    fdatasync(fd) == -1 || fsync(fs->dirfd) == -1) {
+		fs->werrno = errno;
 		snprintf(err, errlen, "%s/%s: %s", fs->dir, name,
 		    strerror(errno));
 		close(fd);
@@ -485,7 +488,7 @@ seg_append(struct fstore *fs, const uint8_t *buf, size_t len, char *err,
 {
 	struct fseg *s = &fs->segs[fs->nseg - 1];
 	size_t done = 0, n;
-	ssize_t w;
+	ssize_t w = -1;
 
 	while (done < len) {
 		n = len - done < WRITE_CHUNK ? len - done : WRITE_CHUNK;
@@ -506,8 +509,9 @@ seg_append(struct fstore *fs, const uint8_t *buf, size_t len, char *err,
 	s->size += len;
 	return 0;
  fail:
+	fs->werrno = w == 0 ? ENOSPC : errno;
 	snprintf(err, errlen, "%s/seg-%08u.dat: write: %s", fs->dir, s->num,
-	    strerror(errno));
+	    strerror(fs->werrno));
 	/* Cut off what was written so the segment ends on a frame. */
 	if (ftruncate(s->fd, s->size) == -1)
 		log_warn("%s/seg-%08u.dat: truncate", fs->dir, s->num);
@@ -683,6 +687,13 @@ fs_close(struct store *st)
 	st->priv = NULL;
 }
 
+/* The last write failed for want of space, which may come back. */
+static int
+disk_full(const struct fstore *fs)
+{
+	return fs->werrno == ENOSPC || fs->werrno == EDQUOT;
+}
+
 /* Start a new segment at a batch boundary once the last one is full. */
 static int
 fs_rotate(struct fstore *fs, char *err, size_t errlen)
@@ -706,8 +717,11 @@ fs_put_batch(struct store *st, const struct rec *recs, size_t n,
 	*added = 0;
 	if (n == 0)
 		return 0;
-	if (fs_rotate(fs, err, errlen) == -1)
+	fs->werrno = 0;
+	if (fs_rotate(fs, err, errlen) == -1) {
+		st->temporary = disk_full(fs);
 		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		if (!rec_name_ok(recs[i].topic) ||
 		    !rec_name_ok(recs[i].sender) || recs[i].partition < 0 ||
@@ -764,6 +778,9 @@ fs_put_batch(struct store *st, const struct rec *recs, size_t n,
 		if (f != NULL && f->seg == fs->nseg - 1 && f->pos >= base)
 			ent_delete(fs, f);
 	}
+	/* A full disk passes when space is made: the batch is retried
+	 * (store_put_retry), nothing consumed meanwhile. */
+	st->temporary = disk_full(fs);
  out:
 	free(buf);
 	return rc;
@@ -1033,8 +1050,11 @@ fs_kv_put(struct store *st, const struct kv *k, char *err, size_t errlen)
 		snprintf(err, errlen, "kv entry: bad name or value");
 		return -1;
 	}
-	if (fs_rotate(fs, err, errlen) == -1)
+	fs->werrno = 0;
+	if (fs_rotate(fs, err, errlen) == -1) {
+		st->temporary = disk_full(fs);
 		return -1;
+	}
 	if ((buf = malloc(FRAME_OVER + kv_size(k))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -1043,8 +1063,10 @@ fs_kv_put(struct store *st, const struct kv *k, char *err, size_t errlen)
 	le32put(buf, (uint32_t)plen);
 	frame_sum(buf, 4 + plen, buf + 4 + plen);
 	pos = fs->segs[fs->nseg - 1].size;
-	if (seg_append(fs, buf, FRAME_OVER + plen, err, errlen) == -1)
+	if (seg_append(fs, buf, FRAME_OVER + plen, err, errlen) == -1) {
+		st->temporary = disk_full(fs);
 		goto out;
+	}
 	if (kv_index(fs, k->name, (uint32_t)(fs->nseg - 1), pos,
 	    (uint32_t)plen) == -1) {
 		snprintf(err, errlen, "out of memory");
