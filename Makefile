@@ -132,7 +132,16 @@ $(BINS) $(EXTRA_BINS): $(LIBCOMMON)
 
 # ---------------------------------------------------------------- tests
 TESTS = $(UNIT_TESTS) $(sort $(wildcard t/t[0-9]*.sh))
-PROVE_FLAGS ?=
+# Two test files at a time: most of a test's time is spent waiting (for a
+# broker, a timeout, a peer), and each starts its own brokers, nodes and
+# ports (random, on loopback).  -f -o: a failure's lines and every test's
+# comments, which prove hides when it runs files in parallel.
+PROVE_JOBS ?= 2
+PROVE_FLAGS ?= -j$(PROVE_JOBS) -f -o --timer
+# Tests that must have the machine to themselves, run after the others,
+# one at a time: the demo listens on its fixed default ports (a dev node on
+# 127.0.0.1:9944 that another test's "no dev node here" would find).
+TESTS_ALONE = t/t9000-demo.sh
 
 # check, bench, demo and fuzz-build install the missing packages first,
 # then run make again for the work: the pkg-config flags above are computed
@@ -142,7 +151,9 @@ check: deps-check
 	@$(MAKE) --no-print-directory check-run
 
 check-run: build
-	$(PROVE) $(PROVE_FLAGS) $(TESTS)
+	$(PROVE) $(PROVE_FLAGS) $(filter-out $(TESTS_ALONE),$(TESTS))
+	$(if $(filter $(TESTS_ALONE),$(TESTS)),$(PROVE) -f -o --timer \
+	    $(filter $(TESTS_ALONE),$(TESTS)))
 
 # One test or a few: make test T='t/t0100-config.sh t/unit/cfg.test'
 test: build
