@@ -1,11 +1,11 @@
 #!/bin/sh
-# t5003: PostgreSQL goes away under the archiver: stopped, restarted, its
-# backend killed.  The archiver reports the lost connection, retries the
+# t5003: PostgreSQL goes away under the archiver: stopped for 30 s under
+# an import, restarted, its backend killed.  The archiver reports the lost connection, retries the
 # batch, reconnects, and loses nothing.
 . t/lib.sh
 . t/lib-archiver.sh
 arch_require
-plan 16
+plan 17
 
 M=PGRSTMK
 arch_gen 3000 "$M" 0 > "$T/in.jsonl"
@@ -24,12 +24,20 @@ ok $? "two batches stored"
 
 pg_stop "$T/pg"
 ok $? "PostgreSQL stopped (fast shutdown)"
+t_stop=$(date +%s)
 # In the background: the pipe fills up while the archiver is retrying.
 sed -n 1001,2000p "$T/recs.jsonl" >&3 &
 feeder=$!
 wait_for 30 grep -q "will retry" "$T/q.log"
 ok $? "the archiver sees the failure and will retry"
 like "$(cat "$T/q.log")" "connection lost|cannot connect" "and says the database went away"
+# The outage lasts 30 s (a restart for an upgrade, a failover): the
+# archiver keeps retrying (backoff up to 5 s) and loses nothing.  This
+# sleep is the outage itself, not a wait for a condition.
+left=$((t_stop + 30 - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+kill -0 $pid
+ok $? "30 s later the archiver is still there, retrying"
 arch_pg_start_again 3>&-	# the server must not hold the pipe open
 ok $? "PostgreSQL started again"
 wait_for 60 sh -c "test \"\$(\"$A\" -f $T/q.ini -x count 2>/dev/null | jq .records)\" = 2000"
