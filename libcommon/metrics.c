@@ -94,11 +94,22 @@ void
 metrics_sample(FILE *fp, const char *name, const char *service,
     const char *lname, const char *lvalue, double v)
 {
+	metrics_sample2(fp, name, service, lname, lvalue, NULL, NULL, v);
+}
+
+void
+metrics_sample2(FILE *fp, const char *name, const char *service,
+    const char *l1, const char *v1, const char *l2, const char *v2, double v)
+{
 	fprintf(fp, "%s{", name);
 	label(fp, "service", service);
-	if (lname != NULL) {
+	if (l1 != NULL) {
 		fputc(',', fp);
-		label(fp, lname, lvalue);
+		label(fp, l1, v1);
+	}
+	if (l2 != NULL) {
+		fputc(',', fp);
+		label(fp, l2, v2);
 	}
 	fprintf(fp, "} %.17g\n", v);
 }

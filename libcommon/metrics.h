@@ -32,5 +32,8 @@ void	 metrics_family(FILE *, const char *, const char *, const char *);
 /* One sample: name{service="S"[,LABEL="V"]} value. */
 void	 metrics_sample(FILE *, const char *, const char *, const char *,
 	    const char *, double);
+/* The same with two labels: name{service="S",L1="V1",L2="V2"} value. */
+void	 metrics_sample2(FILE *, const char *, const char *, const char *,
+	    const char *, const char *, const char *, double);
 
 #endif
