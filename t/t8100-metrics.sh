@@ -67,9 +67,16 @@ file() {
 
 same() { [ "$(man_list "$1")" = "$(file_list "$(file "$1")")" ]; }
 
+# sup_metric NAME CHILD: the values of the supervisor's NAME for CHILD
 sup_metric() {
-	awk -v k="$1{service=\"net.supervisor\",child=\"$2\"}" '$1 == k {
-	    print $2 }' "$D/metrics/net.supervisor.prom"
+	awk -v k="$1{service=\"net.supervisor\",child=\"$2\"" '
+	    index($1, k) == 1 && (substr($1, length(k) + 1, 1) == "}" ||
+	    substr($1, length(k) + 1, 1) == ",") { print $2 }' \
+	    "$D/metrics/net.supervisor.prom"
+}
+
+restarted() {
+	[ "$(sup_metric coord_supervisor_restarts_total alice.connector)" = 1 ]
 }
 
 for kind in $(kafka_kinds); do
@@ -103,14 +110,15 @@ for kind in $(kafka_kinds); do
 		    "$kind: $p: the metrics $p.8 lists, with their types and labels"
 	done
 
-	is "$(sup_metric coord_supervisor_state alice.connector |
-	    tr '\n' ' ')" "0 0 1 0 0 0 0 " \
+	is "$(grep '^coord_supervisor_state{[^}]*child="alice.connector"' \
+	    "$D/metrics/net.supervisor.prom" | sed 's/.*state="//' |
+	    tr '\n' ' ')" 'down"} 0 starting"} 0 up"} 1 stopping"} 0 backoff"} 0 finished"} 0 failed"} 0 ' \
 	    "$kind: supervisor: alice.connector's state is up, one of seven"
 	# a crash: the restart and its status are counted
 	pid=$("$SUPERVISOR" -f "$D/supervisor.ini" -r "$D/run" -s |
 	    awk '$1 == "alice.connector" { print $3 }')
 	kill -KILL "$pid"
-	wait_for 20 sh -c "[ \"\$(awk -v k='coord_supervisor_restarts_total{service=\"net.supervisor\",child=\"alice.connector\"}' '\$1 == k { print \$2 }' '$D/metrics/net.supervisor.prom')\" = 1 ]"
+	wait_for 20 restarted
 	ok $? "$kind: supervisor: the connector's restart is counted"
 	is "$(sup_metric coord_supervisor_last_exit_code alice.connector)" \
 	    137 "$kind: supervisor: its last exit status, 128 + SIGKILL"
