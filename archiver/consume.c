@@ -51,16 +51,48 @@ struct consumer {
 	int64_t		 seq;		/* stdio: offsets of this run */
 	uint64_t	 stored;
 	uint64_t	 requests;
+	/* for metrics: the newest record stored (ms, its creation time;
+	 * before the first batch, the start), backups */
+	int64_t		 newest_ms;
+	int		 have_newest;
+	uint64_t	 backups, backups_failed;
+	uint64_t	 backup_ok_ms;	/* wall time; before the first, start */
 };
 
 static int	take(struct consumer *, const struct bus_msg *, char *,
 		    size_t);
+static void	gauges(struct consumer *, uint64_t);
 static int	flush(struct consumer *, char *, size_t);
 static int	serve(struct consumer *, struct slot *, char *, size_t);
 static int	answer(struct consumer *, const char *, const Coord__Envelope *,
 		    const char *, int, const uint8_t *, size_t, const char *,
 		    char *, size_t);
 
+
+static void
+gauges(struct consumer *c, uint64_t interval)
+{
+	struct svc *s = &c->svc;
+
+	svc_counter(s, "coord_archiver_records_stored_total", "Records newly "
+	    "stored.", (double)c->stored);
+	svc_counter(s, "coord_archiver_data_requests_total", "Data requests "
+	    "served.", (double)c->requests);
+	svc_gauge(s, "coord_archiver_newest_record_timestamp_seconds",
+	    "Creation time of the newest record stored (before the first, "
+	    "the start).", (double)(c->have_newest ? c->newest_ms :
+	    (int64_t)s->started_ms) / 1e3);
+	svc_gauge(s, "coord_archiver_backup_interval_seconds",
+	    "backup_interval (0: no backups).", (double)interval / 1e3);
+	svc_counter(s, "coord_archiver_backups_total", "Backups made (and "
+	    "verified, with verify_backups).", (double)c->backups);
+	svc_counter(s, "coord_archiver_backups_failed_total", "Backups that "
+	    "failed, or failed their restore drill.",
+	    (double)c->backups_failed);
+	svc_gauge(s, "coord_archiver_last_backup_timestamp_seconds",
+	    "When the last good backup was made (before the first, the "
+	    "start).", (double)c->backup_ok_ms / 1e3);
+}
 
 /* Seal one record into the next slot. */
 static int
@@ -141,6 +173,11 @@ flush(struct consumer *c, char *err, size_t errlen)
 	if (store_put_retry(c->ar->st, recs, c->n, &added, err, errlen) == -1)
 		goto out;
 	c->stored += added;
+	for (i = 0; i < c->n; i++)
+		if (!c->have_newest || c->slots[i].r.time > c->newest_ms) {
+			c->newest_ms = c->slots[i].r.time;
+			c->have_newest = 1;
+		}
 	for (j = 0; j < c->n; j++)
 		if (c->slots[j].req != NULL &&
 		    serve(c, &c->slots[j], err, errlen) == -1)
@@ -338,6 +375,7 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 		return perm ? EX_PERM : EX_TEMP;
 	}
 	c.svc.hb_network = "archive";
+	c.backup_ok_ms = c.svc.started_ms;
 	interval = cfg_ms(ar->app->cfg, "general", "backup_interval");
 	tmo = cfg_ms(ar->app->cfg, "archive", "batch_timeout");
 	if (interval > 0)
@@ -374,16 +412,17 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 		if (next_backup != 0 && now >= next_backup) {
 			if (flush(&c, err, errlen) == -1)
 				goto out;
-			if (archiver_backup(ar, 0) == -1)
+			if (archiver_backup(ar, 0) == -1) {
 				c.svc.hb_status = "backup failed";
-			else
+				c.backups_failed++;
+			} else {
 				c.svc.hb_status = "ok";
+				c.backups++;
+				c.backup_ok_ms = clock_wall_ms();
+			}
 			next_backup = clock_mono_ms() + interval;
 		}
-		svc_gauge(&c.svc, "archiver_records_stored",
-		    "records newly stored since start", (double)c.stored);
-		svc_gauge(&c.svc, "archiver_data_requests",
-		    "data requests served since start", (double)c.requests);
+		gauges(&c, interval);
 		svc_tick(&c.svc);
 	}
 	/* SIGTERM: store what was taken, then commit on close. */

@@ -22,18 +22,18 @@ status_write(struct connector *c)
 		up += c->peer[i]->conn != NULL;
 		queued += c->peer[i]->qlen;
 	}
-	svc_gauge(&c->svc, "connector_peers", "validators configured",
+	svc_gauge(&c->svc, "coord_connector_peers", "Validators configured.",
 	    (double)c->npeer);
-	svc_gauge(&c->svc, "connector_peers_connected",
-	    "validators connected", (double)up);
-	svc_gauge(&c->svc, "connector_queued", "messages waiting for "
-	    "acknowledgement", (double)queued);
-	svc_gauge(&c->svc, "connector_received", "messages received from "
-	    "peers", (double)c->n_in);
+	svc_gauge(&c->svc, "coord_connector_peers_connected",
+	    "Validators connected.", (double)up);
+	svc_gauge(&c->svc, "coord_connector_queued", "Messages waiting for "
+	    "acknowledgement, in memory.", (double)queued);
+	svc_counter(&c->svc, "coord_connector_received_total", "Messages "
+	    "received from peers.", (double)c->n_in);
 	for (i = behind = 0; i < c->npeer; i++)
 		behind += c->peer[i]->nbehind > 0;
-	svc_gauge(&c->svc, "connector_peers_behind", "validators served "
-	    "from the log (their queue overflowed)", (double)behind);
+	svc_gauge(&c->svc, "coord_connector_peers_behind", "Validators served "
+	    "from the log (their queue overflowed).", (double)behind);
 	if (c->status_path[0] == '\0')
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", c->status_path);
@@ -62,7 +62,7 @@ status_write(struct connector *c)
 		rename(tmp, c->status_path);
 }
 
-/* Per peer, labelled: what -s shows, for Prometheus. */
+/* Per peer, labelled peer="NAME": what -s shows, for Prometheus. */
 void
 status_metrics(struct svc *s, FILE *fp)
 {
@@ -72,31 +72,33 @@ status_metrics(struct svc *s, FILE *fp)
 	static const struct {
 		const char *name, *type, *help;
 	} fam[] = {
-		{ "connector_peer_up", "gauge", "Whether the validator is "
+		{ "coord_connector_peer_up", "gauge", "1 when the validator is "
 		    "connected." },
-		{ "connector_peer_rtt_ms", "gauge", "Keepalive round trip." },
-		{ "connector_peer_queued", "gauge", "Messages waiting for its "
-		    "acknowledgement, in memory." },
-		{ "connector_peer_behind", "gauge", "Whether it is served from "
-		    "the log (its queue overflowed)." },
-		{ "connector_peer_sent_total", "counter", "Messages sent to it." },
-		{ "connector_peer_acked_total", "counter", "Messages it "
+		{ "coord_connector_peer_rtt_seconds", "gauge", "Keepalive round "
+		    "trip (0 when not connected)." },
+		{ "coord_connector_peer_queued", "gauge", "Messages waiting for "
+		    "its acknowledgement, in memory." },
+		{ "coord_connector_peer_behind", "gauge", "1 when it is served "
+		    "from the log (its queue overflowed)." },
+		{ "coord_connector_peer_sent_total", "counter", "Messages sent "
+		    "to it." },
+		{ "coord_connector_peer_acked_total", "counter", "Messages it "
 		    "acknowledged." },
-		{ "connector_peer_received_total", "counter", "Messages "
+		{ "coord_connector_peer_received_total", "counter", "Messages "
 		    "received from it." },
-		{ "connector_peer_rejected_total", "counter", "Messages refused "
-		    "either way." },
+		{ "coord_connector_peer_rejected_total", "counter", "Messages "
+		    "refused either way." },
 	};
 	double	 v = 0;
 
 	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
-		fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name,
-		    fam[k].help, fam[k].name, fam[k].type);
+		metrics_family(fp, fam[k].name, fam[k].type, fam[k].help);
 		for (i = 0; i < c->npeer; i++) {
 			p = c->peer[i];
 			switch (k) {
 			case 0: v = p->conn != NULL; break;
-			case 1: v = p->conn != NULL ? p->conn->rtt_ms : 0;
+			case 1: v = p->conn != NULL ? p->conn->rtt_ms / 1e3 :
+				    0;
 				break;
 			case 2: v = (double)p->qlen; break;
 			case 3: v = p->nbehind > 0; break;
@@ -105,8 +107,8 @@ status_metrics(struct svc *s, FILE *fp)
 			case 6: v = (double)p->n_recv; break;
 			case 7: v = (double)p->n_rejected; break;
 			}
-			fprintf(fp, "%s{service=\"%s\",peer=\"%s\"} %.17g\n",
-			    fam[k].name, s->id, p->name, v);
+			metrics_sample(fp, fam[k].name, s->id, "peer", p->name,
+			    v);
 		}
 	}
 }

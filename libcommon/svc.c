@@ -138,7 +138,8 @@ svc_close(struct svc *s)
 {
 	int rc;
 
-	svc_write_metrics(s);
+	/* The file describes a running process: gone with it. */
+	metrics_remove(s->metrics_path);
 	rc = bus_close(s->bus, SVC_STOP_MS);
 	dedupe_free(s->seen);
 	env_trust_free(&s->trust);
@@ -390,8 +391,12 @@ svc_tick(struct svc *s)
 	svc_write_metrics(s);
 }
 
-void
-svc_gauge(struct svc *s, const char *name, const char *help, double v)
+static void	 metric_set(struct svc *, const char *, const char *, double,
+		    int);
+
+static void
+metric_set(struct svc *s, const char *name, const char *help, double v,
+    int counter)
 {
 	size_t i;
 
@@ -400,58 +405,64 @@ svc_gauge(struct svc *s, const char *name, const char *help, double v)
 			s->gauge[i].value = v;
 			return;
 		}
-	if (s->ngauge == SVC_MAXGAUGE)
+	if (s->ngauge == SVC_MAXGAUGE) {
+		log_warnx("metrics: %s: more than %d metrics", name,
+		    SVC_MAXGAUGE);
 		return;
+	}
 	s->gauge[s->ngauge].name = name;
 	s->gauge[s->ngauge].help = help;
 	s->gauge[s->ngauge].value = v;
+	s->gauge[s->ngauge].counter = counter;
 	s->ngauge++;
+}
+
+void
+svc_gauge(struct svc *s, const char *name, const char *help, double v)
+{
+	metric_set(s, name, help, v, 0);
+}
+
+void
+svc_counter(struct svc *s, const char *name, const char *help, double v)
+{
+	metric_set(s, name, help, v, 1);
 }
 
 /* Prometheus text format, written atomically for the textfile collector. */
 int
 svc_write_metrics(struct svc *s)
 {
-	char tmp[600];
+	static const char *cname[] = {
+		"coord_messages_in_total", "coord_messages_out_total",
+		"coord_duplicates_total", "coord_dead_letters_total"
+	};
+	static const char *chelp[] = {
+		"Records received.", "Records produced.",
+		"Envelopes dropped as duplicates.",
+		"Records sent to the dead-letter topic."
+	};
+	uint64_t cv[] = { s->n_in, s->n_out, s->n_dup, s->n_dlq };
+	char tmp[METRICS_PATHMAX + 8];
 	FILE *fp;
 	size_t i;
-	int fd;
 
 	if (s->metrics_path[0] == '\0')
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->metrics_path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
-	    -1 || (fp = fdopen(fd, "w")) == NULL) {
-		log_warn("metrics: %s", tmp);
-		if (fd != -1)
-			close(fd);
+	if ((fp = metrics_begin(s->metrics_path, tmp, sizeof(tmp))) == NULL)
 		return -1;
+	metrics_head(fp, s->id, s->started_ms / 1000);
+	for (i = 0; i < sizeof(cv) / sizeof(cv[0]); i++) {
+		metrics_family(fp, cname[i], "counter", chelp[i]);
+		metrics_sample(fp, cname[i], s->id, NULL, NULL, (double)cv[i]);
 	}
-#define C(name, help, v)						\
-	fprintf(fp, "# HELP %s %s\n# TYPE %s counter\n%s{service=\"%s\"} %llu\n", \
-	    name, help, name, name, s->id, (unsigned long long)(v))
-	C("coord_messages_in_total", "Records received.", s->n_in);
-	C("coord_messages_out_total", "Records produced.", s->n_out);
-	C("coord_duplicates_total", "Envelopes dropped as duplicates.",
-	    s->n_dup);
-	C("coord_dead_letters_total", "Records sent to the dead-letter topic.",
-	    s->n_dlq);
-#undef C
-	fprintf(fp, "# HELP coord_start_time_seconds Start time.\n"
-	    "# TYPE coord_start_time_seconds gauge\n"
-	    "coord_start_time_seconds{service=\"%s\"} %llu\n", s->id,
-	    (unsigned long long)(s->started_ms / 1000));
-	for (i = 0; i < s->ngauge; i++)
-		fprintf(fp, "# HELP %s %s\n# TYPE %s gauge\n%s{service=\"%s\"} "
-		    "%.17g\n", s->gauge[i].name, s->gauge[i].help,
-		    s->gauge[i].name, s->gauge[i].name, s->id,
+	for (i = 0; i < s->ngauge; i++) {
+		metrics_family(fp, s->gauge[i].name, s->gauge[i].counter ?
+		    "counter" : "gauge", s->gauge[i].help);
+		metrics_sample(fp, s->gauge[i].name, s->id, NULL, NULL,
 		    s->gauge[i].value);
+	}
 	if (s->metrics_more != NULL)
 		s->metrics_more(s, fp);
-	if (fclose(fp) != 0 || rename(tmp, s->metrics_path) == -1) {
-		log_warn("metrics: %s", s->metrics_path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return metrics_end(fp, tmp, s->metrics_path);
 }

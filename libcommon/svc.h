@@ -23,8 +23,9 @@
 #include "bus.h"
 #include "dedupe.h"
 #include "envelope.h"
+#include "metrics.h"
 
-#define SVC_MAXGAUGE	32
+#define SVC_MAXGAUGE	32	/* gauges and counters of a binary */
 /* What svc_close gives Kafka at most (flush, abort, commit): a stop
  * within a supervisor's grace of 5 s even with the broker away. */
 #define SVC_STOP_MS	2500
@@ -41,7 +42,7 @@ struct svc {
 	uint64_t		 started_ms;
 	uint64_t		 hb_interval_ms;
 	uint64_t		 hb_next_ms;
-	char			 metrics_path[512];
+	char			 metrics_path[METRICS_PATHMAX];
 
 	/* What the heartbeat says; the binary keeps these current. */
 	const char		*hb_network;
@@ -62,6 +63,7 @@ struct svc {
 		const char	*name;
 		const char	*help;
 		double		 value;
+		int		 counter;	/* else a gauge */
 	}			 gauge[SVC_MAXGAUGE];
 	size_t			 ngauge;
 };
@@ -109,7 +111,18 @@ int	svc_dlq(struct svc *, const struct bus_msg *, const char *);
 
 /* Heartbeat and metrics when due; call from the loop (cheap). */
 void	svc_tick(struct svc *);
+
+/*
+ * Metrics, in Prometheus's text format, to metrics_dir/ID.prom (svc_tick
+ * rewrites it; svc_close removes it).  Names are coord_PROG_..., in base
+ * units (seconds, bytes); a counter's name ends in _total.  svc_gauge sets
+ * a level, svc_counter a count that only grows; both keep the name and
+ * help pointers (string literals), labelled service="ID".  Every file
+ * starts with coord_build_info (metrics.h) and the common counters;
+ * metrics_more appends labelled families (metrics_family).
+ */
 void	svc_gauge(struct svc *, const char *, const char *, double);
+void	svc_counter(struct svc *, const char *, const char *, double);
 int	svc_write_metrics(struct svc *);
 
 #endif

@@ -318,16 +318,16 @@ status_write(struct obs *o)
 	    "extend the cursor.", s->halted ? 1 : 0);
 	svc_gauge(&o->svc, "coord_observer_spec_version", "Runtime version "
 	    "at the cursor.", (double)s->spec);
-	svc_gauge(&o->svc, "coord_observer_rpc_requests", "JSON-RPC HTTP "
-	    "requests made while scanning.", (double)rs.requests);
-	svc_gauge(&o->svc, "coord_observer_polls", "Polls of the finalized "
-	    "head.", (double)s->pace.polls);
-	svc_gauge(&o->svc, "coord_observer_block_time_ms", "Block time "
+	svc_counter(&o->svc, "coord_observer_rpc_requests_total", "JSON-RPC "
+	    "HTTP requests made while scanning.", (double)rs.requests);
+	svc_counter(&o->svc, "coord_observer_polls_total", "Polls of the "
+	    "finalized head.", (double)s->pace.polls);
+	svc_gauge(&o->svc, "coord_observer_block_time_seconds", "Block time "
 	    "learned (0: not yet).", (double)(s->pace.period ?
-	    s->pace.period : s->pace.ts_period));
-	svc_gauge(&o->svc, "coord_observer_instructions_ok", "Instructions "
-	    "the node accepted.", (double)o->sub.n_ok);
-	svc_gauge(&o->svc, "coord_observer_instructions_failed",
+	    s->pace.period : s->pace.ts_period) / 1e3);
+	svc_counter(&o->svc, "coord_observer_instructions_ok_total",
+	    "Instructions the node accepted.", (double)o->sub.n_ok);
+	svc_counter(&o->svc, "coord_observer_instructions_failed_total",
 	    "Instructions the node refused.", (double)o->sub.n_failed);
 	if (o->health.status_path[0] == '\0')
 		return;

@@ -428,23 +428,26 @@ gauges(struct signer *g)
 {
 	struct svc *s = &g->svc;
 
-	svc_gauge(s, "signer_sessions", "Signing sessions known.",
+	svc_gauge(s, "coord_signer_sessions", "Signing sessions known.",
 	    (double)g->st.nsess);
-	svc_gauge(s, "signer_sessions_completed", "Sessions completed.",
-	    (double)g->n_completed);
-	svc_gauge(s, "signer_parties_formed", "Parties formed (attempts).",
-	    (double)g->n_formed);
-	svc_gauge(s, "signer_reattempts", "Re-attempts after a timeout.",
-	    (double)g->n_reattempts);
-	svc_gauge(s, "signer_routed_out", "Processor messages sent to "
-	    "party members.", (double)g->n_routed_out);
-	svc_gauge(s, "signer_routed_in", "Members' messages delivered to "
-	    "the processor.", (double)g->n_routed_in);
-	svc_gauge(s, "signer_rejected", "Messages rejected (dead letters).",
-	    (double)g->n_rejected);
-	svc_gauge(s, "signer_late_dropped", "Our processor's messages that "
-	    "came after the session moved on, dropped.", (double)g->n_late);
-	svc_gauge(s, "signer_early_held", "Early messages held.",
+	svc_counter(s, "coord_signer_sessions_completed_total", "Sessions "
+	    "completed.", (double)g->n_completed);
+	svc_counter(s, "coord_signer_sessions_failed_total", "Sessions given "
+	    "up: no party, or max_attempts timed out.", (double)g->n_failed);
+	svc_counter(s, "coord_signer_parties_formed_total", "Parties formed "
+	    "(attempts).", (double)g->n_formed);
+	svc_counter(s, "coord_signer_reattempts_total", "Re-attempts after a "
+	    "timeout.", (double)g->n_reattempts);
+	svc_counter(s, "coord_signer_routed_out_total", "Processor messages "
+	    "sent to party members.", (double)g->n_routed_out);
+	svc_counter(s, "coord_signer_routed_in_total", "Members' messages "
+	    "delivered to the processor.", (double)g->n_routed_in);
+	svc_counter(s, "coord_signer_rejected_total", "Messages rejected "
+	    "(dead letters).", (double)g->n_rejected);
+	svc_counter(s, "coord_signer_late_dropped_total", "Our processor's "
+	    "messages that came after the session moved on, dropped.",
+	    (double)g->n_late);
+	svc_gauge(s, "coord_signer_early_held", "Early messages held.",
 	    (double)g->st.nearly);
 }
 

@@ -813,6 +813,7 @@ begin_attempt(struct signer *sg, struct ssess *s, char *err, size_t errlen)
 	if (party_of(sg, s, set, s->attempt, &p, why, sizeof(why)) == -1) {
 		log_warnx("session %s: no party: %s", hid, why);
 		s->failed = 1;
+		sg->n_failed++;
 		return persist_sess(sg, s, err, errlen);
 	}
 	free(s->party);
@@ -1004,6 +1005,7 @@ route_timers(struct signer *sg, char *err, size_t errlen)
 			    "last ([signing] max_attempts): failed", hid,
 			    state_stage_name(s->stage), s->attempt);
 			s->failed = 1;
+			sg->n_failed++;
 			if (persist_sess(sg, s, err, errlen) == -1)
 				return -1;
 			continue;

@@ -54,7 +54,7 @@ struct signer {
 	uint64_t	 block_number;
 	/* counters for metrics */
 	uint64_t	 n_formed, n_completed, n_reattempts, n_routed_out,
-			 n_routed_in, n_rejected, n_late;
+			 n_routed_in, n_rejected, n_late, n_failed;
 };
 
 /* main.c */

@@ -36,6 +36,7 @@
 #include "app.h"
 #include "cfg.h"
 #include "log.h"
+#include "metrics.h"
 #include "runfile.h"
 #include "sig.h"
 
@@ -54,6 +55,7 @@ static const char *statenames[] = {
 #define LBUFSZ		1024	/* log = prefix: longest line */
 #define NCLIENTS	8
 #define ORPHAN_WAIT	5000	/* ms for leftover processes at exit */
+#define METRICS_EVERY	1000	/* ms between rewrites of the metrics file */
 
 struct service {
 	TAILQ_ENTRY(service) entry;
@@ -98,6 +100,9 @@ static int		 devnull = -1;
 static int		 lsock = -1;
 static char		 sockpath[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct client	 clients[NCLIENTS];
+static char		 mpath[METRICS_PATHMAX];	/* "": no metrics */
+static long long	 mnext;
+static uint64_t		 started_ms;
 
 static int	 opt(struct app *, int, const char *);
 static void	 fmt_status(int, char *, size_t);
@@ -138,6 +143,8 @@ static int	 ctl_main(void);
 static int	 check_runfile(struct runfile *);
 static void	 setup(void);
 static void	 teardown(void);
+static void	 metrics_open(void);
+static void	 metrics_write(long long);
 
 static int
 opt(struct app *a, int ch, const char *arg)
@@ -1049,6 +1056,7 @@ loop(void)
 		sig_chld = 0;
 		reap(now);
 		schedule(now);
+		metrics_write(now);
 		nsvc = 0;
 		TAILQ_FOREACH(s, &svcs, entry)
 			nsvc += s->pid != 0;
@@ -1096,7 +1104,10 @@ loop(void)
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		if (poll(pfd, n, next_timeout(now)) == -1 && errno != EINTR)
+		c = next_timeout(now);
+		if (mpath[0] != '\0' && (c < 0 || c > mnext - now))
+			c = (int)(mnext - now);
+		if (poll(pfd, n, c) == -1 && errno != EINTR)
 			fatal(EX_TEMP, "poll");
 		now = (long long)clock_mono_ms();
 		for (i = 0; i < n; i++) {
@@ -1272,9 +1283,82 @@ teardown(void)
 		close(lsock);
 		unlink(sockpath);
 	}
+	metrics_remove(mpath);
 	while ((s = TAILQ_FIRST(&svcs)) != NULL)
 		sv_remove(s);
 	cfg_free(app.cfg);
+}
+
+/* [general] metrics_dir, as the services: metrics_dir/NAME.supervisor.prom */
+static void
+metrics_open(void)
+{
+	const char *dir = cfg_str(app.cfg, "general", "metrics_dir");
+
+	started_ms = clock_wall_ms();
+	if (dir[0] == '\0')
+		return;
+	if ((size_t)snprintf(mpath, sizeof(mpath), "%s/%s.prom", dir,
+	    app_service_id(&app)) >= sizeof(mpath)) {
+		log_warnx("metrics_dir too long: no metrics");
+		mpath[0] = '\0';
+	}
+}
+
+/* Per service, labelled child="NAME"; at most every METRICS_EVERY ms. */
+static void
+metrics_write(long long now)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "coord_supervisor_state", "gauge", "1 for the service's "
+		    "state (label state), 0 for the others." },
+		{ "coord_supervisor_ready", "gauge", "1 once the service has "
+		    "been up and ready (or finished) since its start." },
+		{ "coord_supervisor_restarts_total", "counter", "Restarts of "
+		    "the service." },
+		{ "coord_supervisor_last_exit_code", "gauge", "The service's "
+		    "last exit status, 128 + N for signal N, -1 for none." },
+	};
+	struct service *s;
+	char tmp[METRICS_PATHMAX + 8];
+	const char *id = app_service_id(&app);
+	size_t k, st;
+	FILE *fp;
+	double v = 0;
+
+	if (mpath[0] == '\0' || now < mnext)
+		return;
+	mnext = now + METRICS_EVERY;
+	if ((fp = metrics_begin(mpath, tmp, sizeof(tmp))) == NULL)
+		return;
+	metrics_head(fp, id, started_ms / 1000);
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		metrics_family(fp, fam[k].name, fam[k].type, fam[k].help);
+		TAILQ_FOREACH(s, &svcs, entry) {
+			switch (k) {
+			case 0:
+				for (st = 0; st < sizeof(statenames) /
+				    sizeof(statenames[0]); st++)
+					metrics_sample2(fp, fam[k].name, id,
+					    "child", s->def->name, "state",
+					    statenames[st], s->state == st);
+				continue;
+			case 1: v = s->ready; break;
+			case 2: v = s->starts ? s->starts - 1 : 0; break;
+			case 3: v = s->status == -1 ? -1 :
+				    WIFEXITED(s->status) ?
+				    WEXITSTATUS(s->status) :
+				    WIFSIGNALED(s->status) ?
+				    128 + WTERMSIG(s->status) : -1;
+				break;
+			}
+			metrics_sample(fp, fam[k].name, id, "child",
+			    s->def->name, v);
+		}
+	}
+	metrics_end(fp, tmp, mpath);
 }
 
 int
@@ -1314,6 +1398,7 @@ main(int argc, char *argv[])
 		return check_runfile(rf);
 
 	setup();
+	metrics_open();
 	log_info("supervising %zu services from %s", rf->nsvc, runpath);
 	adopt(rf, 1);
 

@@ -252,6 +252,6 @@ PY
 
 # archived_now DIR NAME: records NAME's archiver stored (its metrics)
 archived_now() {
-	awk 'index($1, "archiver_records_stored{") == 1 { printf "%d", $2 }' \
+	awk 'index($1, "coord_archiver_records_stored_total{") == 1 { printf "%d", $2 }' \
 	    "$1/$2/metrics/$2.archiver.prom" 2>/dev/null
 }

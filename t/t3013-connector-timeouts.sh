@@ -74,7 +74,7 @@ start alice
 wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s | grep -q '^peer alice .* connected'"
 ok $? "bob dialled alice at /dns4/localhost" ||
     show "$T/bob/err"
-wait_for 10 grep -q '^connector_peer_up{service="bob.connector",peer="alice"} 1$' \
+wait_for 10 grep -q '^coord_connector_peer_up{service="bob.connector",peer="alice"} 1$' \
     "$T/bob/bob.connector.prom"
 ok $? "the metrics say so, per peer" || show "$T/bob/bob.connector.prom"
 wait_for 20 sh -c "'$CONNECTOR' -f '$T/bob/c.ini' -s |

@@ -30,9 +30,9 @@ more_sessions() {
 	[ "$(started "$1/signing.json" | wc -l)" -ge "$2" ]
 }
 
-# peer_is DIR NAME PEER UP: connector_peer_up of PEER in NAME's metrics
+# peer_is DIR NAME PEER UP: coord_connector_peer_up of PEER in NAME's metrics
 peer_is() {
-	[ "$(awk -v p="peer=\"$3\"" 'index($0, "connector_peer_up{") == 1 &&
+	[ "$(awk -v p="peer=\"$3\"" 'index($0, "coord_connector_peer_up{") == 1 &&
 	    index($0, p) { print $2 }' "$1/$2/metrics/$2.connector.prom")" = "$4" ]
 }
 
@@ -51,7 +51,7 @@ share_timeout = 8s" net_make "$D" $V
 	net_ctl "$D" stop bob.connector >/dev/null
 	ok $? "$kind: bob's connector stopped"
 	wait_for 30 peer_is "$D" alice bob 0
-	ok $? "$kind: alice's connector says bob is down (connector_peer_up)"
+	ok $? "$kind: alice's connector says bob is down (coord_connector_peer_up)"
 	net_wait 120 more_sessions "$D" $((before + 4))
 	ok $? "$kind: sessions went on starting while bob was away"
 	during=$(started "$D/signing.json")

@@ -931,8 +931,8 @@ archived(int i, char *buf, size_t len)
 	if ((fp = fopen(path, "r")) == NULL)
 		return buf;
 	while (!found && fgets(line, sizeof(line), fp) != NULL) {
-		if (strncmp(line, "archiver_records_stored", 23) != 0 ||
-		    (line[23] != '{' && line[23] != ' '))
+		if (strncmp(line, "coord_archiver_records_stored_total{",
+		    36) != 0)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		if ((sp = strrchr(line, ' ')) != NULL) {
