@@ -76,19 +76,22 @@ dep_show() {
 }
 
 # Kubernetes: kubernetes-validate, pinned, in a virtualenv of its own in
-# the cache (made once; one maker at a time).
+# the cache (made once; one maker at a time).  Made where it stays: a
+# virtualenv moved after it was made keeps the old path in its scripts'
+# #! lines (a venv made in NAME.tmp and renamed ran no more: "not found").
+# .complete marks a finished install; a partial one is made again.
 KV_VERSION=1.34.1
 KV_VENV=${HOME:-/tmp}/.cache/serai-coordinator/kubernetes-validate-$KV_VERSION
 KV=$KV_VENV/bin/kubernetes-validate
 
 dep_kv_install() {
-	[ -x "$KV" ] && return 0
+	[ -f "$KV_VENV/.complete" ] && [ -x "$KV" ] && return 0
 	mkdir -p "${KV_VENV%/*}"
-	flock "${KV_VENV%/*}/.kv-lock" sh -c "[ -x '$KV' ] ||
-	    { python3 -m venv '$KV_VENV.tmp' &&
-	    '$KV_VENV.tmp/bin/pip' install -q \
-	    kubernetes-validate==$KV_VERSION && mv '$KV_VENV.tmp' '$KV_VENV'; } ||
-	    { rm -rf '$KV_VENV.tmp'; exit 1; }" >"$T/kv-install.log" 2>&1
+	flock "${KV_VENV%/*}/.kv-lock" sh -c "[ -f '$KV_VENV/.complete' ] ||
+	    { rm -rf '$KV_VENV' && python3 -m venv '$KV_VENV' &&
+	    '$KV_VENV/bin/pip' install -q \
+	    kubernetes-validate==$KV_VERSION && touch '$KV_VENV/.complete'; } ||
+	    { rm -rf '$KV_VENV'; exit 1; }" >"$T/kv-install.log" 2>&1
 }
 
 # dep_k8s_plan MANIFESTS_DIR SITE_INI KEY_DIR OUT: each workload of the
