@@ -1,4 +1,5 @@
 /* sig: see sig.h. */
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <errno.h>
@@ -159,6 +160,7 @@ sig_drain(void)
 }
 
 static int notified_fd = -1;
+static int notified_reg;	/* a regular file: keep it one byte long */
 
 /*
  * Readiness: one newline on fd.  The fd stays open: ready_ping() writes a
@@ -168,6 +170,7 @@ static int notified_fd = -1;
 int
 ready_notify(int fd)
 {
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
@@ -181,6 +184,7 @@ ready_notify(int fd)
 		return -1;
 	}
 	notified_fd = fd;
+	notified_reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	return 0;
 }
 
@@ -191,9 +195,16 @@ ready_ping(void)
 
 	if (notified_fd < 0)
 		return;
+	/* A file (a probe reads its time) gets its newline written again
+	 * in place: it stays one byte long, not one byte per heartbeat
+	 * (opened to append, the write lands at the end: cut back to one;
+	 * never to none, which a reader between the two would see). */
 	do
-		n = write(notified_fd, "\n", 1);
+		n = notified_reg ? pwrite(notified_fd, "\n", 1, 0) :
+		    write(notified_fd, "\n", 1);
 	while (n == -1 && errno == EINTR);
+	if (n == 1 && notified_reg)
+		(void)!ftruncate(notified_fd, 1);
 	if (n != 1) {
 		/* The reader is gone (s6 closes after the first line). */
 		close(notified_fd);

@@ -32,7 +32,7 @@ dep_kv_install || {
 	skip_all "cannot install kubernetes-validate==$KV_VERSION from PyPI"
 }
 kafka_require
-plan $((4 + 42 * $(kafka_kinds | wc -w)))
+plan $((4 + 43 * $(kafka_kinds | wc -w)))
 M=$TOP/deploy/kubernetes
 
 for v in 1.31.0 1.34.0; do
@@ -139,6 +139,13 @@ for kind in $(kafka_kinds); do
 	done
 	wait_for 25 all_live
 	ok $? "$kind: each service wrote its next newline: the probes pass again"
+	# ... in place: the file stays one newline long, not one a heartbeat
+	sizes=
+	for p in $DEP_PROGS; do
+		sizes="$sizes$p=$(stat -c %s "$(cat "$K/$p/root.path")/run/serai-coordinator/$p.ready") "
+	done
+	is "$sizes" "$(for p in $DEP_PROGS; do printf '%s=1 ' $p; done)" \
+	    "$kind: each ready file is one newline long, written again in place"
 
 	for p in $DEP_PROGS; do
 		eval "pid=\$pid_$p"
