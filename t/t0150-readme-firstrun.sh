@@ -94,8 +94,8 @@ like "$out" "^observer +up" "supervisor -s from / finds run_dir beside the confi
 [ -S "$etc/run/supervisor.sock" ]
 ok $? "... in ~/serai/etc/run"
 
-kill -TERM "$sup" 2>/dev/null
-wait_for 30 sh -c "! kill -0 $sup 2>/dev/null"
+[ -n "$sup" ] && kill -TERM "$sup" &&
+    wait_for 30 sh -c "! kill -0 $sup 2>/dev/null"
 ok $? "SIGTERM stops the supervisor"
 like "$(tail -n 1 "$etc/supervisor.log")" "supervisor: info: exiting 0" \
     "... with everything stopped, exit 0"
