@@ -55,6 +55,7 @@ static int	 keys(struct app *);
 static int	 setup(struct app *);
 static int	 name_ok(const char *);
 static int	 seed_read(const char *, unsigned char *, char *, size_t);
+static int	 dir_ok(const char *, const char *);
 static int	 key_dir_make(const char *);
 static void	 endpoint_check(const char *);
 
@@ -169,6 +170,26 @@ seed_read(const char *path, unsigned char *seed, char *err, size_t errlen)
 	return rc;
 }
 
+/* A file to make can be made: its folder is there, or is key_dir. */
+static int
+dir_ok(const char *path, const char *kd)
+{
+	struct stat st;
+	char tmp[PATH_MAX], kdir[PATH_MAX], *d;
+	size_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	d = dirname(tmp);
+	n = strlen(kd);
+	while (n > 1 && kd[n - 1] == '/')
+		n--;
+	snprintf(kdir, sizeof(kdir), "%.*s", (int)n, kd);
+	if (strcmp(d, kdir) == 0 || (stat(d, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 1;
+	log_warnx("%s: no folder %s to make it in", path, d);
+	return 0;
+}
+
 /* key_dir: made (mode 0700, parents 0755) unless it is there. */
 static int
 key_dir_make(const char *dir)
@@ -195,6 +216,8 @@ key_dir_make(const char *dir)
 		log_warnx("key_dir %s: path too long", dir);
 		return -1;
 	}
+	for (p = tmp + strlen(tmp) - 1; p > tmp && *p == '/'; p--)
+		*p = '\0';
 	for (p = tmp + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
@@ -205,8 +228,8 @@ key_dir_make(const char *dir)
 		}
 		*p = '/';
 	}
-	if (mkdir(dir, 0700) == -1 || chmod(dir, 0700) == -1) {
-		log_warn("mkdir %s", dir);
+	if (mkdir(tmp, 0700) == -1 || chmod(tmp, 0700) == -1) {
+		log_warn("mkdir %s", tmp);
 		return -1;
 	}
 	log_info("made %s (mode 0700)", dir);
@@ -290,8 +313,11 @@ setup(struct app *app)
 	 * stops setup before it writes anything. */
 	for (i = 0; i < nit; i++) {
 		if (lstat(it[i].path, &st) == -1) {
-			if (errno == ENOENT && !print_only)
+			if (errno == ENOENT && !print_only) {
+				if (!dir_ok(it[i].path, kd))
+					bad = 1;
 				continue;
+			}
 			log_warn("%s", it[i].path);
 			bad = 1;
 			continue;

@@ -11,7 +11,7 @@
 for _b in observer connector signer archiver; do
 	[ -x "$_b/$_b" ] || skip_all "$_b not built: run make"
 done
-plan 32
+plan 36
 
 mkv() {		# mkv DIR NAME [LISTEN]: a configuration with paths unset
 	mkdir -p "$1"
@@ -84,6 +84,23 @@ rm "$T/a/keys/archive.key"
 out=$("$KEYGEN" -f "$T/a/coord.ini" -p setup alice 2>&1)
 is "$?" 100 "-p setup with keys missing: exit 100, makes none"
 "$KEYGEN" -q -f "$T/a/coord.ini" setup alice >/dev/null 2>&1
+
+# A key_dir whose parents are missing, written with a trailing slash.
+mkdir -p "$T/d"
+printf '[general]\nname = dora\nkey_dir = deep/er/keys/\n' >"$T/d/coord.ini"
+"$KEYGEN" -q -f "$T/d/coord.ini" setup dora >/dev/null 2>&1
+is "$? $(stat -c %a "$T/d/deep/er/keys" 2>&1) $(ls "$T/d/deep/er/keys" | wc -l)" \
+    "0 700 6" "key_dir deep/er/keys/: made with its parents, mode 0700, six keys"
+
+# identity_key in a folder that is not there: said, and nothing made.
+mkv "$T/f" fred
+printf 'identity_key = nodir/p2p.key\n' >>"$T/f/coord.ini"
+out=$("$KEYGEN" -f "$T/f/coord.ini" setup fred 2>&1)
+is "$?" 100 "identity_key's folder missing: exit 100"
+like "$out" "$T/f/nodir/p2p.key: no folder $T/f/nodir to make it in" \
+    "... naming the file and its folder"
+[ ! -e "$T/f/keys" ]
+ok $? "... with nothing made"
 
 # NAME: a name only, and the configuration's.
 mkv "$T/n" 'a.b'
