@@ -37,6 +37,9 @@ static struct cfg_sect *sect_get(struct cfg *, const char *, const char *,
 		    int);
 static const struct cfg_sect *sect_find(const struct cfg *, const char *);
 static const char *defval(const char *, const char *);
+static const char *pathdef(const struct cfg *, const char *, const char *);
+static int	 resolve_paths(struct cfg *, char *, size_t);
+static char	*resolve_list(const char *, const char *);
 
 static void *
 xrealloc(void *p, size_t n)
@@ -219,11 +222,117 @@ cfg_load(const char *path, char *err, size_t errlen)
 		p.failed = 1;
 	}
 	free(raw);
-	if (p.failed) {
+	if (p.failed || resolve_paths(cfg, err, errlen) == -1) {
 		cfg_free(cfg);
 		return NULL;
 	}
 	return cfg;
+}
+
+char *
+cfg_path_resolve(const char *dir, const char *v)
+{
+	char *s;
+
+	if (dir == NULL || v[0] == '\0' || v[0] == '/')
+		return xstrdup(v);
+	while (v[0] == '.' && v[1] == '/') {
+		v += 2;
+		while (*v == '/')
+			v++;
+	}
+	if (v[0] == '\0' || strcmp(v, ".") == 0)
+		return xstrdup(dir);
+	if (asprintf(&s, "%s%s%s", dir,
+	    dir[strlen(dir) - 1] == '/' ? "" : "/", v) == -1)
+		abort();
+	return s;
+}
+
+/* Each path of a CFG_PATHLIST value resolved, joined by ", ". */
+static char *
+resolve_list(const char *dir, const char *v)
+{
+	char *w[64], *r, *s = xstrdup(""), *t;
+	size_t n, i;
+
+	n = cfg_list(v, w, sizeof(w) / sizeof(w[0]));
+	for (i = 0; i < n; i++) {
+		r = cfg_path_resolve(dir, w[i]);
+		if (asprintf(&t, "%s%s%s", s, i > 0 ? ", " : "", r) == -1)
+			abort();
+		free(r);
+		free(s);
+		s = t;
+	}
+	cfg_list_free(w, n);
+	return s;
+}
+
+/*
+ * The file's folder, absolute; then every path value in the file, and every
+ * relative path default, resolved against it.
+ */
+static int
+resolve_paths(struct cfg *cfg, char *err, size_t errlen)
+{
+	const struct cfg_keydef *d;
+	const struct cfg_sect *s;
+	struct cfg_kv *kv;
+	char cwd[PATH_MAX], *slash, *v;
+	size_t i, j;
+
+	cfg->dir = xstrdup(cfg->path);
+	if ((slash = strrchr(cfg->dir, '/')) == NULL)
+		cfg->dir[0] = '\0';
+	else if (slash == cfg->dir)
+		slash[1] = '\0';	/* "/coord.ini" */
+	else
+		*slash = '\0';
+	if (cfg->dir[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			snprintf(err, errlen, "%s: relative paths: the working "
+			    "directory: %s", cfg->path, strerror(errno));
+			return -1;
+		}
+		v = cfg->dir[0] == '\0' ? xstrdup(cwd) :
+		    cfg_path_resolve(cwd, cfg->dir);
+		free(cfg->dir);
+		cfg->dir = v;
+	}
+	for (i = 0; i < cfg->nsect; i++)
+		for (j = 0; j < cfg->sect[i].nkv; j++) {
+			kv = &cfg->sect[i].kv[j];
+			d = keydef(cfg->sect[i].type, kv->key);
+			if (d == NULL)
+				continue;
+			if (d->type == CFG_PATH)
+				v = cfg_path_resolve(cfg->dir, kv->val);
+			else if (d->type == CFG_PATHLIST)
+				v = resolve_list(cfg->dir, kv->val);
+			else
+				continue;
+			free(kv->val);
+			kv->val = v;
+		}
+	for (d = cfg_keydefs; d->section != NULL; d++) {
+		if ((d->type != CFG_PATH && d->type != CFG_PATHLIST) ||
+		    d->def == NULL || d->def[0] == '\0' || d->def[0] == '/')
+			continue;
+		s = sect_find(cfg, d->section);
+		if (cfg_sect_kv(s, d->key) != NULL)
+			continue;
+		cfg->pathdef = xrealloc(cfg->pathdef,
+		    (cfg->npathdef + 1) * sizeof(*cfg->pathdef));
+		kv = &cfg->pathdef[cfg->npathdef++];
+		if (asprintf(&kv->key, "%s %s", d->section, d->key) == -1)
+			abort();
+		kv->val = d->type == CFG_PATH ?
+		    cfg_path_resolve(cfg->dir, d->def) :
+		    resolve_list(cfg->dir, d->def);
+		kv->line = 0;
+	}
+	return 0;
 }
 
 void
@@ -243,6 +352,12 @@ cfg_free(struct cfg *cfg)
 		free(cfg->sect[i].name);
 	}
 	free(cfg->sect);
+	for (i = 0; i < cfg->npathdef; i++) {
+		free(cfg->pathdef[i].key);
+		free(cfg->pathdef[i].val);
+	}
+	free(cfg->pathdef);
+	free(cfg->dir);
 	free(cfg->path);
 	free(cfg);
 }
@@ -259,6 +374,22 @@ defval(const char *type, const char *key)
 	const struct cfg_keydef *d = keydef(type, key);
 
 	return d != NULL ? d->def : NULL;
+}
+
+/* A relative path default, resolved at load; NULL if there is none. */
+static const char *
+pathdef(const struct cfg *cfg, const char *type, const char *key)
+{
+	size_t i, n = strlen(type);
+	const char *k;
+
+	for (i = 0; i < cfg->npathdef; i++) {
+		k = cfg->pathdef[i].key;
+		if (strncmp(k, type, n) == 0 && k[n] == ' ' &&
+		    strcmp(k + n + 1, key) == 0)
+			return cfg->pathdef[i].val;
+	}
+	return NULL;
 }
 
 const struct cfg_kv *
@@ -299,8 +430,13 @@ const char *
 cfg_str(const struct cfg *cfg, const char *type, const char *key)
 {
 	const struct cfg_kv *kv = cfg_sect_kv(sect_find(cfg, type), key);
+	const char *v;
 
-	return kv != NULL ? kv->val : defval(type, key);
+	if (kv != NULL)
+		return kv->val;
+	if ((v = pathdef(cfg, type, key)) != NULL)
+		return v;
+	return defval(type, key);
 }
 
 long long
@@ -515,6 +651,8 @@ cfg_check_value(enum cfg_type t, const char *v, char *err, size_t errlen)
 	switch (t) {
 	case CFG_STR:
 	case CFG_LIST:
+	case CFG_PATH:
+	case CFG_PATHLIST:
 		return 0;
 	case CFG_INT:
 		if (cfg_parse_int(v, &n) == 0)

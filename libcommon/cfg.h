@@ -10,6 +10,12 @@
  *
  * Getters return the value in the file or the schema's default; values were
  * type-checked at load, so getters cannot fail.
+ *
+ * Paths (CFG_PATH, CFG_PATHLIST keys) that are relative, whether written in
+ * the file or defaults, are made absolute at load against the folder of the
+ * configuration file, so a binary finds the same files from any working
+ * directory; an empty value stays empty.  With no file (built-in defaults
+ * only) they stay relative to the working directory.
  */
 #ifndef CFG_H
 #define CFG_H
@@ -24,6 +30,8 @@ enum cfg_type {
 	CFG_SIZE,	/* 4096, 64KiB, 1MiB, 1GiB */
 	CFG_LIST,	/* comma separated words */
 	CFG_HEX32,	/* 32 bytes in hex (a public key) */
+	CFG_PATH,	/* a file or directory: relative to the file's folder */
+	CFG_PATHLIST,	/* comma separated paths, each as CFG_PATH */
 };
 
 struct cfg_keydef {
@@ -61,8 +69,11 @@ struct cfg_sect {
 
 struct cfg {
 	char		*path;		/* NULL: built-in defaults only */
+	char		*dir;		/* its folder, absolute; or NULL */
 	struct cfg_sect	*sect;
 	size_t		 nsect;
+	struct cfg_kv	*pathdef;	/* relative path defaults, resolved; */
+	size_t		 npathdef;	/* key is "section key" */
 };
 
 /* Load and check; NULL path gives the defaults. On error NULL, err set. */
@@ -85,6 +96,12 @@ const struct cfg_sect *cfg_next(const struct cfg *, const char *,
 const char	*cfg_sect_str(const struct cfg_sect *, const char *);
 long long	 cfg_sect_int(const struct cfg_sect *, const char *);
 const struct cfg_kv *cfg_sect_kv(const struct cfg_sect *, const char *);
+
+/*
+ * A relative path made absolute against dir (the configuration's folder):
+ * a new string.  An empty or absolute path, or a NULL dir, is copied.
+ */
+char		*cfg_path_resolve(const char *, const char *);
 
 /* Split a CFG_LIST value: fills up to max words (copies), returns count. */
 size_t		 cfg_list(const char *, char **, size_t);

@@ -3,6 +3,8 @@
  * its type and default.  One table for all binaries, so any binary's -n
  * checks the whole file.  conf/coordinator.ini documents each key; keep
  * both in step (t/t0110-config-reference.sh checks that they are).
+ * CFG_PATH and CFG_PATHLIST keys are resolved against the configuration
+ * file's folder when relative (cfg.h).
  */
 #include <stddef.h>
 
@@ -26,13 +28,13 @@ const struct cfg_keydef cfg_keydefs[] = {
 	/* Who we are, and what every process shares. */
 	{ "general", "name",			CFG_STR,  "validator" },
 	{ "general", "log_level",		CFG_STR,  "info" },
-	{ "general", "key_dir",			CFG_STR,  "keys" },
-	{ "general", "run_dir",			CFG_STR,  "run" },
-	{ "general", "metrics_dir",		CFG_STR,  "" },
+	{ "general", "key_dir",			CFG_PATH, "keys" },
+	{ "general", "run_dir",			CFG_PATH, "run" },
+	{ "general", "metrics_dir",		CFG_PATH, "" },
 	{ "general", "heartbeat_interval",	CFG_DUR,  "10s" },
 	{ "general", "dedupe_window",		CFG_INT,  "65536" },
 	{ "general", "max_message_size",	CFG_SIZE, "1MiB" },
-	{ "general", "backup_dir",		CFG_STR,  "backups" },
+	{ "general", "backup_dir",		CFG_PATH, "backups" },
 	{ "general", "backup_interval",		CFG_DUR,  "1h" },
 
 	/* Topic names. */
@@ -63,7 +65,7 @@ const struct cfg_keydef cfg_keydefs[] = {
 
 	/* connector */
 	{ "connection", "listen",		CFG_STR,  "/ip4/127.0.0.1/tcp/30333" },
-	{ "connection", "identity_key",		CFG_STR,  "" },
+	{ "connection", "identity_key",		CFG_PATH, "" },
 	{ "connection", "max_queue",		CFG_INT,  "10000" },
 	{ "connection", "dial_backoff",		CFG_DUR,  "500ms" },
 	{ "connection", "dial_backoff_max",	CFG_DUR,  "30s" },
@@ -92,10 +94,10 @@ const struct cfg_keydef cfg_keydefs[] = {
 
 	/* archiver */
 	{ "archive", "backend",			CFG_STR,  "file" },
-	{ "archive", "path",			CFG_STR,  "archive" },
+	{ "archive", "path",			CFG_PATH, "archive" },
 	{ "archive", "conninfo",		CFG_STR,  "" },
-	{ "archive", "key_file",		CFG_STR,  "" },
-	{ "archive", "old_key_files",		CFG_LIST, "" },
+	{ "archive", "key_file",		CFG_PATH, "" },
+	{ "archive", "old_key_files",		CFG_PATHLIST, "" },
 	{ "archive", "topics",			CFG_LIST, "" },
 	{ "archive", "batch_size",		CFG_INT,  "1000" },
 	{ "archive", "batch_timeout",		CFG_DUR,  "200ms" },

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hex.h"
 #include "cfg.h"
@@ -118,7 +119,56 @@ main(void)
 	c = cfg_load(NULL, err, sizeof(err));
 	ok(c != NULL && strcmp(cfg_str(c, "topics", "signing"), "signing") ==
 	    0, "no file: defaults");
+	is_str(c != NULL ? cfg_str(c, "general", "key_dir") : NULL, "keys",
+	    "no file: a relative path default stays relative (the cwd)");
 	cfg_free(c);
+
+	/* Paths (issue 13): relative ones, written or default, are made
+	 * absolute against the file's folder; the file's path here is
+	 * relative (t/tmp/unit.X/c.ini), so its folder is cwd/t/tmp/unit.X. */
+	{
+		char cwd[512], dir[600], want[1400];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return done_testing();
+		snprintf(dir, sizeof(dir), "%s/%s", cwd, tap_tmpdir());
+		c = load("[general]\nkey_dir = k\nrun_dir = ./r\n"
+		    "metrics_dir =\nbackup_dir = /abs/b\n"
+		    "[archive]\nold_key_files = o1.key, /abs/o2.key,../o3.key\n"
+		    "[connection]\nidentity_key = id/p2p.key\n"
+		    "[observation]\nrpc_endpoint = x/y\n", err, sizeof(err));
+		if (!ok(c != NULL, "a file with paths loads"))
+			diag("%s", err);
+		if (c == NULL)
+			return done_testing();
+		snprintf(want, sizeof(want), "%s/k", dir);
+		is_str(cfg_str(c, "general", "key_dir"), want,
+		    "relative key_dir: in the file's folder");
+		snprintf(want, sizeof(want), "%s/r", dir);
+		is_str(cfg_str(c, "general", "run_dir"), want,
+		    "./r: in the file's folder, without the ./");
+		is_str(cfg_str(c, "general", "metrics_dir"), "",
+		    "an empty path stays empty");
+		is_str(cfg_str(c, "general", "backup_dir"), "/abs/b",
+		    "an absolute path is kept");
+		snprintf(want, sizeof(want), "%s/id/p2p.key", dir);
+		is_str(cfg_str(c, "connection", "identity_key"), want,
+		    "identity_key resolved");
+		snprintf(want, sizeof(want),
+		    "%s/o1.key, /abs/o2.key, %s/../o3.key", dir, dir);
+		is_str(cfg_str(c, "archive", "old_key_files"), want,
+		    "a path list: each relative path resolved");
+		snprintf(want, sizeof(want), "%s/archive", dir);
+		is_str(cfg_str(c, "archive", "path"), want,
+		    "a relative default (archive) resolved too");
+		is_str(cfg_str(c, "archive", "key_file"), "",
+		    "an empty default stays empty");
+		is_str(cfg_str(c, "observation", "rpc_endpoint"), "x/y",
+		    "a string that is not a path is left alone");
+		is_int(cfg_line(c, "archive", "path"), 0,
+		    "a resolved default is still a default (line 0)");
+		cfg_free(c);
+	}
 
 	/* Errors name file:line and the problem. */
 	bad("[general]\nname = a\n[nosuch]\nx = 1\n", 3,
