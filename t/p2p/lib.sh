@@ -26,6 +26,48 @@ p2p_need_js() {
 	fi
 }
 
+# p2p_need_go: the go-libp2p peer (t/p2p/go: go-libp2p with TCP, Noise
+# and yamux only) in $GOPEER, built once into the cache (GOPEER_CACHE,
+# default ~/.cache/serai-coordinator/gopeer) under a name that is the
+# checksum of its sources; its modules come from the Go module proxy the
+# first time (make deps fetches them ahead).
+p2p_need_go() {
+	need_cmd go "Go builds the go-libp2p peer"
+	_gsum=$(cat "$P2PDIR/go/go.mod" "$P2PDIR/go/go.sum" \
+	    "$P2PDIR/go/main.go" | cksum | awk '{print $1}')
+	_gdir=${GOPEER_CACHE:-${HOME:-/tmp}/.cache/serai-coordinator/gopeer}
+	GOPEER=$_gdir/gopeer-$_gsum
+	[ -x "$GOPEER" ] && return 0
+	mkdir -p "$_gdir" || skip_all "cannot create $_gdir"
+	# one builder at a time (prove -j); -mod=readonly: go.sum as committed
+	(
+		cd "$P2PDIR/go" || exit 1
+		if command -v flock >/dev/null 2>&1; then
+			exec 9>"$_gdir/.lock"
+			flock 9
+		fi
+		[ -x "$GOPEER" ] && exit 0
+		GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath \
+		    -o "$GOPEER.tmp.$$" . && mv "$GOPEER.tmp.$$" "$GOPEER"
+	) >"$T/go.log" 2>&1
+	[ -x "$GOPEER" ] || {
+		sed 's/^/# /' "$T/go.log"
+		skip_all "go build failed in t/p2p/go"
+	}
+}
+
+# go_id SEED: the PeerId go-libp2p gives that seed.
+go_id() {
+	"$GOPEER" --seed "$1" --print-id
+}
+bg_go() {
+	_o=$1 _e=$2
+	shift 2
+	"$GOPEER" "$@" >"$_o" 2>"$_e" &
+	track_pid $!
+	BG_PID=$!
+}
+
 # p2p_key NAME: a new identity in $T/NAME.key; prints its PeerId.
 p2p_key() {
 	"$P2PTOOL" -g "$T/$1.key"
