@@ -2,6 +2,7 @@
  * conn: one libp2p connection over a byte stream (see conn.h).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ static size_t	mux_stream_take(void *, struct yamux_stream *,
 		    const uint8_t *, size_t);
 static void	mux_pong(void *, uint32_t);
 static void	mux_goaway(void *, uint32_t);
+static void	close_step(struct conn *, uint64_t);
+static int	at_boundary(const struct conn *);
 
 static const struct yamux_cb mux_cb = {
 	mux_stream_open, mux_stream_data, mux_stream_closed, mux_pong,
@@ -205,9 +208,79 @@ conn_close(struct conn *c, const char *why)
 		return;
 	}
 	log_info("%s: going away: %s", c->name, why);
-	yamux_goaway(&c->mux, YAMUX_GO_NORMAL);
+	/*
+	 * Not the go-away yet: go-yamux ends its session on any go-away and
+	 * what its streams hold unread is lost.  First what is queued goes
+	 * out and every stream is half-closed (close_step goes on).
+	 */
+	yamux_drain(&c->mux);
 	c->state = CONN_CLOSING;
+	c->close_phase = CLOSE_DRAIN;
 	c->closing_since = clock_mono_ms();
+}
+
+/*
+ * The go-away, once what was queued has gone out and the peer finished
+ * every stream: its half-close (or reset) answering ours tells it has
+ * read all we sent.  go-yamux's session ends on the go-away, and a read
+ * after that fails even where data is left (the window update it then
+ * sends fails), so the go-away waits for that, up to CONN_CLOSE_DRAIN.
+ */
+static void
+close_step(struct conn *c, uint64_t now)
+{
+	struct yamux_stream *st;
+	size_t	 open = 0;
+
+	if (c->close_phase != CLOSE_DRAIN)
+		return;
+	TAILQ_FOREACH(st, &c->mux.streams, entry)
+		if (!(st->flags & (YS_RFIN | YS_RESET | YS_DEAD)))
+			open++;
+	if (yamux_pending(&c->mux) > 0 || open > 0) {
+		if (now - c->closing_since <= CONN_CLOSE_DRAIN)
+			return;
+		log_debug("%s: after %d ms, %zu byte(s) unsent and %zu "
+		    "stream(s) the peer did not close; going away anyway",
+		    c->name, CONN_CLOSE_DRAIN, yamux_pending(&c->mux), open);
+	}
+	yamux_goaway(&c->mux, YAMUX_GO_NORMAL);
+	c->close_phase = CLOSE_GONE;
+}
+
+int
+conn_closed(const struct conn *c)
+{
+	return c->state == CONN_CLOSING && c->close_phase == CLOSE_GONE &&
+	    buf_len(&c->out) == 0 && (!c->mux_up || buf_len(&c->mux.out) == 0);
+}
+
+/* No partial frame in what came: the peer stopped between frames. */
+static int
+at_boundary(const struct conn *c)
+{
+	return buf_len(&c->in) == 0 && (!c->mux_up ||
+	    (c->mux.hdrlen == 0 && c->mux.data_left == 0));
+}
+
+void
+conn_reset(struct conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->state == CONN_CLOSING || (c->mux_up && (c->mux.remote_goaway ||
+	    c->mux.local_goaway)) || (c->state == CONN_OPEN &&
+	    at_boundary(c))) {
+		if (c->state != CONN_CLOSING || c->reason[0] == '\0')
+			snprintf(c->reason, sizeof(c->reason), "%s",
+			    "connection reset by the peer");
+		log_info("%s: connection reset by the peer%s", c->name,
+		    c->state == CONN_CLOSING || c->mux.local_goaway ||
+		    c->mux.remote_goaway ? " (going away)" : "");
+		c->state = CONN_DEAD;
+		return;
+	}
+	conn_fail(c, "read: %s", strerror(ECONNRESET));
 }
 
 void
@@ -490,6 +563,7 @@ mux_feed(struct conn *c, const uint8_t *p, size_t n)
 		snprintf(c->reason, sizeof(c->reason), "%s", err);
 		if (c->state != CONN_DEAD) {
 			c->state = CONN_CLOSING;
+			c->close_phase = CLOSE_GONE;	/* go-away queued */
 			c->closing_since = clock_mono_ms();
 		}
 		return -1;
@@ -526,6 +600,8 @@ conn_pump(struct conn *c)
 		if (c->state == CONN_DEAD)
 			return;
 	}
+	if (c->state == CONN_CLOSING)
+		close_step(c, clock_mono_ms());
 	seal(c, &c->mux.out);
 	yamux_reap(&c->mux);
 }
@@ -560,7 +636,10 @@ conn_tick(struct conn *c, uint64_t now)
 		}
 		break;
 	case CONN_CLOSING:
-		if (now - c->closing_since > 2000)
+		if (c->close_phase != CLOSE_GONE)
+			break;		/* conn_pump takes the next step */
+		if (now - c->closing_since > CONN_CLOSE_DRAIN +
+		    CONN_CLOSE_LINGER)
 			c->state = CONN_DEAD;
 		break;
 	case CONN_DEAD:

@@ -35,6 +35,14 @@
 #define CONN_HS_TIMEOUT		10000		/* ms to finish handshakes */
 #define CONN_KEEPALIVE		15000		/* ms between yamux pings */
 #define CONN_KEEPALIVE_TIMEOUT	20000		/* ms a ping may take */
+/*
+ * A graceful close drains the streams' queues, half-closes every stream
+ * and waits for the peer to close them too (it has read all that) before
+ * the go-away, at most this long; the connection ends at the latest
+ * CONN_CLOSE_LINGER after that.
+ */
+#define CONN_CLOSE_DRAIN	1500		/* ms */
+#define CONN_CLOSE_LINGER	1000		/* ms */
 
 struct p2p_identity {
 	uint8_t		 sk[64];	/* libsodium Ed25519 secret key */
@@ -51,6 +59,9 @@ enum conn_state {
 	CONN_MSS_SEC, CONN_NOISE, CONN_MSS_MUX, CONN_OPEN, CONN_CLOSING,
 	CONN_DEAD
 };
+
+/* CONN_CLOSING's steps: streams draining, then the go-away sent. */
+enum conn_close_phase { CLOSE_NONE, CLOSE_DRAIN, CLOSE_GONE };
 
 struct conn;
 
@@ -100,6 +111,7 @@ struct conn {
 	uint64_t	 started;
 	uint64_t	 last_keepalive;
 	uint64_t	 closing_since;
+	enum conn_close_phase close_phase;
 	uint32_t	 rtt_ms;	/* yamux keepalive round trip */
 	uint64_t	 hs_timeout;	/* ms; CONN_HS_TIMEOUT by default */
 	uint64_t	 keepalive;	/* ms; CONN_KEEPALIVE */
@@ -130,7 +142,11 @@ void	conn_eof(struct conn *);
 void	conn_tick(struct conn *, uint64_t);
 /* Move pending stream data into out as Noise frames (up to the mark). */
 void	conn_pump(struct conn *);
-/* Go away gracefully: queue a yamux go-away, then close when flushed. */
+/*
+ * Go away gracefully: drain what is queued on the streams, half-close
+ * them, let the peer read that (it closes them too), then the yamux
+ * go-away; closed when that is flushed (see CONN_CLOSE_DRAIN).
+ */
 void	conn_close(struct conn *, const char *);
 void	conn_fail(struct conn *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -145,5 +161,13 @@ void	conn_resume(struct conn *);
 /* /ipfs/ping/1.0.0: RTT comes back through the pong callback. */
 int	conn_ping(struct conn *);
 int	conn_writable(const struct conn *);
+/* CONN_CLOSING, and everything up to the go-away written: end it. */
+int	conn_closed(const struct conn *);
+/*
+ * The TCP connection was reset: at a frame boundary (as go-libp2p ends
+ * every connection: SO_LINGER 0) or after a go-away it is an orderly
+ * close; otherwise a failure.
+ */
+void	conn_reset(struct conn *);
 
 #endif

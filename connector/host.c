@@ -540,7 +540,9 @@ hconn_read(struct hconn *hc)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == ECONNRESET)
+				conn_reset(hc->c);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK)
 				conn_fail(hc->c, "read: %s", strerror(errno));
 			return;
 		}
@@ -581,7 +583,8 @@ hconn_write(struct hconn *hc)
 		if (buf_len(&c->out) < CONN_OUT_HIGH / 2)
 			conn_pump(c);
 	}
-	if (c->state == CONN_CLOSING && buf_len(&c->mux.out) == 0)
+	/* Only once the go-away is out: the streams drained before it. */
+	if (conn_closed(c))
 		c->state = CONN_DEAD;
 }
 

@@ -214,10 +214,12 @@ handle_header(struct yamux *mux, char *err, size_t errlen)
 		if ((id % 2 == 1) == mux->client)
 			return proto_error(mux, err, errlen, "peer opened "
 			    "stream %u with our parity", id);
-		if (mux->local_goaway || mux->nstreams >= YAMUX_MAXSTREAMS) {
-			log_warnx("yamux: refusing stream %u (%s)", id,
-			    mux->local_goaway ? "going away" :
-			    "too many streams");
+		if (mux->local_goaway || mux->draining) {
+			log_debug("yamux: refusing stream %u (going away)", id);
+			put_hdr(mux, YAMUX_WINUPDATE, YAMUX_RST, id, 0);
+		} else if (mux->nstreams >= YAMUX_MAXSTREAMS) {
+			log_warnx("yamux: refusing stream %u (too many "
+			    "streams)", id);
 			put_hdr(mux, YAMUX_WINUPDATE, YAMUX_RST, id, 0);
 		} else {
 			st = stream_new(mux, id, YS_INBOUND | YS_ACKED);
@@ -341,7 +343,7 @@ yamux_open(struct yamux *mux)
 {
 	struct yamux_stream *st;
 
-	if (mux->local_goaway || mux->remote_goaway ||
+	if (mux->local_goaway || mux->remote_goaway || mux->draining ||
 	    mux->nstreams >= YAMUX_MAXSTREAMS || mux->next_id > 0xfffffffdU)
 		return NULL;
 	st = stream_new(mux, mux->next_id, 0);
@@ -423,6 +425,16 @@ yamux_goaway(struct yamux *mux, uint32_t code)
 		return;
 	mux->local_goaway = 1;
 	put_hdr(mux, YAMUX_GOAWAY, 0, 0, code);
+}
+
+void
+yamux_drain(struct yamux *mux)
+{
+	struct yamux_stream *st;
+
+	mux->draining = 1;
+	TAILQ_FOREACH(st, &mux->streams, entry)
+		yamux_close(mux, st);
 }
 
 int

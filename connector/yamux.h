@@ -125,6 +125,7 @@ struct yamux {
 	uint32_t	 rtt_ms;
 	int		 local_goaway;
 	int		 remote_goaway;
+	int		 draining;	/* going away: no new streams */
 	uint64_t	 frames_in;
 	uint64_t	 frames_out;	/* data frames */
 	uint64_t	 window_stalls;	/* data waiting, window 0 */
@@ -146,6 +147,11 @@ void	yamux_close(struct yamux *, struct yamux_stream *);
 void	yamux_reset(struct yamux *, struct yamux_stream *);
 int	yamux_ping(struct yamux *, uint64_t);
 void	yamux_goaway(struct yamux *, uint32_t);
+/*
+ * The start of a graceful go-away: no stream opens any more either way,
+ * and every stream is half-closed once its queue has gone out.
+ */
+void	yamux_drain(struct yamux *);
 /* Move queued stream data to out, at most about budget bytes. */
 void	yamux_flush(struct yamux *, size_t);
 /*
