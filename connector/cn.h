@@ -73,6 +73,7 @@ struct peer {
 	uint64_t	 backoff;
 	TAILQ_HEAD(, pmsg) q;
 	size_t		 qlen;
+	uint64_t	 coord_resets;	/* conn->coord_resets seen */
 	uint64_t	 n_sent, n_acked, n_recv, n_rejected;
 	char		 last_error[256];
 	int		 dynamic;	/* from a ConnectRequest */

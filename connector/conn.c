@@ -710,8 +710,12 @@ mux_stream_closed(void *arg, struct yamux_stream *st)
 
 	if (sa == NULL)
 		return;
-	if (c->coord_out == sa)
+	if (c->coord_out == sa) {
 		c->coord_out = NULL;
+		/* Not one whose negotiation failed: it would fail again. */
+		if ((st->flags & YS_RESET) && sa->proto == SP_COORD)
+			c->coord_resets++;
+	}
 	coord_rx_free(&sa->crx);
 	buf_free(&sa->pending);
 	free(sa);

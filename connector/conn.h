@@ -108,6 +108,11 @@ struct conn {
 	size_t		 max_msg;
 	int		 paused;	/* do not take coordinator frames */
 	struct sapp	*coord_out;	/* our stream for sending */
+	/*
+	 * Times coord_out was reset: what was sent on it and not yet
+	 * acknowledged must go again (the next conn_send opens a new one).
+	 */
+	uint64_t	 coord_resets;
 	uint64_t	 started;
 	uint64_t	 last_keepalive;
 	uint64_t	 closing_since;

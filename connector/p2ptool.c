@@ -56,6 +56,7 @@ struct tool {
 	int		 dialled;
 	long		 sent, acked, pongs, recvd, rejected, pings_sent;
 	struct conn	*target;	/* where we send: the first peer */
+	uint64_t	 coord_resets;	/* target->coord_resets seen */
 	int		 lost;
 	int		 quiet;
 	uint64_t	 t_first, t_last;
@@ -160,6 +161,7 @@ t_ready(void *arg, struct conn *c)
 	if (t->target == NULL) {
 		/* A new peer to work with: its own count of everything. */
 		t->target = c;
+		t->coord_resets = c->coord_resets;
 		t->sent = t->acked = t->rejected = t->pongs = 0;
 		t->pings_sent = 0;
 	}
@@ -268,6 +270,14 @@ t_work(struct tool *t)
 
 	if (t->target == NULL || t->target->state != CONN_OPEN)
 		return;
+	if (t->target->coord_resets != t->coord_resets) {
+		/* On one stream acks come in order: the rest go again. */
+		t->coord_resets = t->target->coord_resets;
+		log_info("%s: the stream we send on was reset; sending %ld "
+		    "message(s) again", t->target->name,
+		    t->sent - t->acked - t->rejected);
+		t->sent = t->acked + t->rejected;
+	}
 	while (t->pings_sent < t->npings && conn_ping(t->target) == 0)
 		t->pings_sent++;
 	len = t->size > 0 ? t->size : 128;

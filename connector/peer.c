@@ -322,6 +322,7 @@ peer_ready(void *arg, struct conn *conn)
 	if (p->dconn == conn)
 		p->dconn = NULL;
 	p->conn = conn;
+	p->coord_resets = conn->coord_resets;
 	p->backoff = c->backoff_min;
 	p->last_error[0] = '\0';
 	peer_requeue(p);

@@ -26,6 +26,7 @@ static size_t	 outbound_targets(struct connector *, const Coord__P2pSend *,
 		    struct peer **);
 static void	 outbound_queue(struct connector *, struct peer *,
 		    struct rec *, const uint8_t *, int);
+static void	 outbound_resend(struct peer *);
 static struct pmsg *find_sent(struct peer *, const uint8_t *);
 static struct pack *pack_new(struct connector *, struct peer *,
 		    struct conn *, uint32_t, const uint8_t *);
@@ -198,6 +199,8 @@ relay_send(struct connector *c)
 		p = c->peer[i];
 		if (p->conn == NULL || p->conn->state != CONN_OPEN)
 			continue;
+		if (p->conn->coord_resets != p->coord_resets)
+			outbound_resend(p);
 		TAILQ_FOREACH(pm, &p->q, entry) {
 			if (pm->sent)
 				continue;
@@ -216,6 +219,26 @@ relay_send(struct connector *c)
 	}
 }
 
+/*
+ * The stream we send on was reset: what was sent on it and not yet
+ * acknowledged goes again now, on a new stream, rather than after a
+ * reconnect that may never come (the connection stays up).
+ */
+static void
+outbound_resend(struct peer *p)
+{
+	struct pmsg *pm;
+	size_t	 n = 0;
+
+	p->coord_resets = p->conn->coord_resets;
+	TAILQ_FOREACH(pm, &p->q, entry)
+		if (pm->sent) {
+			pm->sent = 0;
+			n++;
+		}
+	log_info("validator %s: the stream we send on was reset; sending %zu "
+	    "unacknowledged message(s) again on a new stream", p->name, n);
+}
 
 /* Off the queue: its record has one target fewer. */
 void
