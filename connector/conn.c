@@ -70,6 +70,8 @@ static void	mux_pong(void *, uint32_t);
 static void	mux_goaway(void *, uint32_t);
 static void	close_step(struct conn *, uint64_t);
 static int	at_boundary(const struct conn *);
+static int	ackq_check(struct conn *);
+static void	ackq_resume(struct conn *);
 
 static const struct yamux_cb mux_cb = {
 	mux_stream_open, mux_stream_data, mux_stream_closed, mux_pong,
@@ -139,6 +141,7 @@ conn_new(int initiator, const struct p2p_identity *id,
 	buf_init(&c->pin);
 	mss_init(&c->mss, initiator, noise_protos, 1);
 	c->max_msg = 1024 * 1024;
+	c->ackq_max = CONN_ACKQ_MAX;
 	c->hs_timeout = CONN_HS_TIMEOUT;
 	c->keepalive = CONN_KEEPALIVE;
 	c->keepalive_timeout = CONN_KEEPALIVE_TIMEOUT;
@@ -604,6 +607,8 @@ conn_pump(struct conn *c)
 		close_step(c, clock_mono_ms());
 	seal(c, &c->mux.out);
 	yamux_reap(&c->mux);
+	if (c->ackq_full)
+		ackq_resume(c);
 }
 
 int
@@ -730,7 +735,7 @@ mux_stream_take(void *arg, struct yamux_stream *st, const uint8_t *p,
 	struct sapp *sa = st->app;
 
 	if (sa == NULL || sa->proto != SP_COORD || c->paused ||
-	    c->state == CONN_DEAD)
+	    c->state == CONN_DEAD || ackq_check(c))
 		return 0;
 	return sapp_coord_take(c, sa, p, n);
 }
@@ -860,7 +865,8 @@ sapp_coord(struct conn *c, struct sapp *sa)
 	size_t	 used;
 	int	 r;
 
-	while (!c->paused && buf_len(&st->rx) > 0 && c->state != CONN_DEAD) {
+	while (!c->paused && buf_len(&st->rx) > 0 && c->state != CONN_DEAD &&
+	    !ackq_check(c)) {
 		r = coord_rx_next(&sa->crx, buf_data(&st->rx),
 		    buf_len(&st->rx), &used, &f, err, sizeof(err));
 		buf_consume(&st->rx, used);
@@ -894,7 +900,8 @@ sapp_coord_take(struct conn *c, struct sapp *sa, const uint8_t *p, size_t n)
 	size_t	 off = 0, used;
 	int	 r;
 
-	while (off < n && !c->paused && c->state != CONN_DEAD) {
+	while (off < n && !c->paused && c->state != CONN_DEAD &&
+	    !ackq_check(c)) {
 		r = coord_rx_next(&sa->crx, p + off, n - off, &used, &f, err,
 		    sizeof(err));
 		off += used;
@@ -960,6 +967,55 @@ conn_resume(struct conn *c)
 	c->paused = 0;
 	if (!c->mux_up)
 		return;
+	TAILQ_FOREACH_SAFE(st, &c->mux.streams, entry, tmp)
+		if (st->app != NULL && buf_len(&st->rx) > 0)
+			sapp_input(c, st->app);
+}
+
+size_t
+conn_ackq(const struct conn *c)
+{
+	const struct yamux_stream *st;
+	const struct sapp *sa;
+	size_t	 n = 0;
+
+	if (!c->mux_up)
+		return 0;
+	TAILQ_FOREACH(st, &c->mux.streams, entry)
+		if ((sa = st->app) != NULL && sa != c->coord_out &&
+		    sa->proto == SP_COORD)
+			n += bufq_len(&st->tx);
+	return n;
+}
+
+/* 1: too many acknowledgements wait to go out; take no more frames. */
+static int
+ackq_check(struct conn *c)
+{
+	size_t	 n;
+
+	if (c->ackq_full)
+		return 1;
+	if ((n = conn_ackq(c)) > c->ackq_hiwat)
+		c->ackq_hiwat = n;
+	if (n < c->ackq_max)
+		return 0;
+	c->ackq_full = 1;
+	c->ackq_pauses++;
+	log_debug("%s: %zu bytes of acknowledgements queued; not reading "
+	    "from it until they go", c->name, n);
+	return 1;
+}
+
+/* In conn_pump: half the acknowledgements gone, read again. */
+static void
+ackq_resume(struct conn *c)
+{
+	struct yamux_stream *st, *tmp;
+
+	if (c->state != CONN_OPEN || conn_ackq(c) > c->ackq_max / 2)
+		return;
+	c->ackq_full = 0;
 	TAILQ_FOREACH_SAFE(st, &c->mux.streams, entry, tmp)
 		if (st->app != NULL && buf_len(&st->rx) > 0)
 			sapp_input(c, st->app);

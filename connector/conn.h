@@ -32,6 +32,13 @@
  * conn_queued() is not 0 saves that copy.
  */
 #define CONN_SEND_DIRECT	(16 * 1024)
+/*
+ * Acknowledgements queued for a peer (unsent: it does not read them, its
+ * window is shut) stop there: above this many bytes we stop reading its
+ * messages until the queue is half as long, and yamux's window holds the
+ * peer back.  About 30,000 acknowledgements.
+ */
+#define CONN_ACKQ_MAX		(1024 * 1024)
 #define CONN_HS_TIMEOUT		10000		/* ms to finish handshakes */
 #define CONN_KEEPALIVE		15000		/* ms between yamux pings */
 #define CONN_KEEPALIVE_TIMEOUT	20000		/* ms a ping may take */
@@ -107,6 +114,10 @@ struct conn {
 
 	size_t		 max_msg;
 	int		 paused;	/* do not take coordinator frames */
+	int		 ackq_full;	/* nor while the acks queued are */
+	size_t		 ackq_max;	/* bytes; CONN_ACKQ_MAX by default */
+	size_t		 ackq_hiwat;	/* the most queued (a debug counter) */
+	uint64_t	 ackq_pauses;	/* times it was full */
 	struct sapp	*coord_out;	/* our stream for sending */
 	/*
 	 * Times coord_out was reset: what was sent on it and not yet
@@ -161,6 +172,8 @@ int	conn_send(struct conn *, const uint8_t *, const uint8_t *, size_t);
 int	conn_ack(struct conn *, uint32_t, const uint8_t *);
 int	conn_reject(struct conn *, uint32_t, const uint8_t *, int);
 size_t	conn_queued(const struct conn *);
+/* Bytes of acknowledgements (and refusals) queued, not yet sent. */
+size_t	conn_ackq(const struct conn *);
 /* Re-read frames left waiting while paused. */
 void	conn_resume(struct conn *);
 /* /ipfs/ping/1.0.0: RTT comes back through the pong callback. */

@@ -228,6 +228,8 @@ hconn_new(struct host *h, int fd, int initiator, const char *addr)
 	hc->c = conn_new(initiator, h->id, &h->cb, h->arg, name);
 	hc->c->udata = hc;
 	conn_set_max(hc->c, h->max_msg);
+	if (h->ackq_max > 0)
+		hc->c->ackq_max = h->ackq_max;
 	if (h->hs_timeout > 0)
 		hc->c->hs_timeout = h->hs_timeout;
 	if (h->keepalive > 0)

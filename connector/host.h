@@ -45,6 +45,7 @@ struct host {
 	struct peerid	*allowed;
 	size_t		 nallowed;
 	size_t		 max_msg;
+	size_t		 ackq_max;	/* bytes; 0: CONN_ACKQ_MAX */
 	uint64_t	 hs_timeout;	/* ms; 0: the conn default */
 	uint64_t	 keepalive;
 	uint64_t	 keepalive_timeout;

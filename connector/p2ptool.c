@@ -11,6 +11,8 @@
  *	reject PEERID INTENT REASON
  *	pong PEERID RTT_MS
  *	closed PEERID|ADDR REASON
+ *	ackq PEERID max=BYTES paused=N	(at close: acknowledgements queued
+ *			at most, times we stopped reading for them; -Q bounds)
  *	latency p50 US p99 US	(-L: one message at a time)
  *	done MS		(first message sent to last acknowledged)
  *	cpu USER_MS SYS_MS	(-C: at exit, the CPU time used)
@@ -122,7 +124,8 @@ usage(FILE *fp, int status)
 	    "usage: p2ptool -k keyfile [-l multiaddr] [-c multiaddr]... "
 	    "[-a peerid]...\n"
 	    "               [-n count] [-s size] [-p pings] [-r expect] "
-	    "[-m max] [-t secs] [-CLx] [-vq]\n"
+	    "[-m max] [-Q bytes] [-t secs]\n"
+	    "               [-CLx] [-vq]\n"
 	    "       p2ptool -g keyfile\n"
 	    "       p2ptool -B\n"
 	    "       p2ptool -P -k keyfile\n");
@@ -251,6 +254,9 @@ t_closed(void *arg, struct conn *c)
 
 	printf("closed %s %s\n", c->authenticated ? c->remote_str : c->name,
 	    c->reason[0] != '\0' ? c->reason : "-");
+	if (c->announced)
+		printf("ackq %s max=%zu paused=%llu\n", c->remote_str,
+		    c->ackq_hiwat, (unsigned long long)c->ackq_pauses);
 	if (c == t->target) {
 		t->target = NULL;
 		if (!t_done(t))
@@ -376,7 +382,7 @@ parse_args(struct tool *t, struct args *a, int argc, char *argv[])
 
 	memset(a, 0, sizeof(*a));
 	t->host.max_msg = 1024 * 1024;
-	while ((ch = getopt(argc, argv, "a:BCc:g:hk:l:Lm:n:p:Pqr:s:t:vx")) !=
+	while ((ch = getopt(argc, argv, "a:BCc:g:hk:l:Lm:n:p:PqQ:r:s:t:vx")) !=
 	    -1) {
 		if (ch > 0 && ch < (int)sizeof(a->seen))
 			a->seen[ch] = 1;
@@ -425,6 +431,9 @@ parse_args(struct tool *t, struct args *a, int argc, char *argv[])
 			break;
 		case 'q':
 			a->quiet++;
+			break;
+		case 'Q':
+			t->host.ackq_max = strtoul(optarg, NULL, 10);
 			break;
 		case 'r':
 			t->nexpect = strtol(optarg, NULL, 10);
