@@ -20,6 +20,7 @@
 #define CONN_QUEUE_MAX	(16 * 1024 * 1024)	/* unsent stream bytes */
 #define CONN_DIRECT_MIN	1024		/* data frames this long: alone */
 #define HS_PAYLOAD_MAX	4096
+#define HS_MINE_MAX	(NOISE_PAYLOAD_LEN + 64)	/* with our muxers */
 
 enum sproto { SP_NEGO, SP_COORD, SP_PING_ECHO, SP_PING_CLIENT, SP_DONE };
 
@@ -48,6 +49,8 @@ static int	hs_step(struct conn *);
 static int	hs_check_peer(struct conn *, const uint8_t *, size_t);
 static void	hs_send(struct conn *, const uint8_t *, size_t);
 static void	hs_done(struct conn *);
+static int	hs_payload(struct conn *, uint8_t *, size_t *);
+static void	mux_start(struct conn *);
 static void	seal(struct conn *, struct buf *);
 static struct sapp *sapp_new(struct conn *, struct yamux_stream *, int,
 		    const char *const *, size_t);
@@ -359,6 +362,7 @@ hs_check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 {
 	char	 err[256], want[PEERID_STRMAX];
 	uint8_t	 pk[32];
+	int	 i;
 
 	if (noise_payload_verify(payload, plen, c->hs.rs, pk, err,
 	    sizeof(err)) == -1) {
@@ -377,6 +381,12 @@ hs_check_peer(struct conn *c, const uint8_t *payload, size_t plen)
 		    c->remote_str);
 		return -1;
 	}
+	if (noise_payload_muxer(payload, plen, yamux_protos, 1, !c->initiator,
+	    &i) == -1) {
+		conn_fail(c, "noise: malformed handshake payload extensions");
+		return -1;
+	}
+	c->early_mux = i == 0;
 	c->authenticated = 1;
 	log_debug("%s: authenticated as %s", c->name, c->remote_str);
 	snprintf(c->name, sizeof(c->name), "peer %s", c->remote_str);
@@ -390,6 +400,13 @@ hs_done(struct conn *c)
 
 	noise_hs_split(&c->hs, &c->tx, &c->rx);
 	noise_hs_wipe(&c->hs);
+	if (c->early_mux) {
+		/* Both listed yamux in the handshake: no round trip for it. */
+		log_debug("%s: muxer %s agreed in the Noise handshake",
+		    c->name, yamux_protos[0]);
+		mux_start(c);
+		return;
+	}
 	c->state = CONN_MSS_MUX;
 	mss_init(&c->mss, c->initiator, yamux_protos, 1);
 	mss_start(&c->mss, &tmp);
@@ -397,11 +414,24 @@ hs_done(struct conn *c)
 	buf_free(&tmp);
 }
 
+/* Our handshake payload: identity, signature, the muxers we speak. */
+static int
+hs_payload(struct conn *c, uint8_t *mine, size_t *len)
+{
+	if (noise_payload_make(c->id->sk, c->id->pk, c->hs.s_pk, mine,
+	    HS_MINE_MAX, len) == -1 || noise_payload_add_muxers(mine,
+	    HS_MINE_MAX, len, yamux_protos, 1) == -1) {
+		conn_fail(c, "noise: handshake payload too long");
+		return -1;
+	}
+	return 0;
+}
+
 /* One handshake message: 1 progress, 0 need more input, -1 failed. */
 static int
 hs_step(struct conn *c)
 {
-	uint8_t	 payload[HS_PAYLOAD_MAX], msg[512], mine[NOISE_PAYLOAD_LEN];
+	uint8_t	 payload[HS_PAYLOAD_MAX], msg[512], mine[HS_MINE_MAX];
 	char	 err[256];
 	size_t	 len, plen, mlen, minelen;
 
@@ -415,8 +445,8 @@ hs_step(struct conn *c)
 	buf_consume(&c->in, 2 + len);
 	switch (c->hs.msg) {
 	case 1:		/* responder read "-> e": answer "<- e, ee, s, es" */
-		noise_payload_make(c->id->sk, c->id->pk, c->hs.s_pk, mine,
-		    sizeof(mine), &minelen);
+		if (hs_payload(c, mine, &minelen) == -1)
+			return -1;
 		if (noise_hs_write(&c->hs, mine, minelen, msg, sizeof(msg),
 		    &mlen, err, sizeof(err)) == -1) {
 			conn_fail(c, "%s", err);
@@ -425,10 +455,9 @@ hs_step(struct conn *c)
 		hs_send(c, msg, mlen);
 		return 1;
 	case 2:		/* initiator read "<- e, ee, s, es" */
-		if (hs_check_peer(c, payload, plen) == -1)
+		if (hs_check_peer(c, payload, plen) == -1 ||
+		    hs_payload(c, mine, &minelen) == -1)
 			return -1;
-		noise_payload_make(c->id->sk, c->id->pk, c->hs.s_pk, mine,
-		    sizeof(mine), &minelen);
 		if (noise_hs_write(&c->hs, mine, minelen, msg, sizeof(msg),
 		    &mlen, err, sizeof(err)) == -1) {
 			conn_fail(c, "%s", err);
@@ -467,6 +496,7 @@ process(struct conn *c)
 				return;
 			}
 			c->state = CONN_NOISE;
+			c->mss_rounds++;
 			noise_hs_init(&c->hs, c->initiator, NULL, 0, NULL, NULL);
 			if (c->initiator) {
 				if (noise_hs_write(&c->hs, NULL, 0, msg,
@@ -517,6 +547,20 @@ process(struct conn *c)
 	}
 }
 
+/* The muxer agreed: yamux from here on; the owner hears of it. */
+static void
+mux_start(struct conn *c)
+{
+	yamux_init(&c->mux, c->initiator, &mux_cb, c);
+	c->mux_up = 1;
+	c->state = CONN_OPEN;
+	c->last_keepalive = clock_mono_ms();
+	log_info("%s: connected (%s)", c->name,
+	    c->initiator ? "outbound" : "inbound");
+	if (c->cb->ready != NULL)
+		c->cb->ready(c->cbarg, c);
+}
+
 /* Plaintext collected in pin: the muxer negotiation, then yamux. */
 static int
 pin_input(struct conn *c)
@@ -535,14 +579,8 @@ pin_input(struct conn *c)
 			conn_fail(c, "muxer negotiation: %s", err);
 			return -1;
 		}
-		yamux_init(&c->mux, c->initiator, &mux_cb, c);
-		c->mux_up = 1;
-		c->state = CONN_OPEN;
-		c->last_keepalive = clock_mono_ms();
-		log_info("%s: connected (%s)", c->name,
-		    c->initiator ? "outbound" : "inbound");
-		if (c->cb->ready != NULL)
-			c->cb->ready(c->cbarg, c);
+		c->mss_rounds++;
+		mux_start(c);
 		if (c->state == CONN_DEAD)
 			return -1;
 	}

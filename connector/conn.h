@@ -6,7 +6,9 @@
  *   multistream-select /noise  ->  Noise XX (identities checked)  ->
  *   multistream-select /yamux/1.0.0 (encrypted)  ->  yamux, and on each
  *   stream multistream-select again: /serai/coordinator/1.0.0 or
- *   /ipfs/ping/1.0.0.
+ *   /ipfs/ping/1.0.0.  The muxer's multistream-select is skipped when
+ *   both sides list /yamux/1.0.0 in their Noise payloads (early muxer
+ *   negotiation), as go-libp2p and js-libp2p do.
  *
  * A peer whose PeerId the allow callback refuses is dropped right after its
  * Noise payload is verified, before any stream exists.
@@ -105,6 +107,8 @@ struct conn {
 	struct yamux	 mux;
 	int		 mux_up;
 
+	int		 early_mux;	/* muxer agreed in the Noise handshake */
+	int		 mss_rounds;	/* multistream-select for the connection */
 	int		 has_expect;
 	struct peerid	 expect;
 	int		 authenticated;

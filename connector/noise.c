@@ -567,3 +567,112 @@ noise_open(struct noise_cipher *cs, const uint8_t *ct, size_t len,
 	buf_commit(out, len - NOISE_TAGLEN);
 	return 0;
 }
+
+int
+noise_payload_add_muxers(uint8_t *out, size_t cap, size_t *len,
+    const char *const *muxers, size_t n)
+{
+	uint8_t	 v[UVARINT_MAX];
+	size_t	 ext = 0, i, k, l;
+
+	for (i = 0; i < n; i++) {
+		l = strlen(muxers[i]);
+		ext += 1 + uvarint_put(v, l) + l;
+	}
+	if (cap - *len < 1 + uvarint_put(v, ext) + ext)
+		return -1;
+	out[(*len)++] = 0x22;		/* field 4, length-delimited */
+	*len += uvarint_put(out + *len, ext);
+	for (i = 0; i < n; i++) {
+		l = strlen(muxers[i]);
+		out[(*len)++] = 0x12;	/* stream_muxers: field 2 */
+		k = uvarint_put(out + *len, l);
+		memcpy(out + *len + k, muxers[i], l);
+		*len += k + l;
+	}
+	return 0;
+}
+
+/* One protobuf field at p[*i]: its number, and where a bytes one lies. */
+static int
+pb_field(const uint8_t *p, size_t n, size_t *i, uint64_t *num,
+    const uint8_t **val, size_t *vlen)
+{
+	uint64_t tag, v;
+	size_t	 used;
+
+	*val = NULL;
+	*vlen = 0;
+	if (uvarint_get(p + *i, n - *i, &tag, &used) != 1)
+		return -1;
+	*i += used;
+	*num = tag >> 3;
+	switch (tag & 7) {
+	case 0:
+		if (uvarint_get(p + *i, n - *i, &v, &used) != 1)
+			return -1;
+		*i += used;
+		break;
+	case 1:
+		if (n - *i < 8)
+			return -1;
+		*i += 8;
+		break;
+	case 5:
+		if (n - *i < 4)
+			return -1;
+		*i += 4;
+		break;
+	case 2:
+		if (uvarint_get(p + *i, n - *i, &v, &used) != 1)
+			return -1;
+		*i += used;
+		if (v > n - *i)
+			return -1;
+		*val = p + *i;
+		*vlen = (size_t)v;
+		*i += (size_t)v;
+		break;
+	default:
+		return -1;
+	}
+	return *num == 0 ? -1 : 0;
+}
+
+int
+noise_payload_muxer(const uint8_t *p, size_t n, const char *const *ours,
+    size_t nours, int theirs_first, int *idx)
+{
+	const uint8_t *ext = NULL, *val, *e;
+	size_t	 i = 0, j, extlen = 0, vlen, elen, k;
+	uint64_t num;
+	int	 listed = 0, best = -1;
+
+	*idx = -1;
+	while (i < n) {
+		if (pb_field(p, n, &i, &num, &val, &vlen) == -1)
+			return -1;
+		if (num == 4 && val != NULL) {
+			ext = val;
+			extlen = vlen;
+		}
+	}
+	for (j = 0; ext != NULL && j < extlen; ) {
+		if (pb_field(ext, extlen, &j, &num, &e, &elen) == -1)
+			return -1;
+		if (num != 2 || e == NULL)
+			continue;
+		listed = 1;
+		for (k = 0; k < nours; k++)
+			if (strlen(ours[k]) == elen &&
+			    memcmp(ours[k], e, elen) == 0)
+				break;
+		if (k == nours)
+			continue;
+		/* theirs first: the first of theirs; else the first of ours */
+		if (best == -1 || (!theirs_first && (int)k < best))
+			best = (int)k;
+	}
+	*idx = best;
+	return listed;
+}

@@ -71,6 +71,22 @@ int	noise_payload_make(const uint8_t[64], const uint8_t[32],
 	    const uint8_t[32], uint8_t *, size_t, size_t *);
 int	noise_payload_verify(const uint8_t *, size_t, const uint8_t[32],
 	    uint8_t[32], char *, size_t);
+/*
+ * Early muxer negotiation (the spec's NoiseExtensions, field 4 of the
+ * payload): append the stream muxers we speak, in order of preference
+ * (-1: no room).  The responder lists its own in message 2, the initiator
+ * in message 3; when both list some, the first of the initiator's that
+ * the responder lists is the muxer, with no multistream-select for it.
+ */
+int	noise_payload_add_muxers(uint8_t *, size_t, size_t *,
+	    const char *const *, size_t);
+/*
+ * The muxers a payload lists: -1 malformed, 0 none listed; 1 some, and
+ * *i the index in ours of the first of theirs we speak (-1: none), or,
+ * theirs_first 0, of the first of ours they list.
+ */
+int	noise_payload_muxer(const uint8_t *, size_t, const char *const *,
+	    size_t, int, int *);
 
 /* Framing: 1 and *len set when a whole frame is at the head of in. */
 int	noise_frame_peek(const struct buf *, size_t *);

@@ -6,6 +6,9 @@
  *
  *	listening MULTIADDR
  *	connected PEERID in|out
+ *	muxer PEERID /yamux/1.0.0 mss=N	(N: multistream-select rounds
+ *			for the connection; 1 when the muxer was agreed in the
+ *			Noise handshake)
  *	recv PEERID INTENT LEN TEXT
  *	ack PEERID INTENT
  *	reject PEERID INTENT REASON
@@ -161,6 +164,7 @@ t_ready(void *arg, struct conn *c)
 	struct tool *t = arg;
 
 	printf("connected %s %s\n", c->remote_str, c->initiator ? "out" : "in");
+	printf("muxer %s /yamux/1.0.0 mss=%d\n", c->remote_str, c->mss_rounds);
 	if (t->target == NULL) {
 		/* A new peer to work with: its own count of everything. */
 		t->target = c;

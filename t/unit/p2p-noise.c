@@ -403,6 +403,42 @@ test_nonce(void)
 	    cs.n == UINT64_MAX, "the counter 2^64-1 is never used");
 }
 
+/* Early muxer negotiation: the extensions in the payload. */
+static void
+test_muxers(void)
+{
+	static const char *const ours[] = { "/yamux/1.0.0", "/mplex/6.7.0" };
+	static const char *const other[] = { "/mplex/6.7.0", "/yamux/1.0.0" };
+	static const char *const none[] = { "/other/1.0.0" };
+	struct p2p_identity a;
+	uint8_t	 seed[32], pay[256], idpk[32], s_pk[32];
+	char	 err[256];
+	size_t	 len;
+	int	 i;
+
+	memset(seed, 7, sizeof(seed));
+	memset(s_pk, 9, sizeof(s_pk));
+	p2p_identity_from_seed(seed, &a);
+	noise_payload_make(a.sk, a.pk, s_pk, pay, sizeof(pay), &len);
+	ok(noise_payload_muxer(pay, len, ours, 2, 1, &i) == 0 && i == -1,
+	    "muxers: none listed in a plain payload");
+	ok(noise_payload_add_muxers(pay, sizeof(pay), &len, other, 2) == 0 &&
+	    len == NOISE_PAYLOAD_LEN + 2 + 2 * 14, "muxers appended");
+	ok(noise_payload_verify(pay, len, s_pk, idpk, err, sizeof(err)) == 0,
+	    "the payload with extensions still verifies");
+	ok(noise_payload_muxer(pay, len, ours, 2, 1, &i) == 1 && i == 1,
+	    "theirs first (we respond): their first we speak, mplex");
+	ok(noise_payload_muxer(pay, len, ours, 2, 0, &i) == 1 && i == 0,
+	    "ours first (we dialled): our first they list, yamux");
+	ok(noise_payload_muxer(pay, len, none, 1, 0, &i) == 1 && i == -1,
+	    "listed, none in common: multistream-select then");
+	ok(noise_payload_muxer(pay, len - 1, ours, 2, 0, &i) == -1,
+	    "truncated extensions refused");
+	len = 0;
+	ok(noise_payload_add_muxers(pay, 10, &len, ours, 2) == -1,
+	    "no room: refused");
+}
+
 int
 main(void)
 {
@@ -414,5 +450,6 @@ main(void)
 	test_seal2();
 	test_nonce();
 	test_keyfile();
+	test_muxers();
 	return done_testing();
 }
