@@ -10,7 +10,8 @@
 #   make demo            run the suite on the embedded defaults
 #   make bench           run the benchmarks (not part of check)
 #   make fuzz            run every fuzz target for FUZZ_SECONDS (clang)
-#   make deps            install the missing Debian packages (apt-get)
+#   make deps            install the missing Debian packages (apt-get),
+#                        fetch the Go test peer's modules
 #   make install         PREFIX=/usr/local SYSCONFDIR=/etc/serai-coordinator DESTDIR=
 #   make SANITIZE=address,undefined check
 
@@ -196,6 +197,7 @@ fuzz: fuzz-build
 # ---------------------------------------------------------------- packages
 deps:
 	sh t/deps.sh install $(DEB_BUILD) $(DEB_TEST)
+	sh t/deps.sh go t/p2p/go
 
 deps-check:
 	@sh t/deps.sh install $(DEB_BUILD) $(DEB_TEST)

@@ -83,6 +83,13 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		memset(s, 3, sizeof(s));
 		(void)noise_payload_verify(p + 1, n - 1, s, pk, err,
 		    sizeof(err));
+		{
+			static const char *const m[] = { "/yamux/1.0.0" };
+			int	 i;
+
+			(void)noise_payload_muxer(p + 1, n - 1, m, 1,
+			    p[0] & 1, &i);
+		}
 		break;
 	case 3:
 		rx = rx0;
