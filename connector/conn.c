@@ -2,7 +2,6 @@
  * conn: one libp2p connection over a byte stream (see conn.h).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,19 +235,19 @@ static void
 close_step(struct conn *c, uint64_t now)
 {
 	struct yamux_stream *st;
-	size_t	 open = 0;
+	size_t	 nopen = 0;
 
 	if (c->close_phase != CLOSE_DRAIN)
 		return;
 	TAILQ_FOREACH(st, &c->mux.streams, entry)
 		if (!(st->flags & (YS_RFIN | YS_RESET | YS_DEAD)))
-			open++;
-	if (yamux_pending(&c->mux) > 0 || open > 0) {
+			nopen++;
+	if (yamux_pending(&c->mux) > 0 || nopen > 0) {
 		if (now - c->closing_since <= CONN_CLOSE_DRAIN)
 			return;
 		log_debug("%s: after %d ms, %zu byte(s) unsent and %zu "
 		    "stream(s) the peer did not close; going away anyway",
-		    c->name, CONN_CLOSE_DRAIN, yamux_pending(&c->mux), open);
+		    c->name, CONN_CLOSE_DRAIN, yamux_pending(&c->mux), nopen);
 	}
 	yamux_goaway(&c->mux, YAMUX_GO_NORMAL);
 	c->close_phase = CLOSE_GONE;
@@ -286,7 +285,9 @@ conn_reset(struct conn *c)
 		c->state = CONN_DEAD;
 		return;
 	}
-	conn_fail(c, "read: %s", strerror(ECONNRESET));
+	conn_fail(c, "connection reset by the peer %s",
+	    c->state < CONN_OPEN ? "during the handshake" :
+	    "in the middle of a frame");
 }
 
 void

@@ -574,6 +574,8 @@ hconn_write(struct hconn *hc)
 			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				if (c->state == CONN_CLOSING)
 					c->state = CONN_DEAD;
+				else if (errno == ECONNRESET || errno == EPIPE)
+					conn_reset(c);	/* as a read's */
 				else
 					conn_fail(c, "write: %s",
 					    strerror(errno));
