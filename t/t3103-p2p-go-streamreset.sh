@@ -38,9 +38,15 @@ ok $? "Go listens" || show "$T/g.out" "$T/g.err"
     -o "$T/alice/out.bin" 2>"$T/alice/err" &
 APID=$!
 track_pid $APID
-wait_for 20 sh -c "! kill -0 $APID 2>/dev/null"
-wait $APID
-ok $? "alice had all 10 acknowledged and exited" ||
+if wait_for 20 sh -c "! kill -0 $APID 2>/dev/null"; then
+	wait $APID
+	r=$?
+else
+	kill -TERM $APID
+	wait $APID
+	r=1
+fi
+ok $r "alice had all 10 acknowledged and exited" ||
     show "$T/alice/err" "$T/g.out"
 is "$(count "$T/g.out" '^reset ')" 1 "Go reset the stream once"
 is "$(awk '/^recv /{print $3}' "$T/g.out" | sort -u | wc -l | tr -d ' ')" 10 \
