@@ -47,7 +47,8 @@ p2p_need_go() {
 			flock 9
 		fi
 		[ -x "$GOPEER" ] && exit 0
-		GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath \
+		GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" \
+		    go build -trimpath \
 		    -o "$GOPEER.tmp.$$" . && mv "$GOPEER.tmp.$$" "$GOPEER"
 	) >"$T/go.log" 2>&1
 	[ -x "$GOPEER" ] || {
