@@ -63,6 +63,7 @@ static int	take(struct consumer *, const struct bus_msg *, char *,
 		    size_t);
 static void	gauges(struct consumer *, uint64_t);
 static int	flush(struct consumer *, char *, size_t);
+static void	status(struct consumer *, int);
 static int	serve(struct consumer *, struct slot *, char *, size_t);
 static int	answer(struct consumer *, const char *, const Coord__Envelope *,
 		    const char *, int, const uint8_t *, size_t, const char *,
@@ -329,6 +330,24 @@ serve(struct consumer *c, struct slot *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* The status file (libcommon/stfile.h): -s prints and judges it. */
+static void
+status(struct consumer *c, int ready)
+{
+	int ok = strcmp(c->svc.hb_status, "ok") == 0;
+	FILE *f;
+
+	if ((f = stfile_begin(&c->svc.status, ready && ok, !ready ?
+	    "starting" : ok ? "ready" : "degraded", !ready ? "waiting for "
+	    "the broker (no partition assigned yet)" : ok ? NULL : "%s",
+	    c->svc.hb_status)) == NULL)
+		return;
+	fprintf(f, "archive store=%s stored=%llu requests=%llu pending=%zu\n",
+	    c->ar->st->ops->name, (unsigned long long)c->stored,
+	    (unsigned long long)c->requests, c->n);
+	stfile_end(&c->svc.status, f);
+}
+
 int
 consume_run(struct archiver *ar, char *err, size_t errlen)
 {
@@ -339,7 +358,7 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 	char *names[TOPIC_COUNT + 1];
 	size_t ntopics = 0, nn, i;
 	uint64_t deadline = 0, next_backup = 0, tmo, now, interval;
-	int perm, r, t, rc = EX_TEMP;
+	int perm, r, t, rc = EX_TEMP, ready = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.ar = ar;
@@ -382,9 +401,18 @@ consume_run(struct archiver *ar, char *err, size_t errlen)
 		next_backup = clock_mono_ms() + interval;
 	log_info("archiving %zu topics into the %s store", ntopics,
 	    ar->st->ops->name);
-	ready_notify(ar->app->readyfd);
 
 	while (!sig_term) {
+		/* Ready once the broker gave us our partitions (at once
+		 * when the input is not Kafka). */
+		if (!ready && bus_assigned(c.svc.bus)) {
+			ready = 1;
+			ready_notify(ar->app->readyfd);
+			log_info("ready: consuming");
+			c.svc.status.next_ms = 0;	/* -s says so now */
+		}
+		if (stfile_due(&c.svc.status, clock_mono_ms()))
+			status(&c, ready);
 		now = clock_mono_ms();
 		r = bus_poll(c.svc.bus, &m, c.n == 0 ? 200 :
 		    (int)(deadline > now ? deadline - now : 0), err, errlen);

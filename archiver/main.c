@@ -22,10 +22,12 @@
 #include "cfg.h"
 #include "log.h"
 #include "sig.h"
+#include "stfile.h"
 #include "svc.h"
 
 static const char	*restore_file;
 static const char	*command;
+static int		 status_mode;
 
 /*
  * What the archiver is asked to do: consume (no -r, no -x), restore (-r),
@@ -64,8 +66,10 @@ static int	x_backup(struct archiver *, char **);
 
 static const struct app_spec spec = {
 	"archiver",
-	"[-r file | -x command [argument ...]]",
-	"r:x:",
+	"[-s | -r file | -x command [argument ...]]",
+	"r:sx:",
+	"  -s         print the running archiver's status and exit: 0 ok,\n"
+	"             1 unhealthy, 2 stale, 3 not running\n"
 	"  -r file    restore a backup into the configured store\n"
 	"  -x cmd     import FILE | export | get TOPIC PARTITION OFFSET |\n"
 	"             list TOPIC [PARTITION [FROM [TO]]] | count |\n"
@@ -104,6 +108,9 @@ opt(struct app *app, int ch, const char *arg)
 		return 0;
 	case 'x':
 		command = arg;
+		return 0;
+	case 's':
+		status_mode = 1;
 		return 0;
 	}
 	return -1;
@@ -425,6 +432,13 @@ main(int argc, char **argv)
 	int rc;
 
 	app_init(&app, &spec, argc, argv);
+	if (status_mode) {
+		if (restore_file != NULL || command != NULL || app.argc > 0) {
+			log_warnx("-s takes no -r, -x or operand");
+			app_usage();
+		}
+		stfile_print(&app);
+	}
 	if (sodium_init() == -1)
 		fatalx(EX_TEMP, "libsodium failed to initialise");
 	xc = xcmd_pick(&app);

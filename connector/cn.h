@@ -146,7 +146,7 @@ struct connector {
 	uint64_t	 next_store;
 	int		 eof;
 	uint64_t	 next_status;
-	char		 status_path[512];
+	int		 ready;		/* the broker assigned us partitions */
 	uint64_t	 n_in, n_out, n_dup;
 };
 

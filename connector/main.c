@@ -18,8 +18,6 @@
  * [validator] list (new ones dialled, removed ones dropped); -s prints the
  * status file the running connector keeps in run_dir.  The parts: cn.h.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -152,13 +150,12 @@ cn_config(struct connector *c)
 		fatalx(EX_PERM, "[connection] listen: %s", err);
 }
 
-/* The bus, the listening socket, the status file's directory. */
+/* The bus, the listening socket. */
 static void
 cn_open(struct connector *c)
 {
 	static const enum bus_topic topics[] = { TOPIC_P2P_OUTBOUND };
 	struct bus_opts o;
-	const char *run_dir = cfg_str(c->app.cfg, "general", "run_dir");
 	char	 err[1024];
 	int	 perm;
 
@@ -183,12 +180,6 @@ cn_open(struct connector *c)
 	bus_on_delivery(c->svc.bus, relay_delivered, c);
 	if (c->listen_at[0] != '\0')
 		cn_listen(c);
-	snprintf(c->status_path, sizeof(c->status_path),
-	    "%s/connector.status", run_dir);
-	if (mkdir(run_dir, 0755) == -1 && errno != EEXIST) {
-		log_warn("%s: no status file", run_dir);
-		c->status_path[0] = '\0';
-	}
 	log_info("%s: %zu validator(s)", c->id.idstr, c->npeer);
 }
 
@@ -216,7 +207,6 @@ cn_loop(struct connector *c)
 	struct pollfd pfd[MAXPFD];
 	uint64_t now, stop_at = 0;
 	size_t	 nh;
-	int	 ready = 0;
 
 	for (;;) {
 		now = clock_mono_ms();
@@ -238,9 +228,13 @@ cn_loop(struct connector *c)
 			cn_take(c);
 		now = clock_mono_ms();
 		cn_turn(c, now);
-		if (!ready) {
+		/* Ready once the broker gave us our partitions (at
+		 * once when the input is not Kafka). */
+		if (!c->ready && bus_assigned(c->svc.bus)) {
+			c->ready = 1;
 			ready_notify(c->app.readyfd);
-			ready = 1;
+			log_info("ready: %zu validator(s)", c->npeer);
+			c->next_status = 0;	/* -s says so now */
 		}
 		if (c->eof && c->nrecs == 0 && stop_at == 0 &&
 		    TAILQ_EMPTY(&c->creqs)) {

@@ -1,20 +1,20 @@
 /*
- * status: the status file in run_dir (one line for us, one per peer,
- * rewritten every second; -s prints it) and the metrics, per peer
- * labelled, for Prometheus.
+ * status: the status file in run_dir (libcommon/stfile.h: its line, one
+ * for us, one per peer, rewritten every second; -s prints and judges it)
+ * and the metrics, per peer labelled, for Prometheus.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cfg.h"
 #include "log.h"
+#include "stfile.h"
 #include "connector/cn.h"
 
 void
 status_write(struct connector *c)
 {
 	struct peer *p;
-	char	 tmp[600];
 	FILE	*f;
 	size_t	 i, up = 0, queued = 0, behind;
 
@@ -34,10 +34,9 @@ status_write(struct connector *c)
 		behind += c->peer[i]->nbehind > 0;
 	svc_gauge(&c->svc, "coord_connector_peers_behind", "Validators served "
 	    "from the log (their queue overflowed).", (double)behind);
-	if (c->status_path[0] == '\0')
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->status_path);
-	if ((f = fopen(tmp, "w")) == NULL)
+	if ((f = stfile_begin(&c->svc.status, c->ready, c->ready ? "ready" :
+	    "starting", c->ready ? NULL : "waiting for the broker (no "
+	    "partition assigned yet)")) == NULL)
 		return;
 	fprintf(f, "connector %s %s peers=%zu connected=%zu queued=%zu "
 	    "received=%llu\n", cfg_str(c->app.cfg, "general", "name"),
@@ -58,8 +57,7 @@ status_write(struct connector *c)
 		    (unsigned long long)p->n_rejected,
 		    p->last_error[0] ? p->last_error : "-");
 	}
-	if (fclose(f) == 0)
-		rename(tmp, c->status_path);
+	stfile_end(&c->svc.status, f);
 }
 
 /* Per peer, labelled peer="NAME": what -s shows, for Prometheus. */
@@ -116,17 +114,5 @@ status_metrics(struct svc *s, FILE *fp)
 void
 status_print(const struct connector *c)
 {
-	char	 path[512], line[1024];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/connector.status",
-	    cfg_str(c->app.cfg, "general", "run_dir"));
-	if ((f = fopen(path, "r")) == NULL)
-		fatal(EX_TEMP, "%s (is the connector running?)", path);
-	while (fgets(line, sizeof(line), f) != NULL)
-		fputs(line, stdout);
-	fclose(f);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		fatal(EX_TEMP, "standard output");
-	exit(0);
+	stfile_print(&c->app);
 }

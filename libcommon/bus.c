@@ -588,6 +588,25 @@ bus_is_kafka_in(const struct bus *b)
 	return b->cons != NULL;
 }
 
+/*
+ * 1 once the consumer has partitions (the broker answered and the group
+ * gave us our share): what readiness waits for.  Not Kafka in: 1.
+ */
+int
+bus_assigned(struct bus *b)
+{
+	rd_kafka_topic_partition_list_t *parts;
+	int n;
+
+	if (b->cons == NULL)
+		return 1;
+	if (rd_kafka_assignment(b->cons, &parts) != 0)
+		return 0;
+	n = parts->cnt;
+	rd_kafka_topic_partition_list_destroy(parts);
+	return n > 0;
+}
+
 int
 bus_is_kafka_out(const struct bus *b)
 {

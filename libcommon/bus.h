@@ -71,6 +71,8 @@ const char	*bus_topic(const struct bus *, enum bus_topic);
 int		 bus_topic_parse(const char *);	/* name in the config */
 int		 bus_is_kafka_in(const struct bus *);
 int		 bus_is_kafka_out(const struct bus *);
+/* 1 once the consumer has partitions (or the input is not Kafka). */
+int		 bus_assigned(struct bus *);
 
 /*
  * Wait up to timeout ms for a record.  1: *m filled (release it with

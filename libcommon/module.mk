@@ -4,4 +4,4 @@ LIBCOMMON_OBJS += libcommon/log.o libcommon/sig.o libcommon/cfg.o \
 	libcommon/msgtypes.o libcommon/dedupe.o libcommon/bus.o \
 	libcommon/envjson.o libcommon/svc.o libcommon/pbjson.o \
 	libcommon/inifile.o libcommon/clock.o libcommon/hex.o \
-	libcommon/metrics.o
+	libcommon/metrics.o libcommon/stfile.o

@@ -92,6 +92,7 @@ svc_open(struct svc *s, struct app *app, const struct bus_opts *o, int *perm,
 	*perm = 1;
 	if (load_identity(s, app, err, errlen) == -1)
 		return -1;
+	stfile_init(&s->status, app, s->id);
 	s->seen = dedupe_new(cfg_int(app->cfg, "general", "dedupe_window"));
 	if (s->seen == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -141,6 +142,7 @@ svc_close(struct svc *s)
 	/* The file describes a running process: gone with it. */
 	metrics_remove(s->metrics_path);
 	rc = bus_close(s->bus, SVC_STOP_MS);
+	stfile_stopped(&s->status);
 	dedupe_free(s->seen);
 	env_trust_free(&s->trust);
 	env_key_wipe(&s->key);

@@ -24,6 +24,7 @@
 #include "dedupe.h"
 #include "envelope.h"
 #include "metrics.h"
+#include "stfile.h"
 
 #define SVC_MAXGAUGE	32	/* gauges and counters of a binary */
 /* What svc_close gives Kafka at most (flush, abort, commit): a stop
@@ -43,6 +44,9 @@ struct svc {
 	uint64_t		 hb_interval_ms;
 	uint64_t		 hb_next_ms;
 	char			 metrics_path[METRICS_PATHMAX];
+	/* run_dir/PROG.status: the binary rewrites it (stfile_begin/end);
+	 * svc_close marks it stopped. */
+	struct stfile		 status;
 
 	/* What the heartbeat says; the binary keeps these current. */
 	const char		*hb_network;

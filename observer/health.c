@@ -17,23 +17,21 @@
  * scan status: its cursor against the node's finalized head, and how long
  * since a poll succeeded.
  *
- * The status file, run_dir/observer.status, is rewritten every second
- * (atomically); observer -s prints it.
+ * The status file, run_dir/observer.status (libcommon/stfile.h), is
+ * rewritten every second; observer -s prints and judges it.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hex.h"
 #include "clock.h"
 #include "cfg.h"
 #include "log.h"
+#include "stfile.h"
 #include "observer/obs.h"
 #include "proto/common.pb-c.h"
 
@@ -56,18 +54,9 @@ health_state_name(int s)
 void
 health_init(struct health *h, const struct app *app)
 {
-	const char *dir = cfg_str(app->cfg, "general", "run_dir");
-
 	memset(h, 0, sizeof(*h));
 	h->stale_after = (uint64_t)cfg_ms(app->cfg, "health", "stale_after");
 	h->max_lag = (uint64_t)cfg_int(app->cfg, "health", "max_lag");
-	if (dir[0] != '\0') {
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-			log_warn("%s: no status file", dir);
-		else
-			snprintf(h->status_path, sizeof(h->status_path),
-			    "%s/observer.status", dir);
-	}
 }
 
 void
@@ -298,14 +287,17 @@ status_write(struct obs *o)
 {
 	struct scan	*s = &o->scan;
 	struct rpc_stats rs, us;
-	char		 tmp[600], a[32], hs[67];
+	char		 a[32], hs[67];
+	const char	*state;
 	FILE		*f;
 	size_t		 i;
 	uint64_t	 now = clock_wall_ms(), lag;
-	struct hsvc	*r;
+	struct hsvc	*r, *own;
 
 	lag = s->have_fin && s->fin_num + 1 > s->next ? s->fin_num + 1 -
 	    s->next : 0;
+	state = s->halted ? "halted" : !s->started ? "starting" : lag > 0 ?
+	    "catching-up" : "tip";
 	rpc_stats(s->rpc, &rs);
 	rpc_stats(o->sub.rpc, &us);
 	svc_gauge(&o->svc, "coord_observer_next_block", "The next block to "
@@ -329,19 +321,21 @@ status_write(struct obs *o)
 	    "Instructions the node accepted.", (double)o->sub.n_ok);
 	svc_counter(&o->svc, "coord_observer_instructions_failed_total",
 	    "Instructions the node refused.", (double)o->sub.n_failed);
-	if (o->health.status_path[0] == '\0')
+	own = row(&o->health, o->svc.id);
+	/* Healthy: ready (the node's head known), not halted, the node
+	 * answering; catching up is working. */
+	if ((f = stfile_begin(&o->svc.status, s->have_fin && !s->halted &&
+	    (own == NULL || own->state != HEALTH_STALE), state,
+	    s->halted ? "%s" : !s->have_fin ? "waiting for the node's "
+	    "finalized head" : own != NULL && own->state == HEALTH_STALE ?
+	    "no answer from the node: %s" : NULL, s->halted ? s->halt_reason :
+	    s->last_error)) == NULL)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", o->health.status_path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return;
-	fprintf(f, "observer %s pid=%ld updated_ms=%" PRIu64 " uptime_s=%"
-	    PRIu64 "\n", o->svc.id, (long)getpid(), now,
-	    (now - o->started_ms) / 1000);
+	fprintf(f, "uptime_s=%" PRIu64 "\n", (now - o->started_ms) / 1000);
 	hex_encode0x(s->last_hash, 32, hs);
 	fprintf(f, "scan state=%s next=%" PRIu64 " finalized=%" PRIu64
 	    " lag=%" PRIu64 " spec=%" PRIu32 " last_hash=%s last_poll=%s\n",
-	    s->halted ? "halted" : !s->started ? "starting" : lag > 0 ?
-	    "catching-up" : "tip", s->next, s->fin_num, lag, s->spec,
+	    state, s->next, s->fin_num, lag, s->spec,
 	    s->have_last ? hs : "-", ago(now, s->last_poll_ok, a, sizeof(a)));
 	if (s->halted)
 		fprintf(f, "halted %s\n", s->halt_reason);
@@ -368,31 +362,11 @@ status_write(struct obs *o)
 		    ago(now, r->last_ms, a, sizeof(a)),
 		    r->status[0] ? r->status : "-");
 	}
-	if (fclose(f) == 0)
-		rename(tmp, o->health.status_path);
-	else
-		unlink(tmp);
+	stfile_end(&o->svc.status, f);
 }
 
 void
 status_print(const struct app *app)
 {
-	char		 path[600], line[2048];
-	FILE		*f;
-	struct stat	 st;
-	time_t		 now = time(NULL);
-
-	snprintf(path, sizeof(path), "%s/observer.status",
-	    cfg_str(app->cfg, "general", "run_dir"));
-	if ((f = fopen(path, "r")) == NULL)
-		fatal(EX_TEMP, "%s (is the observer running?)", path);
-	while (fgets(line, sizeof(line), f) != NULL)
-		fputs(line, stdout);
-	if (fstat(fileno(f), &st) == 0 && now - st.st_mtime > 10)
-		printf("note: written %lld s ago: the observer is not "
-		    "running or is stuck\n", (long long)(now - st.st_mtime));
-	fclose(f);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		fatal(EX_TEMP, "standard output");
-	exit(0);
+	stfile_print(app);
 }

@@ -281,7 +281,6 @@ struct health {
 	struct hsvc	*s;
 	size_t		 n, cap;
 	uint64_t	 next_check;
-	char		 status_path[512];
 	unsigned long	 n_reports;
 };
 

@@ -27,6 +27,7 @@
 #include "sig.h"
 #include "signer.h"
 #include "statelog.h"
+#include "stfile.h"
 
 #define REBUILD_TIMEOUT_MS	60000
 
@@ -40,8 +41,7 @@ static int	 load_validator(struct signer *, const struct cfg_sect *, char *,
 static int	 parse_key(const char *, uint8_t *);
 static int	 rebuild_cb(void *, const char *, size_t, const uint8_t *,
 		    size_t, int64_t);
-static int	 load_trust(struct signer *, char *, size_t);
-static void	 status(struct signer *);
+static void	 status(struct signer *, int);
 static void	 run(struct signer *);
 static void	 gauges(struct signer *);
 static int	 probe_send(struct signer *, uint8_t *, char *, size_t);
@@ -51,8 +51,9 @@ static const struct app_spec spec = {
 	.prog = "signer",
 	.operands = "",
 	.opts = "s",
-	.optusage = "  -s         print the decision log (sets and sessions) "
-	    "and exit\n",
+	.optusage = "  -s         print the running signer's status and exit: "
+	    "0 ok, 1 unhealthy,\n"
+	    "             2 stale, 3 not running\n",
 	.opt = opt,
 };
 
@@ -319,77 +320,61 @@ rebuild_cb(void *arg, const char *key, size_t keylen, const uint8_t *val,
 	return 0;
 }
 
-/* -s: our key and [trust], as svc_open loads them, to verify the log. */
-static int
-load_trust(struct signer *g, char *err, size_t errlen)
-{
-	char path[PATH_MAX], kerr[512];
-
-	snprintf(g->svc.id, sizeof(g->svc.id), "%s", app_service_id(&g->app));
-	snprintf(path, sizeof(path), "%s/signer.key",
-	    cfg_str(g->app.cfg, "general", "key_dir"));
-	if (env_key_load(path, g->svc.id, &g->svc.key, kerr,
-	    sizeof(kerr)) == -1) {
-		snprintf(err, errlen, "service key: %s", kerr);
-		return -1;
-	}
-	if (env_trust_load(g->app.cfg, &g->svc.trust, err, errlen) == -1)
-		return -1;
-	if (env_trust_find(&g->svc.trust, g->svc.id) == NULL)
-		(void)env_trust_add(&g->svc.trust, g->svc.id, g->svc.key.pk);
-	return 0;
-}
-
+/*
+ * The status file (libcommon/stfile.h; -s prints and judges it, without
+ * Kafka): counts, one line per set, one per session not yet completed
+ * (the first 100).
+ */
 static void
-status(struct signer *g)
+status(struct signer *g, int ready)
 {
 	struct ssess *s = NULL;
 	const struct sset *set;
-	char err[1024], hex[2 * PARTY_HASHLEN + 1];
-	size_t i, j, cur = 0;
+	char hex[2 * PARTY_HASHLEN + 1];
+	size_t i, j, cur = 0, n = 0;
+	FILE *f;
 
-	if (load_trust(g, err, sizeof(err)) == -1)
-		fatalx(EX_PERM, "%s", err);
-	if (statelog_read(&g->app, g->state_topic, rebuild_cb, g,
-	    REBUILD_TIMEOUT_MS, err, sizeof(err)) == -1)
-		fatalx(EX_TEMP, "%s", err);
-	route_after_rebuild(g);
+	if ((f = stfile_begin(&g->svc.status, ready, ready ? "ready" :
+	    "starting", ready ? NULL : "reading the decision log and "
+	    "waiting for our readiness probe through the broker")) == NULL)
+		return;
+	fprintf(f, "sessions known=%zu completed=%llu formed=%llu "
+	    "reattempts=%llu early=%zu rejected=%llu\n", g->st.nsess,
+	    (unsigned long long)g->n_completed,
+	    (unsigned long long)g->n_formed,
+	    (unsigned long long)g->n_reattempts, g->st.nearly,
+	    (unsigned long long)g->n_rejected);
 	for (i = 0; i < g->st.nset; i++) {
 		set = g->st.set[i];
-		printf("set %u/%u validators=%zu shares=%llu%s%s names=",
+		fprintf(f, "set %u/%u validators=%zu shares=%llu%s%s names=",
 		    set->network, set->session, set->n,
 		    (unsigned long long)set->total,
 		    set->from_config ? " config" : "",
 		    set->retired ? " retired" : "");
 		for (j = 0; j < set->n; j++)
-			printf("%s%s", j ? "," : "", set->names[j]);
-		printf("\n");
+			fprintf(f, "%s%s", j ? "," : "", set->names[j]);
+		fprintf(f, "\n");
 	}
-	while ((s = state_sess_next(&g->st, &cur, s)) != NULL) {
+	while ((s = state_sess_next(&g->st, &cur, s)) != NULL && n < 100) {
+		if (s->completed)
+			continue;
+		n++;
 		set = state_set_find(&g->st, s->network, s->session);
 		hex_encode(s->sign_id, PARTY_HASHLEN, hex);
-		printf("session %s kind=%s set=%u/%u attempt=%u stage=%s "
-		    "member=%s threshold=%llu party=", hex,
+		fprintf(f, "session %s kind=%s set=%u/%u attempt=%u stage=%s "
+		    "member=%s threshold=%llu state=%s party=", hex,
 		    state_kind_name(s->kind), s->network, s->session,
 		    s->attempt, state_stage_name(s->stage),
 		    s->member ? "yes" : "no",
-		    (unsigned long long)s->threshold);
+		    (unsigned long long)s->threshold,
+		    s->failed ? "failed" : "pending");
 		for (j = 0; j < s->nparty; j++)
-			printf("%s%s", j ? "," : "", set != NULL &&
+			fprintf(f, "%s%s", j ? "," : "", set != NULL &&
 			    s->party[j] < set->n ? set->names[s->party[j]] :
 			    "?");
-		if (s->completed)
-			printf(" state=completed attempt_done=%u by=%s\n",
-			    s->completed_attempt, s->completed_by != NULL ?
-			    s->completed_by : "?");
-		else
-			printf(" state=%s\n", s->failed ? "failed" :
-			    "pending");
+		fprintf(f, "\n");
 	}
-	printf("early %zu\n", g->st.nearly);
-	if (fflush(stdout) == EOF)
-		fatal(EX_TEMP, "stdout");
-	exit(0);
+	stfile_end(&g->svc.status, f);
 }
 
 /*
@@ -536,7 +521,10 @@ run(struct signer *g)
 			    g->st.nearly);
 			ready_notify(g->app.readyfd);
 			ready = 1;
+			g->svc.status.next_ms = 0;	/* -s says so now */
 		}
+		if (stfile_due(&g->svc.status, clock_mono_ms()))
+			status(g, ready);
 	}
 }
 
@@ -553,6 +541,8 @@ main(int argc, char **argv)
 	int perm;
 
 	app_init(&sg.app, &spec, argc, argv);
+	if (status_mode)
+		stfile_print(&sg.app);
 	if (sodium_init() == -1)
 		fatalx(EX_TEMP, "libsodium failed to initialise");
 	if (load_config(&sg, err, sizeof(err)) == -1)
@@ -562,8 +552,6 @@ main(int argc, char **argv)
 			fatalx(EX_PERM, "%s", err);
 		app_check_ok(&sg.app);
 	}
-	if (status_mode)
-		status(&sg);
 
 	tune_kafka(&sg.app);
 	memset(&o, 0, sizeof(o));
