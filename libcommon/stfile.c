@@ -102,7 +102,7 @@ stfile_begin(struct stfile *st, int healthy, const char *state,
 	    PRIu64 " health=%s state=%s%s%s\n", log_prog(), st->id,
 	    (long)getpid(), clock_wall_ms(), st->stale_ms,
 	    healthy == 1 ? "ok" : healthy == -1 ? "stopped" : "unhealthy",
-	    state, buf[0] != '\0' ? " " : "", buf);
+	    state, buf[0] != '\0' ? ": " : "", buf);
 	return f;
 }
 
