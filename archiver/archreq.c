@@ -74,7 +74,8 @@ static const struct app_spec spec = {
 	"  -t key     topic (a [topics] key; default coordinator_state)\n"
 	"  -w sec     give up after sec seconds (default 30)\n",
 	opt,
-	0
+	0,
+	NULL
 };
 
 static void

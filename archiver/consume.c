@@ -339,7 +339,8 @@ status(struct consumer *c, int ready)
 
 	if ((f = stfile_begin(&c->svc.status, ready && ok, !ready ?
 	    "starting" : ok ? "ready" : "degraded", !ready ? "waiting for "
-	    "the broker (no partition assigned yet)" : ok ? NULL : "%s",
+	    "the broker (no partition assigned yet: unreachable, or the "
+	    "topics missing)" : ok ? NULL : "%s",
 	    c->svc.hb_status)) == NULL)
 		return;
 	fprintf(f, "archive store=%s stored=%llu requests=%llu pending=%zu\n",

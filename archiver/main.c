@@ -76,7 +76,8 @@ static const struct app_spec spec = {
 	"             kv-put NAME | kv-get NAME | backup | verify FILE |\n"
 	"             keygen FILE\n",
 	opt,
-	0
+	0,
+	NULL
 };
 
 static const struct xcmd consume_cmd =

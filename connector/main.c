@@ -56,8 +56,9 @@ static const struct app_spec spec = {
 	.prog = "connector",
 	.operands = "",
 	.opts = "s",
-	.optusage = "  -s         print the status of each peer (from the "
-	    "running connector) and exit\n",
+	.optusage = "  -s         print the running connector's status (each "
+	    "peer's too) and exit:\n"
+	    "             0 ok, 1 unhealthy, 2 stale, 3 not running\n",
 	.opt = opt,
 };
 

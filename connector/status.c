@@ -34,9 +34,10 @@ status_write(struct connector *c)
 		behind += c->peer[i]->nbehind > 0;
 	svc_gauge(&c->svc, "coord_connector_peers_behind", "Validators served "
 	    "from the log (their queue overflowed).", (double)behind);
-	if ((f = stfile_begin(&c->svc.status, c->ready, c->ready ? "ready" :
+	f = stfile_begin(&c->svc.status, c->ready, c->ready ? "ready" :
 	    "starting", c->ready ? NULL : "waiting for the broker (no "
-	    "partition assigned yet)")) == NULL)
+	    "partition assigned yet: unreachable, or the topics missing)");
+	if (f == NULL)
 		return;
 	fprintf(f, "connector %s %s peers=%zu connected=%zu queued=%zu "
 	    "received=%llu\n", cfg_str(c->app.cfg, "general", "name"),

@@ -399,7 +399,7 @@ main(int argc, char **argv)
 		.opts = "p",
 		.optusage = "  -p         print the [trust] lines of existing "
 		    "keys\n",
-		.opt = opt,
+		.opt = opt,		.common = "fnvqhV",
 	};
 	struct app app;
 	int rc;

@@ -12,35 +12,89 @@
 #include "log.h"
 #include "sig.h"
 
-#define COMMON_OPTS	"f:nvqd:X:i:o:JhV"
+/* Every common option, as getopt letters; a program takes those its
+ * app_spec names (common), all of them by default. */
+#define COMMON_OPTS_ALL	"fnvqdXioJhV"
 
 static const struct app_spec *spec;
 /* The configuration lives as long as the process; kept here, it stays
  * reachable (not a leak) whichever way the process exits. */
 static struct cfg *cfg_root;
 
+/* The common options: letter, synopsis (NULL: a flag), usage line. */
+static const struct {
+	char		 ch;
+	const char	*syn;
+	const char	*help;
+} common[] = {
+	{ 'f', "[-f file]", "  -f file    configuration file (default: built-in "
+	    "defaults)\n" },
+	{ 'n', NULL, "  -n         check the configuration and exit\n" },
+	{ 'v', NULL, "  -v, -q     more, less verbose\n" },
+	{ 'q', NULL, NULL },
+	{ 'd', "[-d fd]", "  -d fd      write a newline to fd once ready\n" },
+	{ 'X', "[-X prop=val]", "  -X k=v     librdkafka property (overrides "
+	    "[kafka])\n" },
+	{ 'i', "[-i in]", "  -i in      read messages from in (- for stdin) "
+	    "instead of Kafka\n" },
+	{ 'o', "[-o out]", "  -o out     write messages to out (- for stdout) "
+	    "instead of Kafka\n" },
+	{ 'J', NULL, "  -J         JSON Lines on stdio instead of "
+	    "length-delimited protobuf\n" },
+	{ 'h', NULL, "  -h, -V     this help, the version\n" },
+	{ 'V', NULL, NULL },
+};
+
+/* The common options this program takes, as getopt letters. */
+static const char *
+common_opts(void)
+{
+	return spec->common != NULL ? spec->common : COMMON_OPTS_ALL;
+}
+
+static int
+uses(char ch)
+{
+	return strchr(common_opts(), ch) != NULL;
+}
+
+/* Only the options the program takes: the common ones it uses, its own. */
 static void
 print_usage(FILE *fp)
 {
-	fprintf(fp,
-	    "usage: %s [-nqvJ] [-f file] [-d fd] [-X prop=val] [-i in] "
-	    "[-o out]%s%s%s\n"
-	    "  -f file    configuration file (default: built-in defaults)\n"
-	    "  -n         check the configuration and exit\n"
-	    "  -v, -q     more, less verbose\n"
-	    "  -d fd      write a newline to fd once ready\n"
-	    "  -X k=v     librdkafka property (overrides [kafka])\n"
-	    "  -i in      read messages from in (- for stdin) instead of Kafka\n"
-	    "  -o out     write messages to out (- for stdout) instead of "
-	    "Kafka\n"
-	    "  -J         JSON Lines on stdio instead of length-delimited "
-	    "protobuf\n"
-	    "  -h, -V     this help, the version\n%s",
-	    spec->prog,
-	    spec->operands != NULL && spec->operands[0] != '\0' ? " " : "",
-	    spec->operands != NULL ? spec->operands : "",
-	    "",
-	    spec->optusage != NULL ? spec->optusage : "");
+	char	 flags[32];
+	size_t	 i, n = 0;
+
+	char	 dash[3] = "-?";
+	const char *p;
+
+	/* flags: the common ones, then ours the operands do not show */
+	for (p = "nqvJ"; *p != '\0'; p++)
+		if (uses(*p))
+			flags[n++] = *p;
+	for (p = spec->opts != NULL ? spec->opts : ""; *p != '\0' &&
+	    n < sizeof(flags) - 1; p++) {
+		dash[1] = *p;
+		if (p[1] != ':' && *p != ':' && (spec->operands == NULL ||
+		    strstr(spec->operands, dash) == NULL))
+			flags[n++] = *p;
+	}
+	flags[n] = '\0';
+	fprintf(fp, "usage: %s", spec->prog);
+	if (n > 0)
+		fprintf(fp, " [-%s]", flags);
+	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (common[i].syn != NULL && uses(common[i].ch))
+			fprintf(fp, " %s", common[i].syn);
+	if (spec->operands != NULL && spec->operands[0] != '\0')
+		fprintf(fp, " %s", spec->operands);
+	fprintf(fp, "\n");
+	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (common[i].help != NULL && (uses(common[i].ch) ||
+		    (common[i].ch == 'v' && uses('q'))))
+			fputs(common[i].help, fp);
+	if (spec->optusage != NULL)
+		fputs(spec->optusage, fp);
 }
 
 void
@@ -64,7 +118,8 @@ void
 app_init(struct app *app, const struct app_spec *sp, int argc, char **argv)
 {
 	char opts[128], err[1024];
-	const char *lvl;
+	const char *lvl, *p;
+	size_t n;
 	int ch, level;
 
 	spec = sp;
@@ -73,7 +128,16 @@ app_init(struct app *app, const struct app_spec *sp, int argc, char **argv)
 	app->readyfd = -1;
 	log_init(sp->prog, LOG_LVL_INFO);
 
-	snprintf(opts, sizeof(opts), "%s%s", COMMON_OPTS,
+	/* getopt letters: the common ones this program takes (those with
+	 * an argument get their colon), then its own */
+	for (p = common_opts(), n = 0; *p != '\0' && n < sizeof(opts) - 3;
+	    p++) {
+		opts[n++] = *p;
+		if (strchr("fdXio", *p) != NULL)
+			opts[n++] = ':';
+	}
+	opts[n] = '\0';
+	snprintf(opts + n, sizeof(opts) - n, "%s",
 	    sp->opts != NULL ? sp->opts : "");
 	opterr = 0;
 	while ((ch = getopt(argc, argv, opts)) != -1) {

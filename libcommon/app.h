@@ -11,7 +11,8 @@
  *   -J         JSON Lines instead of length-delimited protobuf on stdio
  *   -h / -V    usage / version
  *
- * A binary adds its own options through app_spec.  main() reads top to
+ * A binary adds its own options through app_spec, and names the common
+ * ones it takes (-h lists only those; another is a usage error, 100).  main() reads top to
  * bottom: app_init() -> resources -> loop -> shutdown.
  */
 #ifndef APP_H
@@ -47,6 +48,10 @@ struct app_spec {
 	/* Called for each extra option; return -1 for a usage error. */
 	int		(*opt)(struct app *, int, const char *);
 	int		 want_chld;	/* catch SIGCHLD too */
+	/* The common options the program takes, as letters ("fnvqdhV");
+	 * NULL: all of them.  -h lists only these; any other is a usage
+	 * error (exit 100). */
+	const char	*common;
 };
 
 /* Parse options, load and check the configuration, set up logging and

@@ -13,7 +13,12 @@
  *
  * A change of verdict is a log line (a warning when it gets worse), a
  * HealthReport on chain-health, and the gauges; a bad verdict is reported
- * again every stale_after while it lasts.  The observer's own row is its
+ * again every stale_after while it lasts.  "ok again" is said only of a
+ * service seen bad before and heard from lately (within stale_after, or
+ * three heartbeat intervals when that is 0): heartbeats read back after
+ * a restart do not make a service down for minutes "ok again".  The
+ * observer's own first verdict of lagging (catching up after its start)
+ * is information, not a warning (-q hides it).  The observer's own row is its
  * scan status: its cursor against the node's finalized head, and how long
  * since a poll succeeded.
  *
@@ -38,7 +43,8 @@
 static struct hsvc	*row(struct health *, const char *);
 static int		 judge(const struct health *, const struct hsvc *,
 			    uint64_t);
-static void		 report(struct obs *, struct hsvc *, uint64_t, int);
+static void		 report(struct obs *, struct hsvc *, uint64_t);
+static void		 verdict(struct obs *, struct hsvc *, int, uint64_t, int);
 static void		 own_row(struct obs *, uint64_t);
 static const char	*ago(uint64_t, uint64_t, char *, size_t);
 
@@ -57,6 +63,12 @@ health_init(struct health *h, const struct app *app)
 	memset(h, 0, sizeof(*h));
 	h->stale_after = (uint64_t)cfg_ms(app->cfg, "health", "stale_after");
 	h->max_lag = (uint64_t)cfg_int(app->cfg, "health", "max_lag");
+	h->fresh_ms = h->stale_after;
+	if (h->fresh_ms == 0)
+		h->fresh_ms = 3 * (uint64_t)cfg_ms(app->cfg, "general",
+		    "heartbeat_interval");
+	if (h->fresh_ms == 0)
+		h->fresh_ms = 60000;
 }
 
 void
@@ -139,25 +151,15 @@ judge(const struct health *h, const struct hsvc *r, uint64_t now)
 }
 
 static void
-report(struct obs *o, struct hsvc *r, uint64_t now, int changed)
+report(struct obs *o, struct hsvc *r, uint64_t now)
 {
 	Coord__HealthReport	 hr = COORD__HEALTH_REPORT__INIT;
 	struct env_intent	 in;
 	uint8_t			 intent[ENV_INTENTLEN];
-	char			 err[256], a[32];
+	char			 err[256];
 	uint64_t		 lag = r->tip > r->scanned ?
 				    r->tip - r->scanned : 0;
 
-	if (changed) {
-		if (r->state == HEALTH_OK)
-			log_info("health: %s is ok again (scanned %" PRIu64
-			    " of %" PRIu64 ")", r->id, r->scanned, r->tip);
-		else
-			log_warnx("health: %s is %s: %s", r->id,
-			    health_state_name(r->state), r->state ==
-			    HEALTH_STALE ? ago(now, r->last_ms, a, sizeof(a)) :
-			    r->detail);
-	}
 	hr.service = r->id;
 	hr.network = r->network;
 	hr.state = (char *)(uintptr_t)health_state_name(r->state);
@@ -178,6 +180,35 @@ report(struct obs *o, struct hsvc *r, uint64_t now, int changed)
 	    COORD__MSG_TYPE__HEALTH_REPORT, intent, "", &hr.base, err,
 	    sizeof(err)) == -1)
 		log_warnx("health report: %s", err);
+}
+
+/* A new verdict st for r (own: the observer's row): the log line, then
+ * the report. */
+static void
+verdict(struct obs *o, struct hsvc *r, int st, uint64_t now, int own)
+{
+	int	 prev = r->state;
+	int	 fresh = r->last_ms > 0 && (now <= r->last_ms ||
+		    now - r->last_ms <= o->health.fresh_ms);
+	char	 a[32];
+
+	r->state = st;
+	if (st == HEALTH_OK && prev != HEALTH_UNKNOWN && fresh)
+		log_info("health: %s is ok again (scanned %" PRIu64 " of %"
+		    PRIu64 ")", r->id, r->scanned, r->tip);
+	else if (st == HEALTH_OK && fresh)
+		log_info("health: %s is ok (scanned %" PRIu64 " of %" PRIu64
+		    ")", r->id, r->scanned, r->tip);
+	else if (st == HEALTH_OK)
+		log_debug("health: %s is ok by a heartbeat of %s", r->id,
+		    ago(now, r->last_ms, a, sizeof(a)));
+	else if (st == HEALTH_LAGGING && prev == HEALTH_UNKNOWN && own)
+		log_info("health: %s is lagging: %s", r->id, r->detail);
+	else
+		log_warnx("health: %s is %s: %s", r->id,
+		    health_state_name(st), st == HEALTH_STALE ?
+		    ago(now, r->last_ms, a, sizeof(a)) : r->detail);
+	report(o, r, now);
 }
 
 static const char *
@@ -226,13 +257,12 @@ own_row(struct obs *o, uint64_t now)
 	o->svc.hb_tip = r->tip;
 	o->svc.hb_status = health_state_name(st);
 	if (r->state != st && !(r->state == HEALTH_UNKNOWN &&
-	    st == HEALTH_STALE && r->last_ms == 0)) {
-		r->state = st;
-		report(o, r, now, 1);
-	} else if (st != HEALTH_OK && st != HEALTH_UNKNOWN &&
+	    st == HEALTH_STALE && r->last_ms == 0))
+		verdict(o, r, st, now, 1);
+	else if (st != HEALTH_OK && st != HEALTH_UNKNOWN &&
 	    now - r->reported_ms >= (o->health.stale_after > 0 ?
 	    o->health.stale_after : 60000))
-		report(o, r, now, 0);
+		report(o, r, now);
 }
 
 void
@@ -263,12 +293,11 @@ health_check(struct obs *o, uint64_t now)
 		else
 			snprintf(r->detail, sizeof(r->detail), "scanned %"
 			    PRIu64 ", tip %" PRIu64, r->scanned, r->tip);
-		if (st != r->state) {
-			r->state = st;
-			report(o, r, now, 1);
-		} else if (st != HEALTH_OK && now - r->reported_ms >=
+		if (st != r->state)
+			verdict(o, r, st, now, 0);
+		else if (st != HEALTH_OK && now - r->reported_ms >=
 		    (h->stale_after > 0 ? h->stale_after : 60000))
-			report(o, r, now, 0);
+			report(o, r, now);
 		stale += st == HEALTH_STALE;
 		lagging += st == HEALTH_LAGGING;
 	}

@@ -69,8 +69,9 @@ static const struct app_spec spec = {
 	.prog = "observer",
 	.operands = "",
 	.opts = "s",
-	.optusage = "  -s         print the running observer's status (from "
-	    "run_dir/observer.status)\n",
+	.optusage = "  -s         print the running observer's status and exit: "
+	    "0 ok, 1 unhealthy,\n"
+	    "             2 stale, 3 not running\n",
 	.opt = opt,
 };
 
@@ -193,15 +194,11 @@ txn_run(struct obs *o, const struct obs_block *b, size_t nb)
 			for (i = 0; i < nb; i++) {
 				scan_advance(&o->scan, &b[i]);
 				o->scan.nblocks++;
-				/* at the tip a line per block with events */
-				if (b[i].nev > 0 && nb == 1)
-					log_info("block %" PRIu64 ": %zu "
-					    "event(s) of interest", b[i].number,
-					    b[i].nev);
-				else
-					log_debug("block %" PRIu64 ": %zu "
-					    "event(s) of interest", b[i].number,
-					    b[i].nev);
+				/* a line per block is for debugging: the
+				 * events are on the topic, the counts in
+				 * -s and the metrics */
+				log_debug("block %" PRIu64 ": %zu event(s) of "
+				    "interest", b[i].number, b[i].nev);
 			}
 			sub_release(o, nins);
 			return 0;

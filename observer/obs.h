@@ -277,6 +277,7 @@ struct hsvc {
 
 struct health {
 	uint64_t	 stale_after;
+	uint64_t	 fresh_ms;	/* "ok again" only from a heartbeat this new */
 	uint64_t	 max_lag;
 	struct hsvc	*s;
 	size_t		 n, cap;

@@ -39,6 +39,7 @@
 #include "metrics.h"
 #include "runfile.h"
 #include "sig.h"
+#include "stfile.h"
 
 enum state {
 	S_DOWN, S_STARTING, S_UP, S_STOPPING, S_BACKOFF, S_FINISHED, S_FAILED
@@ -136,6 +137,7 @@ static void	 ctl_listen(void);
 static void	 ctl_accept(void);
 static void	 ctl_read(struct client *, long long);
 static void	 ctl_do(int, char *, long long);
+static int	 status_judge(const char *);
 static int	 ctl_client(const char *);
 static void	 reap_orphans(void);
 static void	 loop(void);
@@ -575,14 +577,24 @@ sv_notify(struct service *s, long long now)
 	}
 }
 
-/* log = prefix: each line the service writes, as "name: line". */
+/*
+ * log = prefix: each line the service writes, as "name: line".  A line
+ * that names its program already ("prog: level: ...", as every binary of
+ * ours writes) is not named twice: it keeps its own name when that is the
+ * service's, and the service's replaces it when the service is
+ * "something.prog" (alice.observer: info: ...).
+ */
 static void
 sv_log(struct service *s)
 {
 	struct iovec iov[4];
+	const char *name = s->def->name, *tail;
 	ssize_t n;
-	size_t len;
+	size_t len, skip, nlen = strlen(name), tlen;
 	char *nl;
+
+	tail = strrchr(name, '.') != NULL ? strrchr(name, '.') + 1 : name;
+	tlen = strlen(tail);
 
 	n = read(s->lfd[0], s->lbuf + s->llen, LBUFSZ - s->llen);
 	if (n <= 0)
@@ -593,12 +605,17 @@ sv_log(struct service *s)
 		if (nl == NULL && s->llen < LBUFSZ)
 			break;
 		len = nl != NULL ? (size_t)(nl - s->lbuf) : s->llen;
-		iov[0].iov_base = s->def->name;
-		iov[0].iov_len = strlen(s->def->name);
+		skip = 0;
+		if (tlen > 0 && len > tlen + 1 &&
+		    memcmp(s->lbuf, tail, tlen) == 0 &&
+		    s->lbuf[tlen] == ':' && s->lbuf[tlen + 1] == ' ')
+			skip = tlen + 2;
+		iov[0].iov_base = (char *)(uintptr_t)name;
+		iov[0].iov_len = nlen;
 		iov[1].iov_base = (char *)(uintptr_t)": ";
 		iov[1].iov_len = 2;
-		iov[2].iov_base = s->lbuf;
-		iov[2].iov_len = len;
+		iov[2].iov_base = s->lbuf + skip;
+		iov[2].iov_len = len - skip;
 		iov[3].iov_base = (char *)(uintptr_t)"\n";
 		iov[3].iov_len = 1;
 		(void)!writev(STDERR_FILENO, iov, 4);
@@ -941,11 +958,36 @@ ctl_do(int fd, char *req, long long now)
 	fclose(fp);
 }
 
+/*
+ * -s: 0 when every service is up (or a one-shot finished), 1 when one is
+ * not, 3 when no supervisor answers (stfile.h's codes).
+ */
+static int
+status_judge(const char *buf)
+{
+	const char *p = buf, *nl;
+	char name[128], state[16];
+	int rc = 0, first = 1;
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (first) {		/* the header */
+			first = 0;
+			continue;
+		}
+		if (sscanf(p, "%127s %15s", name, state) != 2 ||
+		    (strcmp(state, "up") != 0 && strcmp(state, "finished") != 0))
+			rc = ST_UNHEALTHY;
+	}
+	return first ? ST_UNHEALTHY : rc;
+}
+
 static int
 ctl_client(const char *req)
 {
 	struct sockaddr_un sun;
-	char buf[4096];
+	char buf[65536];
 	size_t len = 0;
 	ssize_t n;
 	int fd;
@@ -958,8 +1000,14 @@ ctl_client(const char *req)
 	memcpy(sun.sun_path, sockpath, sizeof(sun.sun_path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		fatal(EX_TEMP, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (statusmode && (errno == ENOENT || errno == ECONNREFUSED)) {
+			log_warn("not running: unable to connect to %s",
+			    sockpath);
+			exit(ST_DOWN);
+		}
 		fatal(EX_TEMP, "unable to connect to %s", sockpath);
+	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
 		fatal(EX_TEMP, "write to %s", sockpath);
 	for (;;) {
@@ -969,14 +1017,15 @@ ctl_client(const char *req)
 		if (n <= 0)
 			break;
 		if (statusmode)
-			(void)!fwrite(buf, 1, (size_t)n, stdout);
-		else if ((len += (size_t)n) == sizeof(buf) - 1)
+			(void)!fwrite(buf + len, 1, (size_t)n, stdout);
+		if ((len += (size_t)n) == sizeof(buf) - 1)
 			break;
 	}
 	close(fd);
-	if (statusmode)
-		return fflush(stdout) == 0 ? 0 : EX_TEMP;
 	buf[len] = '\0';
+	if (statusmode)
+		return fflush(stdout) != 0 ? EX_TEMP : len == 0 ? ST_DOWN :
+		    status_judge(buf);
 	buf[strcspn(buf, "\n")] = '\0';
 	if (strcmp(buf, "ok") == 0)
 		return 0;
@@ -1372,12 +1421,15 @@ main(int argc, char *argv[])
 		.optusage =
 		    "  -r dir     run directory, for the control socket "
 		    "(default: [general] run_dir)\n"
-		    "  -s         print the state of every service and exit\n"
+		    "  -s         print the state of every service and exit: 0 "
+		    "all up,\n"
+		    "             1 one is not, 3 no supervisor running\n"
 		    "  -c cmd     start, stop or restart the service name "
 		    "and exit\n"
 		    "  runfile    the services to supervise: see runfile(5)\n",
 		.opt = opt,
 		.want_chld = 1,
+		.common = "fnvqdhV",
 	};
 	struct runfile *rf;
 	char err[2048];

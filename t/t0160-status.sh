@@ -14,7 +14,7 @@
 kafka_require
 net_require
 PROGS="observer connector signer archiver"
-plan $(( $(echo $(kafka_kinds) | wc -w) * 25 ))
+plan $(( $(echo $(kafka_kinds) | wc -w) * 26 ))
 
 # relay PORT HOST:PORT: a TCP relay from 127.0.0.1:PORT (the broker
 # "comes" there); clients bootstrap through it, as through devbroker -p
@@ -88,6 +88,10 @@ for kind in $(kafka_kinds); do
 		is "$(wc -c <"$D/$p.ready")" 0 "$kind: $p: no readiness newline"
 	done
 
+	# the topics, as a deployment makes them (mknet's NAME.topics)
+	"$PROCSIM" -q -f "$CONF" -X bootstrap.servers="$real" -C \
+	    2>"$D/topics.err"
+	ok $? "$kind: the topics made" || sed 's/^/# /' "$D/topics.err"
 	relay "$port" "$real" 2>"$D/relay.err" &
 	relay_pid=$!
 	track_pid $!

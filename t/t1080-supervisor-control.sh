@@ -1,13 +1,15 @@
 #!/bin/sh
 # supervisor: -s (status) and -c start|stop|restart NAME through the
 # control socket in the run directory (-r, or [general] run_dir of -f).
+# -s exits 0 when every service is up, 1 when one is not, 3 when no
+# supervisor runs (the codes of every binary's -s).
 . t/lib.sh
 . t/golden/supervisor/lib.sh
-plan 30
+plan 31
 
 "$SV" -r "$T/run" -s >"$T/out" 2>"$T/err"
-is "$?" 111 "-s with no supervisor running: exit 111"
-like "$(cat "$T/err")" "supervisor: fatal: unable to connect to .*/run/supervisor.sock" \
+is "$?" 3 "-s with no supervisor running: exit 3 (not running, as every -s)"
+like "$(cat "$T/err")" "supervisor: warning: not running: unable to connect to .*/run/supervisor.sock" \
 	"-s: says it cannot connect"
 
 cat >"$T/run.ini" <<EOF2
@@ -48,6 +50,8 @@ is "$(sv_field a 6)" signal:TERM "a: stopped with SIGTERM"
 wait_for 5 sh -c "! ps -p $a1 >/dev/null"
 ok $? "a: its process is gone"
 is "$(sv_field b 2)" up "b: still up"
+sv_status >/dev/null
+is "$?" 1 "-s with a service down: exit 1 (not every service up)"
 
 # start
 "$SV" -r "$T/run" -c start a
