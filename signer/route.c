@@ -259,9 +259,9 @@ cfgval_by_key(const struct signer *sg, const uint8_t *key)
 
 /*
  * A set from participants (any order); names from [validator] chain_key.
- * Keys in no section are named by their hex: one warning for the first
- * such set of the process (each set of a network would repeat it), debug
- * lines for the others.
+ * Keys in no section are named by their hex: one warning for the set, as
+ * a set is built once (a NewSet seen again, or read back from the
+ * decision log, is not built again).
  */
 static struct sset *
 set_build(struct signer *sg, uint32_t network, uint32_t session,
@@ -328,18 +328,11 @@ set_build(struct signer *sg, uint32_t network, uint32_t session,
 		if (memcmp(s->v[i].key, sg->our_key, PARTY_KEYLEN) == 0)
 			s->our = (long)i;
 	}
-	/* Once a process: every set of a network repeats it. */
-	if (nunknown > 0 && !sg->warned_unknown) {
-		sg->warned_unknown = 1;
+	if (nunknown > 0)
 		log_warnx("set %u/%u: %zu of %zu keys in no [validator] "
 		    "section's chain_key (%s%s); messages cannot be routed to "
-		    "them (said once; later sets at debug level)", network,
-		    session, nunknown, n, unknown,
+		    "them", network, session, nunknown, n, unknown,
 		    nunknown > 3 ? ", ..." : "");
-	} else if (nunknown > 0)
-		log_debug("set %u/%u: %zu of %zu keys in no [validator] "
-		    "section's chain_key (%s%s)", network, session, nunknown,
-		    n, unknown, nunknown > 3 ? ", ..." : "");
 	return s;
 nomem:
 	state_set_free(s);

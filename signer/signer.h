@@ -51,7 +51,6 @@ struct signer {
 	struct dedupe	*inner;			/* inner intents seen */
 	uint64_t	 next_deadline;
 	uint64_t	 next_sweep;
-	int		 warned_unknown;	/* keys in no [validator]: said */
 	uint64_t	 block_number;
 	/* counters for metrics */
 	uint64_t	 n_formed, n_completed, n_reattempts, n_routed_out,
