@@ -33,6 +33,7 @@
 
 static struct signer	 sg;
 static int		 status_mode;
+static int		 declog_mode;
 
 static int	 opt(struct app *, int, const char *);
 static int	 load_config(struct signer *, char *, size_t);
@@ -41,6 +42,8 @@ static int	 load_validator(struct signer *, const struct cfg_sect *, char *,
 static int	 parse_key(const char *, uint8_t *);
 static int	 rebuild_cb(void *, const char *, size_t, const uint8_t *,
 		    size_t, int64_t);
+static int	 load_trust(struct signer *, char *, size_t);
+static void	 declog(struct signer *);
 static void	 status(struct signer *, int);
 static void	 run(struct signer *);
 static void	 gauges(struct signer *);
@@ -50,10 +53,12 @@ static void	 tune_kafka(struct app *);
 static const struct app_spec spec = {
 	.prog = "signer",
 	.operands = "",
-	.opts = "s",
+	.opts = "Ls",
 	.optusage = "  -s         print the running signer's status and exit: "
 	    "0 ok, 1 unhealthy,\n"
-	    "             2 stale, 3 not running\n",
+	    "             2 stale, 3 not running\n"
+	    "  -L         print the decision log (sets and sessions, from "
+	    "Kafka) and exit\n",
 	.opt = opt,
 };
 
@@ -62,10 +67,15 @@ opt(struct app *app, int ch, const char *arg)
 {
 	(void)app;
 	(void)arg;
-	if (ch != 's')
-		return -1;
-	status_mode = 1;
-	return 0;
+	switch (ch) {
+	case 's':
+		status_mode = 1;
+		return 0;
+	case 'L':
+		declog_mode = 1;
+		return 0;
+	}
+	return -1;
 }
 
 /* 64 hex digits, an optional 0x before them. */
@@ -320,6 +330,83 @@ rebuild_cb(void *arg, const char *key, size_t keylen, const uint8_t *val,
 	return 0;
 }
 
+/* -L: our key and [trust], as svc_open loads them, to verify the log. */
+static int
+load_trust(struct signer *g, char *err, size_t errlen)
+{
+	char path[PATH_MAX], kerr[512];
+
+	snprintf(g->svc.id, sizeof(g->svc.id), "%s", app_service_id(&g->app));
+	snprintf(path, sizeof(path), "%s/signer.key",
+	    cfg_str(g->app.cfg, "general", "key_dir"));
+	if (env_key_load(path, g->svc.id, &g->svc.key, kerr,
+	    sizeof(kerr)) == -1) {
+		snprintf(err, errlen, "service key: %s", kerr);
+		return -1;
+	}
+	if (env_trust_load(g->app.cfg, &g->svc.trust, err, errlen) == -1)
+		return -1;
+	if (env_trust_find(&g->svc.trust, g->svc.id) == NULL)
+		(void)env_trust_add(&g->svc.trust, g->svc.id, g->svc.key.pk);
+	return 0;
+}
+
+/*
+ * -L: the decision log, read from Kafka (sets, every session): what a
+ * restarted signer would rebuild.  A client, not a health check (-s).
+ */
+static void
+declog(struct signer *g)
+{
+	struct ssess *s = NULL;
+	const struct sset *set;
+	char err[1024], hex[2 * PARTY_HASHLEN + 1];
+	size_t i, j, cur = 0;
+
+	if (load_trust(g, err, sizeof(err)) == -1)
+		fatalx(EX_PERM, "%s", err);
+	if (statelog_read(&g->app, g->state_topic, rebuild_cb, g,
+	    REBUILD_TIMEOUT_MS, err, sizeof(err)) == -1)
+		fatalx(EX_TEMP, "%s", err);
+	route_after_rebuild(g);
+	for (i = 0; i < g->st.nset; i++) {
+		set = g->st.set[i];
+		printf("set %u/%u validators=%zu shares=%llu%s%s names=",
+		    set->network, set->session, set->n,
+		    (unsigned long long)set->total,
+		    set->from_config ? " config" : "",
+		    set->retired ? " retired" : "");
+		for (j = 0; j < set->n; j++)
+			printf("%s%s", j ? "," : "", set->names[j]);
+		printf("\n");
+	}
+	while ((s = state_sess_next(&g->st, &cur, s)) != NULL) {
+		set = state_set_find(&g->st, s->network, s->session);
+		hex_encode(s->sign_id, PARTY_HASHLEN, hex);
+		printf("session %s kind=%s set=%u/%u attempt=%u stage=%s "
+		    "member=%s threshold=%llu party=", hex,
+		    state_kind_name(s->kind), s->network, s->session,
+		    s->attempt, state_stage_name(s->stage),
+		    s->member ? "yes" : "no",
+		    (unsigned long long)s->threshold);
+		for (j = 0; j < s->nparty; j++)
+			printf("%s%s", j ? "," : "", set != NULL &&
+			    s->party[j] < set->n ? set->names[s->party[j]] :
+			    "?");
+		if (s->completed)
+			printf(" state=completed attempt_done=%u by=%s\n",
+			    s->completed_attempt, s->completed_by != NULL ?
+			    s->completed_by : "?");
+		else
+			printf(" state=%s\n", s->failed ? "failed" :
+			    "pending");
+	}
+	printf("early %zu\n", g->st.nearly);
+	if (fflush(stdout) == EOF)
+		fatal(EX_TEMP, "stdout");
+	exit(0);
+}
+
 /*
  * The status file (libcommon/stfile.h; -s prints and judges it, without
  * Kafka): counts, one line per set, one per session not yet completed
@@ -552,6 +639,8 @@ main(int argc, char **argv)
 			fatalx(EX_PERM, "%s", err);
 		app_check_ok(&sg.app);
 	}
+	if (declog_mode)
+		declog(&sg);
 
 	tune_kafka(&sg.app);
 	memset(&o, 0, sizeof(o));

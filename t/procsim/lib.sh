@@ -22,7 +22,7 @@
 #   sg_procsim DIR NAME [OPTS]  start NAME's processor simulator; stdout in
 #                          DIR/NAME/procsim.out
 #   sg_relay DIR NAME...   start the relay (connector emulation) for NAMEs
-#   sg_status DIR NAME     the signer's -s output
+#   sg_status DIR NAME     the signer's decision log (-L)
 #   sg_dump DIR NAME TOPIC records of NAME's topic (a [topics] key) as JSON
 #   sg_key DIR NAME        NAME's key in the sets (hex): its chain_key,
 #                          else its public_key
@@ -171,7 +171,7 @@ sg_request() {
 
 sg_status() {
 	# shellcheck disable=SC2046
-	"$SIGNER" -q -f "$1/$2/coord.ini" $(_sg_x) -s
+	"$SIGNER" -q -f "$1/$2/coord.ini" $(_sg_x) -L
 }
 
 sg_dump() {
