@@ -4,7 +4,7 @@
 # dev broker or a real one and the dev node.  The directories are copied
 # as they ship but for env/COORD_CONFIG and env/PATH.  Checked:
 #   - sv -w 60 start, then sv check: each service up and ready (./check:
-#     the binary's own -d newline), and not ready without it;
+#     the binary's own -s), and not ready when it is stuck (SIGSTOP);
 #   - run ends in exec: the supervised pid is the binary;
 #   - its log reaches svlogd, stderr included, each line with a time;
 #   - sv down stops it and it exits 0 (finish logs the exit code: runit
@@ -85,18 +85,18 @@ for kind in $(kafka_kinds); do
 		is "$(cat "/proc/$pid/comm" 2>&1)" "$p" \
 		    "$kind: the supervised process is $p itself (run ends in exec)"
 	done
-	# ./check is the binary's word: no newline, not ready (tried again
-	# if the observer wrote its next one meanwhile).
-	check_fails() {
-		for _i in 1 2 3; do
-			: >"$S/observer/supervise/ready"
-			(cd "$S/observer" && ./check) || return 0
-			[ -s "$S/observer/supervise/ready" ] || return 1
-		done
-		return 1
-	}
-	check_fails
-	ok $? "$kind: ./check fails while the newline is missing"
+	# ./check is the binary's word (-s): the observer stopped (SIGSTOP),
+	# its status goes stale and ./check fails; continued, it passes.
+	check_fails() { ! (cd "$S/observer" && ./check); }
+	check_passes() { (cd "$S/observer" && ./check); }
+	opid=$(cat "$S/observer/supervise/pid")
+	kill -STOP "$opid"
+	wait_for 20 check_fails
+	r=$?
+	kill -CONT "$opid"
+	wait_for 20 check_passes
+	ok $((r || $?)) "$kind: ./check fails while the observer is stuck," \
+	    "passes once it goes on"
 
 	wait_for 20 down_for_good badkey
 	ok $? "$kind: the observer with a bad key is down, not wanted up:" \

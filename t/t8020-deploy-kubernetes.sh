@@ -13,10 +13,10 @@
 #     keys in the Secret's place), on the dev broker or a real one and the
 #     dev node: the init container copies the keys (mode 0400), the
 #     container's command line starts the service (exec: the pid is the
-#     binary), the startup, readiness and liveness probes pass; a ready
-#     file written two minutes ago fails readiness and liveness until the
-#     service's next newline (it keeps the file fresh); SIGTERM stops it,
-#     exit 0, within terminationGracePeriodSeconds.
+#     binary), the startup, readiness and liveness probes (its -s) pass;
+#     stuck (SIGSTOP), its status goes stale and readiness and liveness
+#     fail until it goes on (SIGCONT); SIGTERM stops it, exit 0, within
+#     terminationGracePeriodSeconds.
 . t/lib.sh
 . t/lib-kafka.sh
 . t/lib-coord.sh
@@ -32,7 +32,7 @@ dep_kv_install || {
 	skip_all "cannot install kubernetes-validate==$KV_VERSION from PyPI"
 }
 kafka_require
-plan $((4 + 43 * $(kafka_kinds | wc -w)))
+plan $((4 + 42 * $(kafka_kinds | wc -w)))
 M=$TOP/deploy/kubernetes
 
 for v in 1.31.0 1.34.0; do
@@ -74,17 +74,8 @@ signer Deployment Recreate 0 probes=startup,readiness,liveness requests=cpu,memo
 
 # probe NAME KIND: the manifest's KIND probe of NAME, run here
 probe() { sh "$K/$1/$2.sh" >/dev/null 2>&1; }
-# stale_fails NAME KIND: the KIND probe fails on NAME's ready file made
-# two minutes old (tried again if the service wrote to it meanwhile)
-stale_fails() {
-	_f=$(cat "$K/$1/root.path")/run/serai-coordinator/$1.ready
-	for _i in 1 2 3; do
-		touch -d '-2 minutes' "$_f"
-		probe "$1" "$2" || return 0
-		[ "$(stat -c %Y "$_f")" -gt $(($(date +%s) - 100)) ] || return 1
-	done
-	return 1
-}
+# fails NAME KIND: the KIND probe of NAME fails
+fails() { ! probe "$1" "$2"; }
 all_live() {
 	for _p in $DEP_PROGS; do
 		probe "$_p" liveness && probe "$_p" readiness || return 1
@@ -100,6 +91,12 @@ for kind in $(kafka_kinds); do
 	is "$(dep_k8s_plan "$M" "$D/alice/coord.ini" "$D/alice/keys" "$K" |
 	    sort | tr '\n' ' ')" "archiver connector observer signer " \
 	    "$kind: the workloads, mapped here"
+	# heartbeats every second, not 10: stale (-s exit 2) after 3 s, not
+	# 30, for the stuck services below
+	for p in $DEP_PROGS; do
+		sed -i 's/^heartbeat_interval = .*/heartbeat_interval = 1s/' \
+		    "$(cat "$K/$p/root.path")/etc/serai-coordinator/coordinator.ini"
+	done
 
 	for p in $DEP_PROGS; do
 		root=$(cat "$K/$p/root.path")
@@ -129,23 +126,22 @@ for kind in $(kafka_kinds); do
 		    "$kind: $p: the container's process is $p itself (exec)"
 	done
 
-	# A ready file not written for two minutes: not ready, not alive,
-	# until the service writes its next newline.
+	# A service stuck (SIGSTOP): its status file goes stale (-s exit 2),
+	# not ready, not alive; continued, both probes pass again.
 	for p in $DEP_PROGS; do
-		stale_fails "$p" liveness
-		ok $? "$kind: $p: a stale ready file fails livenessProbe"
-		stale_fails "$p" readiness
+		eval "kill -STOP \$pid_$p"
+	done
+	for p in $DEP_PROGS; do
+		wait_for 20 fails "$p" liveness
+		ok $? "$kind: $p stuck: livenessProbe fails (-s: stale)"
+		fails "$p" readiness
 		ok $? "$kind: $p: ... and readinessProbe"
 	done
-	wait_for 25 all_live
-	ok $? "$kind: each service wrote its next newline: the probes pass again"
-	# ... in place: the file stays one newline long, not one a heartbeat
-	sizes=
 	for p in $DEP_PROGS; do
-		sizes="$sizes$p=$(stat -c %s "$(cat "$K/$p/root.path")/run/serai-coordinator/$p.ready") "
+		eval "kill -CONT \$pid_$p"
 	done
-	is "$sizes" "$(for p in $DEP_PROGS; do printf '%s=1 ' $p; done)" \
-	    "$kind: each ready file is one newline long, written again in place"
+	wait_for 25 all_live
+	ok $? "$kind: each service goes on: the probes pass again"
 
 	for p in $DEP_PROGS; do
 		eval "pid=\$pid_$p"
