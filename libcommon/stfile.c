@@ -121,10 +121,27 @@ stfile_end(struct stfile *st, FILE *f)
 	return 0;
 }
 
+/* Our line says stopped; the binary's last lines stay (post mortem). */
 void
 stfile_stopped(struct stfile *st)
 {
-	stfile_end(st, stfile_begin(st, -1, "stopped", NULL));
+	char	 line[ST_MAXLINE];
+	FILE	*old, *f;
+	int	 first = 1;
+
+	if ((f = stfile_begin(st, -1, "stopped", NULL)) == NULL)
+		return;
+	if ((old = fopen(st->path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), old) != NULL) {
+			if (!first)
+				fputs(line, f);
+			/* a line longer than the buffer: its tail goes on */
+			if (strchr(line, '\n') != NULL)
+				first = 0;
+		}
+		fclose(old);
+	}
+	stfile_end(st, f);
 }
 
 /*

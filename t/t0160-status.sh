@@ -14,7 +14,7 @@
 kafka_require
 net_require
 PROGS="observer connector signer archiver"
-plan $(( $(echo $(kafka_kinds) | wc -w) * 26 ))
+plan $(( $(echo $(kafka_kinds) | wc -w) * 27 ))
 
 # relay PORT HOST:PORT: a TCP relay from 127.0.0.1:PORT (the broker
 # "comes" there); clients bootstrap through it, as through devbroker -p
@@ -117,6 +117,8 @@ for kind in $(kafka_kinds); do
 	is "$(st connector)" 3 "$kind: connector exited: -s 3 (not running)"
 	like "$(head -1 "$D/connector.st")" "^connector not-running: stopped" \
 	    "$kind: connector -s: says it stopped"
+	grep -q "^connector alice 12D3KooW.* peers=0 " "$D/connector.st"
+	ok $? "$kind: ... and keeps its last lines"
 
 	kill -KILL "$(cat "$D/archiver.pid")"
 	wait "$(cat "$D/archiver.pid")" 2>/dev/null

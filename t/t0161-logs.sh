@@ -52,24 +52,42 @@ obs_conf "$D" alice "polling_interval = 100ms" "batch_blocks = 4" \
 sed -i "s|^heartbeat_interval = 0|heartbeat_interval = 500ms|" \
     "$D/coord.ini"
 
+# events: the events the observer published (its status file)
+events() {
+	sed -n 's/^blocks .* events=\([0-9]*\) .*/\1/p' "$D/run/observer.status"
+}
+# next_is N: the observer's next block is N
+next_is() { grep -q "^scan state=tip next=$1 " "$D/run/observer.status"; }
+
 # run NAME [args]: an observer on a fresh dev broker (no cursor: from
-# block 0) to the tip of the 200 blocks, then stopped; its stderr in
-# $D/NAME.err
+# block 0) to the tip of the chain; its stderr in $D/NAME.err
 run() {
 	_n=$1
 	shift
 	kafka_start mock
 	obs_start "$D" "$@"
 	wait_for 60 grep -q "^scan state=tip " "$D/run/observer.status"
-	_r=$?
+}
+# stop NAME
+stop() {
 	obs_stop "$OBS_PID"
 	kafka_stop mock
-	mv "$D/err" "$D/$_n.err"
-	return $_r
+	mv "$D/err" "$D/$1.err"
 }
 
 run default
-ok $? "an observer caught up with 200 blocks"
+ok $? "an observer caught up with the 200 blocks"
+# at the tip, blocks one by one (a poll each), with events
+e0=$(events)
+n=$(head_num)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	rpc dev_produce >/dev/null
+	n=$((n + 1))
+	wait_for 10 next_is $((n + 1)) || break
+done
+next_is $((n + 1)) && [ "$(events)" -gt "$e0" ]
+ok $? "it published 10 more blocks, one at a time, with events"
+stop default
 like "$(grep 'alice.observer is lagging' "$D/default.err")" \
     "^observer: info: health: alice.observer is lagging: " \
     "... and said it was lagging at first, as information"
@@ -77,6 +95,7 @@ grep -q "event(s) of interest" "$D/default.err"
 ok $((!$?)) "... and no line per block at the default level"
 
 run quiet -q
-ok $? "an observer with -q caught up with 200 blocks too"
+ok $? "an observer with -q caught up too"
+stop quiet
 grep -q "lagging" "$D/quiet.err"
 ok $((!$?)) "... and -q hid its catching up"

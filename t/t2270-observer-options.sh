@@ -2,7 +2,7 @@
 # t2270: the observer's options and configuration checks: -n accepts a
 # good file and refuses, with file:line and exit 100, events that are not
 # Pallet.Event, a bad endpoint, a bad batch size, a missing key; -h and -V;
-# an operand is a usage error; -s without a running observer exits 111.
+# an operand is a usage error; -s without a running observer exits 3.
 . t/lib.sh
 . t/lib-coord.sh
 . t/lib-observer.sh
@@ -46,7 +46,8 @@ like "$(cat "$T/h")" "-s +print the running observer's status" "-h: lists -s"
 like "$("$OBSERVER" -V)" "^observer [0-9]" "-V: the version"
 "$OBSERVER" -f "$C" extra 2>/dev/null
 is "$?" 100 "an operand: usage error, exit 100"
-"$OBSERVER" -f "$C" -s >/dev/null 2>"$T/e"
-is "$?" 111 "-s without a status file: exit 111"
-like "$(cat "$T/e")" "is the observer running" "-s: says why"
+"$OBSERVER" -f "$C" -s >"$T/s.out" 2>"$T/e"
+is "$?" 3 "-s without a status file: exit 3 (not running)"
+like "$(cat "$T/s.out")" "^observer not-running: no status file .*/observer.status" \
+    "-s: says why"
 done_testing
