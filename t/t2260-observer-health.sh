@@ -3,7 +3,9 @@
 # that falls silent for stale_after is reported stale, one scanning more
 # than max_lag behind its tip lagging, and a stale one that speaks again ok;
 # each verdict is a log line, a HealthReport on chain-health, a line of the
-# status file (-s) and gauges in the metrics file.  The observer's own scan
+# status file (-s) and gauges in the metrics file; "ok again" only of a
+# service seen bad and heard from lately, never from heartbeats read back
+# after a restart.  The observer's own scan
 # status is judged the same way (lagging while it catches up, stale when the
 # node stops answering) and goes out in its own heartbeats.  Both Kafka
 # kinds.
@@ -15,8 +17,8 @@ need_cmd jq "reads the published JSON"
 need_cmd curl "talks to the dev node"
 [ -x "$OBSERVER" ] && [ -x "$DEVNODE" ] || skip_all "not built: run make"
 kafka_require
-# 17 per broker kind
-plan $(($(kafka_kinds | wc -w) * 17))
+# 20 per broker kind
+plan $(($(kafka_kinds | wc -w) * 20))
 
 reports() {
 	obs_dump "$D" chain_health | jq -r 'select(.type == "HEALTH_REPORT") |
@@ -72,6 +74,8 @@ metrics_dir = $D/metrics|" "$D/coord.ini"
 	    2>>"$D/tool.err"
 	wait_for 10 grep -q "health: alice.procA is ok again" "$D/err"
 	ok $? "$kind: a stale processor that speaks again is ok"
+	is "$(grep -c 'health: alice.procA is ok again' "$D/err")" 1 \
+	    "$kind: 'ok again' once, after it was stale"
 	wait "$hbB"
 
 	# the reports on chain-health
@@ -102,6 +106,22 @@ metrics_dir = $D/metrics|" "$D/coord.ini"
 	ok $? "$kind: still running"
 	obs_stop "$OBS_PID"
 	is "$RC" 0 "$kind: SIGTERM: exit 0 (the node gone)"
+
+	# Restarted on a new group, it reads every heartbeat back, all of
+	# them old; with stale_after = 0 none is ever stale, yet the old
+	# "ok" of procA is not news: not "ok again", not "ok" (a line was
+	# logged for it before: "ok again" for a service down for minutes).
+	mv "$D/err" "$D/err.1"
+	dn_start "$D/dn2" -i 0 -n 300		# the same chain, again
+	sed -i -e 's/^stale_after = .*/stale_after = 0/' \
+	    -e "s|^rpc_endpoint = .*|rpc_endpoint = $URL|" "$D/coord.ini"
+	obs_start "$D" -X group.id=alice.observer.again \
+	    -X session.timeout.ms=$sess -X heartbeat.interval.ms=500
+	wait_for 30 grep -q "health: alice.procB is lagging" "$D/err"
+	ok $? "$kind: restarted on a new group, it read the heartbeats back"
+	grep "alice.procA is ok" "$D/err"
+	ok $((!$?)) "$kind: ... and procA's old ones are not 'ok again'"
+	obs_stop "$OBS_PID"
 	kafka_stop "$kind"
 done
 done_testing
