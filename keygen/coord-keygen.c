@@ -399,7 +399,8 @@ main(int argc, char **argv)
 		.opts = "p",
 		.optusage = "  -p         print the [trust] lines of existing "
 		    "keys\n",
-		.opt = opt,		.common = "fnvqhV",
+		.opt = opt,
+		.common = "fnvqhV",
 	};
 	struct app app;
 	int rc;
