@@ -1,9 +1,11 @@
 /*
  * envjson: envelopes as JSON Lines (-J).  The envelope goes through the
- * generic converter (pbjson); its body is expanded into the typed message
- * when the type is known and the expansion re-encodes to the very same
- * bytes (so the signature still verifies after a round trip), else it
- * stays base64 like any bytes field.
+ * generic converter (pbjson) with every field written, zero values
+ * included (a jq filter never meets null for a field that is 0); its body
+ * is expanded into the typed message when the type is known and the
+ * expansion re-encodes to the very same bytes (so the signature still
+ * verifies after a round trip), else it stays 0x-hex like any bytes field.
+ * The mapping is README's "JSON Lines (-J)".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,17 +55,19 @@ env_json_line(const uint8_t *val, size_t len, const char *topic, char *err,
 		snprintf(err, errlen, "not an Envelope");
 		return NULL;
 	}
-	if ((j = pbjson_from_pb(&e->base, 0, err, errlen)) == NULL) {
+	if ((j = pbjson_from_pb(&e->base, PBJSON_EMIT_DEFAULTS, err,
+	    errlen)) == NULL) {
 		env_free(e);
 		return NULL;
 	}
 	/* The body expanded only if the JSON gives back the very bytes
-	 * (unknown fields, non-canonical encodings: left as base64). */
+	 * (unknown fields, non-canonical encodings: left as hex). */
 	bd = env_type_body(e->type);
 	if (bd != NULL &&
 	    (body = protobuf_c_message_unpack(bd, NULL, e->body.len,
 	    e->body.data)) != NULL &&
-	    (bj = pbjson_from_pb(body, 0, err, errlen)) != NULL) {
+	    (bj = pbjson_from_pb(body, PBJSON_EMIT_DEFAULTS, err,
+	    errlen)) != NULL) {
 		if (body_roundtrips(bd, bj, e->body.data, e->body.len)) {
 			if (cJSON_GetObjectItemCaseSensitive(j, "body") != NULL)
 				cJSON_ReplaceItemInObjectCaseSensitive(j,
@@ -112,11 +116,11 @@ env_json_parse(const char *text, size_t len, size_t *outlen, char **topic,
 	cJSON *j, *t, *b, *ty;
 	uint8_t *bb = NULL, *out = NULL;
 	size_t bn = 0;
-	char *type_err = NULL;
+	char *type_err = NULL, jerr[128];
 
 	*topic = NULL;
-	if ((j = cJSON_ParseWithLength(text, len)) == NULL) {
-		snprintf(err, errlen, "not JSON");
+	if ((j = pbjson_json_parse(text, len, jerr, sizeof(jerr))) == NULL) {
+		snprintf(err, errlen, "not JSON: %s", jerr);
 		return NULL;
 	}
 	if (!cJSON_IsObject(j)) {

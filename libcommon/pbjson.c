@@ -24,12 +24,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "pbjson.h"
 
 #define MEMBER(m, off)		((void *)((char *)(m) + (off)))
 #define CMEMBER(m, off)		((const void *)((const char *)(m) + (off)))
 
-/* Magnitudes at and above this cannot be exact integers in a double. */
+/*
+ * Integers up to 2^53 in magnitude are exact in a double (and in jq and
+ * JavaScript); past it a JSON number may already have been rounded.
+ */
+#define EXACT_INT		(1ULL << 53)
 #define EXACT_DOUBLE_INT	9007199254740992.0	/* 2^53 */
 /* Doubles at and above this round to infinity as a float. */
 #define FLOAT_OVERFLOW		0x1.ffffffp+127
@@ -64,6 +69,8 @@ static cJSON	*value_to_json(struct pbj *, const ProtobufCFieldDescriptor *,
 static cJSON	*map_to_json(struct pbj *, const ProtobufCFieldDescriptor *,
 		    size_t, const void *);
 static cJSON	*float_to_json(struct pbj *, double, int);
+static cJSON	*int_to_json(int, uint64_t);
+static cJSON	*bytes_to_json(const uint8_t *, size_t);
 static int	 key_to_text(struct pbj *, const ProtobufCFieldDescriptor *,
 		    const void *, char *, size_t, const char **);
 
@@ -82,6 +89,7 @@ static int	 value_from_json(struct pbj *,
 static int	 key_from_text(struct pbj *, const ProtobufCFieldDescriptor *,
 		    const char *, void *);
 static void	 set_has(const ProtobufCFieldDescriptor *, void *);
+static int	 number_int(const cJSON *, int *, uint64_t *);
 static int	 json_int(struct pbj *, const cJSON *, int64_t, int64_t,
 		    int64_t *);
 static int	 json_uint(struct pbj *, const cJSON *, uint64_t, uint64_t *);
@@ -99,8 +107,10 @@ static int	 parse_digits(const char *, int *, uint64_t *);
 static int	 parse_number_text(const char *, double *);
 static void	 fmt_double(char *, size_t, double, int);
 static int	 utf8_valid(const char *);
-static char	*b64_encode(const uint8_t *, size_t);
 static int	 b64_decode(const char *, uint8_t **, size_t *);
+static int	 bytes_decode(const char *, uint8_t **, size_t *);
+static const char *next_number(const char **, const char *, size_t *);
+static int	 mark_big_numbers(cJSON *, const char **, const char *);
 
 cJSON *
 pbjson_from_pb(const ProtobufCMessage *msg, int flags, char *err,
@@ -155,12 +165,10 @@ pbjson_to_pb(const ProtobufCMessageDescriptor *desc, const cJSON *json,
 	return m;
 }
 
-ProtobufCMessage *
-pbjson_parse(const ProtobufCMessageDescriptor *desc, const char *text,
-    size_t len, char *err, size_t errlen)
+cJSON *
+pbjson_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	ProtobufCMessage *m;
-	const char *end = NULL;
+	const char *end = NULL, *p;
 	cJSON *j;
 	size_t i;
 
@@ -180,9 +188,91 @@ pbjson_parse(const ProtobufCMessageDescriptor *desc, const char *text,
 			cJSON_Delete(j);
 			return NULL;
 		}
+	p = text;
+	if (mark_big_numbers(j, &p, end) == -1) {
+		snprintf(err, errlen, "out of memory");
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+ProtobufCMessage *
+pbjson_parse(const ProtobufCMessageDescriptor *desc, const char *text,
+    size_t len, char *err, size_t errlen)
+{
+	ProtobufCMessage *m;
+	cJSON *j;
+
+	if ((j = pbjson_json_parse(text, len, err, errlen)) == NULL)
+		return NULL;
 	m = pbjson_to_pb(desc, j, err, errlen);
 	cJSON_Delete(j);
 	return m;
+}
+
+/*
+ * The next number literal in [*p, end) outside strings (the characters
+ * cJSON's parser takes for one), its length in *len; NULL when none.
+ */
+static const char *
+next_number(const char **p, const char *end, size_t *len)
+{
+	const char *s = *p, *tok;
+
+	while (s < end) {
+		if (*s == '"') {
+			for (s++; s < end && *s != '"'; s++)
+				if (*s == '\\')
+					s++;
+			s++;
+			continue;
+		}
+		if (*s != '-' && !isdigit((unsigned char)*s)) {
+			s++;
+			continue;
+		}
+		for (tok = s; s < end && (isdigit((unsigned char)*s) ||
+		    *s == '-' || *s == '+' || *s == '.' || *s == 'e' ||
+		    *s == 'E'); s++)
+			;
+		*p = s;
+		*len = s - tok;
+		return tok;
+	}
+	*p = s;
+	return NULL;
+}
+
+/*
+ * cJSON keeps a number only as a double, where 2^53 + 1 reads as 2^53.
+ * Number items at or past 2^53 in magnitude become raw items holding
+ * their text, matched with the literals of the text in document order
+ * (the order cJSON builds its items in), for json_int() to read exactly.
+ */
+static int
+mark_big_numbers(cJSON *item, const char **p, const char *end)
+{
+	const char *tok;
+	size_t len;
+	char *raw;
+
+	for (; item != NULL; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			if ((tok = next_number(p, end, &len)) == NULL)
+				return 0;	/* cannot be: leave the rest */
+			if (!isnan(item->valuedouble) &&
+			    fabs(item->valuedouble) < EXACT_DOUBLE_INT)
+				continue;
+			if ((raw = strndup(tok, len)) == NULL)
+				return -1;
+			item->type = (item->type & ~0xff) | cJSON_Raw;
+			item->valuestring = raw;
+		} else if ((cJSON_IsArray(item) || cJSON_IsObject(item)) &&
+		    mark_big_numbers(item->child, p, end) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ context */
@@ -418,28 +508,28 @@ value_to_json(struct pbj *c, const ProtobufCFieldDescriptor *f,
 	const ProtobufCBinaryData *bd;
 	const ProtobufCMessage *sm;
 	const char *s;
-	char buf[32], *b64;
-	cJSON *v;
+	int32_t i32;
+	int64_t i64;
 
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		return cJSON_CreateNumber(*(const int32_t *)member);
+		i32 = *(const int32_t *)member;
+		return int_to_json(i32 < 0, i32 < 0 ? 0 - (uint64_t)i32 :
+		    (uint64_t)i32);
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		return cJSON_CreateNumber(*(const uint32_t *)member);
+		return int_to_json(0, *(const uint32_t *)member);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		snprintf(buf, sizeof(buf), "%" PRId64,
-		    *(const int64_t *)member);
-		return cJSON_CreateString(buf);
+		i64 = *(const int64_t *)member;
+		return int_to_json(i64 < 0, i64 < 0 ? 0 - (uint64_t)i64 :
+		    (uint64_t)i64);
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		snprintf(buf, sizeof(buf), "%" PRIu64,
-		    *(const uint64_t *)member);
-		return cJSON_CreateString(buf);
+		return int_to_json(0, *(const uint64_t *)member);
 	case PROTOBUF_C_TYPE_BOOL:
 		return cJSON_CreateBool(*(const protobuf_c_boolean *)member);
 	case PROTOBUF_C_TYPE_FLOAT:
@@ -467,11 +557,7 @@ value_to_json(struct pbj *c, const ProtobufCFieldDescriptor *f,
 			pbj_err(c, "NULL data of %zu bytes", bd->len);
 			return NULL;
 		}
-		if ((b64 = b64_encode(bd->data, bd->len)) == NULL)
-			return NULL;
-		v = cJSON_CreateString(b64);
-		free(b64);
-		return v;
+		return bytes_to_json(bd->data, bd->len);
 	case PROTOBUF_C_TYPE_MESSAGE:
 		if ((sm = *(const ProtobufCMessage * const *)member) == NULL)
 			return cJSON_CreateObject();
@@ -480,6 +566,38 @@ value_to_json(struct pbj *c, const ProtobufCFieldDescriptor *f,
 		pbj_err(c, "unsupported field type %d", (int)f->type);
 		return NULL;
 	}
+}
+
+/*
+ * An integer as a JSON number (its decimal digits, as a raw item: cJSON's
+ * printer would write 1e+15) while a double holds it exactly, 2^53 in
+ * magnitude at most; past that a decimal string, as in the protobuf JSON
+ * mapping, since jq and JavaScript would round the number.
+ */
+static cJSON *
+int_to_json(int neg, uint64_t mag)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%" PRIu64, neg ? "-" : "", mag);
+	if (mag <= EXACT_INT)
+		return cJSON_CreateRaw(buf);
+	return cJSON_CreateString(buf);
+}
+
+/* Bytes as "0x" and lowercase hex ("0x" when empty). */
+static cJSON *
+bytes_to_json(const uint8_t *p, size_t len)
+{
+	cJSON *v;
+	char *h;
+
+	if (len > (SIZE_MAX - 3) / 2 || (h = malloc(2 * len + 3)) == NULL)
+		return NULL;
+	hex_encode0x(p, len, h);
+	v = cJSON_CreateString(h);
+	free(h);
+	return v;
 }
 
 static cJSON *
@@ -915,10 +1033,10 @@ value_from_json(struct pbj *c, const ProtobufCFieldDescriptor *f,
 		return 0;
 	case PROTOBUF_C_TYPE_BYTES:
 		if (!cJSON_IsString(j) || j->valuestring == NULL)
-			return pbj_err(c, "expected base64 string");
-		switch (b64_decode(j->valuestring, &data, &len)) {
+			return pbj_err(c, "expected 0x-hex or base64 string");
+		switch (bytes_decode(j->valuestring, &data, &len)) {
 		case -1:
-			return pbj_err(c, "invalid base64");
+			return pbj_err(c, "invalid 0x-hex or base64");
 		case -2:
 			return pbj_err(c, "out of memory");
 		}
@@ -936,12 +1054,49 @@ value_from_json(struct pbj *c, const ProtobufCFieldDescriptor *f,
 	}
 }
 
+/*
+ * The integer a JSON number item holds, as sign and magnitude: 0, -1 if it
+ * is not an integer, -2 if its magnitude passes 2^53 (quote such values: a
+ * double, jq and JavaScript round them).  pbjson_json_parse() leaves those
+ * past 2^53 as raw items with their text, so 2^53 + 1 is not taken for
+ * 2^53.
+ */
+static int
+number_int(const cJSON *j, int *neg, uint64_t *mag)
+{
+	double d;
+
+	if (cJSON_IsRaw(j) && j->valuestring != NULL) {
+		switch (parse_digits(j->valuestring, neg, mag)) {
+		case 0:
+			return *mag > EXACT_INT ? -2 : 0;
+		case -2:
+			return -2;
+		}
+		/* A fraction or an exponent: its double may be rounded. */
+		if (parse_number_text(j->valuestring, &d) == -1)
+			return -1;
+		if (!isnan(d) && fabs(d) >= EXACT_DOUBLE_INT)
+			return -2;
+	} else if (cJSON_IsNumber(j)) {
+		d = j->valuedouble;
+		if (!isnan(d) && fabs(d) > EXACT_DOUBLE_INT)
+			return -2;
+	} else
+		return -1;
+	if (!isfinite(d) || d != trunc(d))
+		return -1;
+	*neg = d < 0;
+	*mag = (uint64_t)fabs(d);
+	return 0;
+}
+
+/* A signed integer in [min, max] from a JSON number or decimal string. */
 static int
 json_int(struct pbj *c, const cJSON *j, int64_t min, int64_t max,
     int64_t *out)
 {
 	uint64_t u;
-	double d;
 	int neg;
 
 	if (cJSON_IsString(j) && j->valuestring != NULL) {
@@ -951,42 +1106,35 @@ json_int(struct pbj *c, const cJSON *j, int64_t min, int64_t max,
 		case -2:
 			return pbj_err(c, "integer out of range");
 		}
-		if (neg) {
-			if (u > (uint64_t)INT64_MAX + 1)
-				return pbj_err(c, "integer out of range");
-			*out = (int64_t)(0 - u);
-		} else {
-			if (u > (uint64_t)INT64_MAX)
-				return pbj_err(c, "integer out of range");
-			*out = (int64_t)u;
+	} else {
+		switch (number_int(j, &neg, &u)) {
+		case -1:
+			return pbj_err(c, "expected integer");
+		case -2:
+			return pbj_err(c, max > INT32_MAX ? "integer too large "
+			    "for a JSON number (quote it)" :
+			    "integer out of range");
 		}
-		if (*out < min || *out > max)
-			return pbj_err(c, "integer out of range");
-		return 0;
 	}
-	if (cJSON_IsNumber(j))
-		d = j->valuedouble;
-	else if (cJSON_IsRaw(j) && j->valuestring != NULL &&
-	    parse_number_text(j->valuestring, &d) == 0)
-		;
-	else
-		return pbj_err(c, "expected integer");
-	if (!isfinite(d) || d != trunc(d))
-		return pbj_err(c, "expected integer");
-	if (max > INT32_MAX && fabs(d) >= EXACT_DOUBLE_INT)
-		return pbj_err(c, "integer too large for a JSON number "
-		    "(quote it)");
-	if (d < (double)min || d > (double)max)
+	if (neg) {
+		if (u > (uint64_t)INT64_MAX + 1)
+			return pbj_err(c, "integer out of range");
+		*out = (int64_t)(0 - u);
+	} else {
+		if (u > (uint64_t)INT64_MAX)
+			return pbj_err(c, "integer out of range");
+		*out = (int64_t)u;
+	}
+	if (*out < min || *out > max)
 		return pbj_err(c, "integer out of range");
-	*out = (int64_t)d;
 	return 0;
 }
 
+/* An unsigned integer up to max from a JSON number or decimal string. */
 static int
 json_uint(struct pbj *c, const cJSON *j, uint64_t max, uint64_t *out)
 {
 	uint64_t u;
-	double d;
 	int neg;
 
 	if (cJSON_IsString(j) && j->valuestring != NULL) {
@@ -996,26 +1144,19 @@ json_uint(struct pbj *c, const cJSON *j, uint64_t max, uint64_t *out)
 		case -2:
 			return pbj_err(c, "integer out of range");
 		}
-		if ((neg && u != 0) || u > max)
-			return pbj_err(c, "integer out of range");
-		*out = u;
-		return 0;
+	} else {
+		switch (number_int(j, &neg, &u)) {
+		case -1:
+			return pbj_err(c, "expected integer");
+		case -2:
+			return pbj_err(c, max > UINT32_MAX ? "integer too large "
+			    "for a JSON number (quote it)" :
+			    "integer out of range");
+		}
 	}
-	if (cJSON_IsNumber(j))
-		d = j->valuedouble;
-	else if (cJSON_IsRaw(j) && j->valuestring != NULL &&
-	    parse_number_text(j->valuestring, &d) == 0)
-		;
-	else
-		return pbj_err(c, "expected integer");
-	if (!isfinite(d) || d != trunc(d))
-		return pbj_err(c, "expected integer");
-	if (max > UINT32_MAX && d >= EXACT_DOUBLE_INT)
-		return pbj_err(c, "integer too large for a JSON number "
-		    "(quote it)");
-	if (d < 0 || d > (double)max)
+	if ((neg && u != 0) || u > max)
 		return pbj_err(c, "integer out of range");
-	*out = (uint64_t)d;
+	*out = u;
 	return 0;
 }
 
@@ -1069,7 +1210,7 @@ json_enum(struct pbj *c, const ProtobufCEnumDescriptor *ed, const cJSON *j,
 		*out = ev->value;
 		return 0;
 	}
-	if (!cJSON_IsNumber(j))
+	if (!cJSON_IsNumber(j) && !cJSON_IsRaw(j))
 		return pbj_err(c, "expected enum name or number");
 	if (json_int(c, j, INT32_MIN, INT32_MAX, &v) == -1)
 		return -1;
@@ -1314,41 +1455,31 @@ utf8_valid(const char *str)
 	return 1;
 }
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *
-b64_encode(const uint8_t *p, size_t len)
+/*
+ * Bytes from "0x" and hex (either case), or else from base64: a string
+ * starting "0x" that is not all hex digits is base64 (old -J output is).
+ * 0, -1 if neither, -2 if out of memory.
+ */
+static int
+bytes_decode(const char *s, uint8_t **out, size_t *outlen)
 {
-	char *out, *o;
-	uint32_t v;
-	size_t i;
+	uint8_t *buf;
+	size_t len;
 
-	if ((out = malloc((len + 2) / 3 * 4 + 1)) == NULL)
-		return NULL;
-	o = out;
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = b64_alphabet[(v >> 6) & 63];
-		*o++ = b64_alphabet[v & 63];
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		len = strlen(s + 2);
+		if (len % 2 == 0) {
+			if ((buf = malloc(len / 2 + 1)) == NULL)
+				return -2;
+			if (hex_decode_span(s + 2, buf, len / 2) == 0) {
+				*out = buf;
+				*outlen = len / 2;
+				return 0;
+			}
+			free(buf);
+		}
 	}
-	if (len - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = '=';
-		*o++ = '=';
-	} else if (len - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*o++ = b64_alphabet[v >> 18];
-		*o++ = b64_alphabet[(v >> 12) & 63];
-		*o++ = b64_alphabet[(v >> 6) & 63];
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
+	return b64_decode(s, out, outlen);
 }
 
 /*

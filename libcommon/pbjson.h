@@ -5,14 +5,19 @@
  * - keys are the proto field names as written ("block_hash"); on input
  *   both the proto name and its lowerCamelCase form ("blockHash") are
  *   accepted, but not both in one object;
- * - 64-bit integers are JSON strings on output and strings or numbers on
- *   input; a JSON number is only accepted below 2^53 in magnitude, where
- *   a double is exact (quote larger values);
- * - bytes are standard base64 with padding on output; URL-safe and
- *   unpadded base64 are accepted on input;
+ * - integers of every type (int32 to fixed64) are JSON numbers on output
+ *   while their magnitude is 2^53 at most, where a double (jq, JavaScript)
+ *   holds them exactly, and decimal strings past it; input takes numbers
+ *   up to 2^53 in magnitude (an integer value: 1e3 and 2.0 are fine) and
+ *   decimal strings of any integer in range;
+ * - bytes are "0x" and lowercase hex on output ("0x" when empty); input
+ *   takes "0x" and hex (either case), or else base64 (standard or
+ *   URL-safe, padded or not): a "0x" string that is not all hex digits
+ *   is read as base64;
  * - enums are value names on output (the number if the value has no
  *   name); names or numbers on input;
- * - float and double are emitted as cJSON raw numbers formatted by us
+ * - integers (as numbers), float and double are emitted as cJSON raw
+ *   items formatted by us
  *   (shortest text that reads back to the same value; cJSON's own
  *   printer rounds doubles), "NaN", "Infinity" and "-Infinity" as
  *   strings; input accepts numbers, those three strings and numeric
@@ -52,7 +57,15 @@ cJSON	*pbjson_from_pb(const ProtobufCMessage *, int, char *, size_t);
 ProtobufCMessage *pbjson_to_pb(const ProtobufCMessageDescriptor *,
 	    const cJSON *, char *, size_t);
 
-/* The same from JSON text (len bytes, no NUL needed; trailing blanks ok). */
+/*
+ * JSON text (len bytes, no NUL needed; trailing blanks ok) as a cJSON tree
+ * for pbjson_to_pb, or NULL with err filled.  Number items of 2^53 or more
+ * in magnitude are raw items holding their text, so that pbjson_to_pb
+ * tells 2^53 + 1 from 2^53 (cJSON alone would read both as 2^53).
+ */
+cJSON	*pbjson_json_parse(const char *, size_t, char *, size_t);
+
+/* pbjson_json_parse, then pbjson_to_pb. */
 ProtobufCMessage *pbjson_parse(const ProtobufCMessageDescriptor *,
 	    const char *, size_t, char *, size_t);
 

@@ -151,7 +151,7 @@ main(void)
 	ok(line != NULL && line[strlen(line) - 1] == '\n', "to JSON line");
 	if (line != NULL) {
 		ok(strstr(line, "\"topic\":\"signing\"") != NULL &&
-		    strstr(line, "\"body\":{\"seq\":\"42\"") != NULL,
+		    strstr(line, "\"body\":{\"seq\":42,") != NULL,
 		    "topic first, body typed: %.80s", line);
 		back = env_json_parse(line, strlen(line) - 1, &blen, &topic,
 		    err, sizeof(err));
@@ -161,9 +161,9 @@ main(void)
 		free(topic);
 		free(back);
 		/* Edit the body: the bytes change, the signature fails. */
-		p = strstr(line, "\"seq\":\"42\"");
+		p = strstr(line, "\"seq\":42,");
 		if (p != NULL)
-			p[7] = '3';
+			p[6] = '3';
 		back = env_json_parse(line, strlen(line), &blen, &topic, err,
 		    sizeof(err));
 		e = back != NULL ? env_open(back, blen, &trust, err,

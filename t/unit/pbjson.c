@@ -33,6 +33,8 @@ static void	 test_edges(void);
 static void	 test_deep(void);
 static void	 test_proto2(void);
 static void	 test_input(void);
+static void	 test_mapping(void);
+static void	 test_mapping_input(void);
 static void	 test_bad(void);
 static void	 test_random(void);
 
@@ -354,7 +356,7 @@ test_golden(void)
 	static const char *update =
 	    "{\"height\":\"5\",\"block_hash\":\"AQL/\",\"body\":{"
 	    "\"events\":[{\"amount\":\"18446744073709551615\","
-	    "\"kind\":\"x\"},{}]}}";
+	    "\"kind\":\"x\"},{}]}}";	/* the old mapping, still read */
 	ProtobufCMessage *m;
 	Pbtest__Update *up;
 	Pbtest__Update u = PBTEST__UPDATE__INIT;
@@ -372,14 +374,14 @@ test_golden(void)
 	u.block_hash.data = hash;
 	u.block_hash.len = sizeof(hash);
 	s = pbjson_print(&u.base, 0, err, sizeof(err));
-	is_str(s, "{\"height\":\"5\",\"block_hash\":\"AQL/\"}",
-	    "golden: 64-bit as string, bytes as base64, defaults omitted");
+	is_str(s, "{\"height\":5,\"block_hash\":\"0x0102ff\"}",
+	    "golden: 64-bit as a number, bytes as 0x-hex, defaults omitted");
 	free(s);
 
 	memset(&u, 0, sizeof(u));
 	pbtest__update__init(&u);
 	s = pbjson_print(&u.base, PBJSON_EMIT_DEFAULTS, err, sizeof(err));
-	is_str(s, "{\"height\":\"0\",\"block_hash\":\"\"}",
+	is_str(s, "{\"height\":0,\"block_hash\":\"0x\"}",
 	    "golden: PBJSON_EMIT_DEFAULTS emits zero scalars, not messages");
 	free(s);
 	s = pbjson_print(&u.base, 0, err, sizeof(err));
@@ -422,9 +424,9 @@ test_golden(void)
 		protobuf_c_message_free_unpacked(m, NULL);
 	} else
 		ok(0, "golden: JSON -> pb values: %s", err);
-	is_str(s, "{\"height\":\"5\",\"block_hash\":\"AQL/\",\"body\":{"
+	is_str(s, "{\"height\":5,\"block_hash\":\"0x0102ff\",\"body\":{"
 	    "\"events\":[{\"amount\":\"18446744073709551615\",\"kind\":\"x\"},"
-	    "{}]}}", "golden: JSON -> pb -> JSON");
+	    "{}]}}", "golden: JSON -> pb -> JSON (past 2^53 a string)");
 	free(s);
 	cJSON_Delete(j);
 }
@@ -663,14 +665,210 @@ test_proto2(void)
 	o.n_o_map = 1;
 	o.o_map = mep;
 	s = pbjson_print(&o.base, 0, err, sizeof(err));
-	is_str(s, "{\"id\":0,\"o_int32\":0,\"o_int64\":\"-5\",\"o_bool\":false,"
+	is_str(s, "{\"id\":0,\"o_int32\":0,\"o_int64\":-5,\"o_bool\":false,"
 	    "\"o_float\":-0,\"o_double\":1.5,\"o_string\":\"hello\","
-	    "\"o_bytes\":\"ZGZsdA==\",\"o_enum\":\"MOOD_CALM\",\"o_msg\":{},"
+	    "\"o_bytes\":\"0x64666c74\",\"o_enum\":\"MOOD_CALM\",\"o_msg\":{},"
 	    "\"o_sint32\":0,\"o_fixed32\":0,\"p_int32\":0,"
 	    "\"o_map\":{\"a\":0}}",
 	    "proto2: has_ flags decide presence, zero values kept");
 	free(s);
 	round_trip(&o.base, 0, "proto2: every optional set to zero/default");
+}
+
+/* pbjson_print of m with flags, compared with want. */
+static void
+is_json(const ProtobufCMessage *m, int flags, const char *want,
+    const char *name)
+{
+	char err[256], *s;
+
+	s = pbjson_print(m, flags, err, sizeof(err));
+	is_str(s != NULL ? s : err, want, "%s", name);
+	free(s);
+}
+
+/*
+ * Issue 13's mapping on output: integers are numbers up to 2^53 in
+ * magnitude and strings past it, for every integer type; bytes are 0x-hex;
+ * with PBJSON_EMIT_DEFAULTS (what -J uses) every zero is written as one.
+ */
+static void
+test_mapping(void)
+{
+	Pbtest__All a = PBTEST__ALL__INIT;
+	int64_t ri64[] = { 9007199254740992LL, 9007199254740993LL,
+	    -9007199254740992LL, -9007199254740993LL };
+	uint64_t ru64[] = { 9007199254740992ULL, 9007199254740993ULL };
+	int32_t ri32[] = { INT32_MIN, INT32_MAX };
+	uint32_t ru32[] = { UINT32_MAX };
+	uint8_t b[] = { 0x00, 0xab, 0xcd, 0xef, 0x10 };
+	char err[256], *s;
+
+	a.n_r_int64 = a.n_r_sint64 = a.n_r_sfixed64 = 4;
+	a.r_int64 = a.r_sint64 = a.r_sfixed64 = ri64;
+	a.n_r_uint64 = a.n_r_fixed64 = 2;
+	a.r_uint64 = a.r_fixed64 = ru64;
+	a.n_r_int32 = a.n_r_sint32 = a.n_r_sfixed32 = 2;
+	a.r_int32 = a.r_sint32 = a.r_sfixed32 = ri32;
+	a.n_r_uint32 = a.n_r_fixed32 = 1;
+	a.r_uint32 = a.r_fixed32 = ru32;
+	is_json(&a.base, 0, "{"
+	    "\"r_int32\":[-2147483648,2147483647],"
+	    "\"r_sint32\":[-2147483648,2147483647],"
+	    "\"r_sfixed32\":[-2147483648,2147483647],"
+	    "\"r_int64\":[9007199254740992,\"9007199254740993\","
+	    "-9007199254740992,\"-9007199254740993\"],"
+	    "\"r_sint64\":[9007199254740992,\"9007199254740993\","
+	    "-9007199254740992,\"-9007199254740993\"],"
+	    "\"r_sfixed64\":[9007199254740992,\"9007199254740993\","
+	    "-9007199254740992,\"-9007199254740993\"],"
+	    "\"r_uint32\":[4294967295],\"r_fixed32\":[4294967295],"
+	    "\"r_uint64\":[9007199254740992,\"9007199254740993\"],"
+	    "\"r_fixed64\":[9007199254740992,\"9007199254740993\"]}",
+	    "mapping: every integer type a number up to 2^53, a string past");
+	round_trip(&a.base, 0, "mapping: the 2^53 boundary");
+
+	pbtest__all__init(&a);
+	a.f_uint64 = 1000000000000000ULL;
+	a.f_int64 = -1;
+	a.f_bytes.data = b;
+	a.f_bytes.len = sizeof(b);
+	a.c_uint64 = UINT64_MAX;
+	a.choice_case = PBTEST__ALL__CHOICE_C_UINT64;
+	is_json(&a.base, 0, "{\"f_int64\":-1,\"f_uint64\":1000000000000000,"
+	    "\"f_bytes\":\"0x00abcdef10\",\"c_uint64\":\"18446744073709551615\"}",
+	    "mapping: digits, not 1e+15; bytes lowercase 0x-hex");
+
+	pbtest__all__init(&a);
+	is_json(&a.base, PBJSON_EMIT_DEFAULTS, "{\"f_int32\":0,\"f_sint32\":0,"
+	    "\"f_sfixed32\":0,\"f_int64\":0,\"f_sint64\":0,\"f_sfixed64\":0,"
+	    "\"f_uint32\":0,\"f_fixed32\":0,\"f_uint64\":0,\"f_fixed64\":0,"
+	    "\"f_bool\":false,\"f_float\":0,\"f_double\":0,\"f_string\":\"\","
+	    "\"f_bytes\":\"0x\",\"f_enum\":\"COLOR_UNSPECIFIED\","
+	    "\"block_hash\":\"0x\",\"r_int32\":[],\"r_sint32\":[],"
+	    "\"r_sfixed32\":[],\"r_int64\":[],\"r_sint64\":[],"
+	    "\"r_sfixed64\":[],\"r_uint32\":[],\"r_fixed32\":[],"
+	    "\"r_uint64\":[],\"r_fixed64\":[],\"r_bool\":[],\"r_float\":[],"
+	    "\"r_double\":[],\"r_string\":[],\"r_bytes\":[],\"r_enum\":[],"
+	    "\"r_msg\":[],\"u_int32\":[],\"u_double\":[],\"u_sint64\":[],"
+	    "\"m_string_int32\":{},\"m_int64_string\":{},"
+	    "\"m_uint32_msg\":{},\"m_bool_bytes\":{},\"m_sint32_enum\":{},"
+	    "\"m_fixed64_double\":{},\"m_sfixed32_float\":{},"
+	    "\"children\":[]}",
+	    "mapping: PBJSON_EMIT_DEFAULTS: every zero as a zero, no null, "
+	    "unset messages and oneofs left out");
+	round_trip(&a.base, PBJSON_EMIT_DEFAULTS, "mapping: all zero");
+
+	/* A message read from the wire without its fields reads as zeros. */
+	s = NULL;
+	{
+		Pbtest__Update *u;
+		uint8_t none[1];
+
+		u = pbtest__update__unpack(NULL, 0, none);
+		if (u != NULL) {
+			s = pbjson_print(&u->base, PBJSON_EMIT_DEFAULTS, err,
+			    sizeof(err));
+			pbtest__update__free_unpacked(u, NULL);
+		}
+	}
+	is_str(s, "{\"height\":0,\"block_hash\":\"0x\"}",
+	    "mapping: fields absent from the wire are 0 and 0x, not null");
+	free(s);
+}
+
+/* pbjson_parse of json then pbjson_print with flags: want, or the error. */
+static void
+is_reprint(const ProtobufCMessageDescriptor *d, const char *json, int flags,
+    const char *want, const char *name)
+{
+	ProtobufCMessage *m;
+	char err[256], *s = NULL;
+
+	if ((m = pbjson_parse(d, json, strlen(json), err, sizeof(err))) != NULL)
+		s = pbjson_print(m, flags, err, sizeof(err));
+	is_str(s != NULL ? s : err, want, "%s", name);
+	free(s);
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/*
+ * Issue 13's mapping on input: both forms of bytes and of integers read,
+ * and print back in the one output form.
+ */
+static void
+test_mapping_input(void)
+{
+	static const char *canon = "{\"height\":9007199254740992,"
+	    "\"block_hash\":\"0x0102ff\",\"body\":{\"events\":["
+	    "{\"amount\":\"9007199254740993\",\"kind\":\"\"},"
+	    "{\"amount\":0,\"kind\":\"\"}]}}";
+	const ProtobufCMessageDescriptor *U = &pbtest__update__descriptor;
+	ProtobufCMessage *m;
+	Pbtest__All *a;
+	const char *t;
+	cJSON *j;
+	char err[256];
+
+	is_reprint(U, "{\"height\":\"9007199254740992\",\"block_hash\":"
+	    "\"AQL/\",\"body\":{\"events\":[{\"amount\":\"9007199254740993\"},"
+	    "{\"amount\":\"0\"}]}}", PBJSON_EMIT_DEFAULTS, canon,
+	    "mapping input: strings and base64 -> JSON numbers and 0x-hex");
+	is_reprint(U, "{\"height\":9007199254740992,\"blockHash\":"
+	    "\"0X0102FF\",\"body\":{\"events\":[{\"amount\":"
+	    "\"9007199254740993\"},{\"amount\":0}]}}", PBJSON_EMIT_DEFAULTS,
+	    canon, "mapping input: numbers and 0X-HEX -> the same");
+	is_reprint(U, canon, PBJSON_EMIT_DEFAULTS, canon,
+	    "mapping input: the output form reads back as itself");
+	is_reprint(U, "{\"height\":-0,\"block_hash\":\"0x\"}", 0, "{}",
+	    "mapping input: -0 and \"0x\" are zero and empty");
+	is_reprint(U, "{\"height\":9.007199254740991e15,\"block_hash\":"
+	    "\"0x0g\"}", 0,
+	    "{\"height\":9007199254740991,\"block_hash\":\"0xd31d20\"}",
+	    "mapping input: an exponent below 2^53; \"0x\" then not hex is "
+	    "base64");
+	is_reprint(&pbtest__all__descriptor, "{\"f_int64\":-9007199254740992,"
+	    "\"f_sint64\":\"-9223372036854775808\",\"f_fixed64\":"
+	    "\"18446744073709551615\",\"f_uint32\":\"4294967295\","
+	    "\"f_sfixed32\":-2147483648,\"f_enum\":-3,\"r_bytes\":[\"0x\","
+	    "\"AA==\",\"0xff\"],\"m_bool_bytes\":{\"true\":\"0xAbCd\"}}", 0,
+	    "{\"f_sfixed32\":-2147483648,\"f_int64\":-9007199254740992,"
+	    "\"f_sint64\":\"-9223372036854775808\",\"f_uint32\":4294967295,"
+	    "\"f_fixed64\":\"18446744073709551615\",\"f_enum\":\"COLOR_BLUE\","
+	    "\"r_bytes\":[\"0x\",\"0x00\",\"0xff\"],"
+	    "\"m_bool_bytes\":{\"true\":\"0xabcd\"}}",
+	    "mapping input: each type at its edge, repeated and map bytes");
+
+	/* A tree built without text: numbers up to 2^53 exactly. */
+	j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "height", 9007199254740992.0);
+	m = pbjson_to_pb(U, j, err, sizeof(err));
+	ok(m != NULL && ((Pbtest__Update *)m)->height == 1ULL << 53,
+	    "mapping input: a cJSON number 2^53 taken");
+	protobuf_c_message_free_unpacked(m, NULL);
+	cJSON_ReplaceItemInObject(j, "height",
+	    cJSON_CreateNumber(9007199254740994.0));
+	m = pbjson_to_pb(U, j, err, sizeof(err));
+	ok(m == NULL && strcmp(err, "height: integer too large for a JSON "
+	    "number (quote it)") == 0,
+	    "mapping input: a cJSON number past 2^53 refused (%s)", err);
+	protobuf_c_message_free_unpacked(m, NULL);
+	cJSON_Delete(j);
+
+	/* 2^53 + 1 as a number reads as 2^53 to cJSON: not to us. */
+	t = "{\"f_double\":9007199254740993,\"r_int64\":[\"x\"]}";
+	m = pbjson_parse(&pbtest__all__descriptor, t, strlen(t), err,
+	    sizeof(err));
+	ok(m == NULL && strcmp(err, "r_int64[0]: expected integer") == 0,
+	    "mapping input: a big number in a double field is fine (%s)", err);
+	protobuf_c_message_free_unpacked(m, NULL);
+	t = "{\"f_double\":9007199254740993}";
+	a = (Pbtest__All *)pbjson_parse(&pbtest__all__descriptor, t,
+	    strlen(t), err, sizeof(err));
+	ok(a != NULL && a->f_double == 9007199254740992.0,
+	    "mapping input: ... and reads as the nearest double");
+	if (a != NULL)
+		protobuf_c_message_free_unpacked(&a->base, NULL);
 }
 
 static void
@@ -753,11 +951,53 @@ test_bad(void)
 	{ U, "{\"height\":\"\"}", "height: expected integer" },
 	{ U, "{\"height\":\"1e3\"}", "height: expected integer" },
 	{ U, "{\"height\":[]}", "height: expected integer" },
-	{ U, "{\"block_hash\":\"!!!!\"}", "block_hash: invalid base64" },
-	{ U, "{\"block_hash\":\"QUJDR\"}", "block_hash: invalid base64" },
-	{ U, "{\"block_hash\":\"QQ=\"}", "block_hash: invalid base64" },
-	{ U, "{\"block_hash\":\"QQ== \"}", "block_hash: invalid base64" },
-	{ U, "{\"block_hash\":5}", "block_hash: expected base64 string" },
+	{ U, "{\"block_hash\":\"!!!!\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"QUJDR\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"QQ=\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"QQ== \"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"0x123\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"0x12 34\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"0x0g=\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":\"x\"}",
+	    "block_hash: invalid 0x-hex or base64" },
+	{ U, "{\"block_hash\":5}",
+	    "block_hash: expected 0x-hex or base64 string" },
+	{ U, "{\"block_hash\":[1]}",
+	    "block_hash: expected 0x-hex or base64 string" },
+	{ U, "{\"height\":9007199254740992.5}",
+	    "height: integer too large for a JSON number (quote it)" },
+	{ U, "{\"height\":90071992547409930}",
+	    "height: integer too large for a JSON number (quote it)" },
+	{ U, "{\"height\":9.007199254740993e15}",
+	    "height: integer too large for a JSON number (quote it)" },
+	{ U, "{\"height\":18446744073709551615}",
+	    "height: integer too large for a JSON number (quote it)" },
+	{ U, "{\"height\":184467440737095516150}",
+	    "height: integer too large for a JSON number (quote it)" },
+	{ U, "{\"height\":1e-3}", "height: expected integer" },
+	{ U, "{\"height\":true}", "height: expected integer" },
+	{ U, "{\"height\":\"0x10\"}", "height: expected integer" },
+	{ U, "{\"height\":\"9007199254740993.0\"}",
+	    "height: expected integer" },
+	{ U, "{\"body\":{\"events\":[{\"amount\":-9007199254740993}]}}",
+	    "body.events[0].amount: integer too large for a JSON number "
+	    "(quote it)" },
+	{ A, "{\"f_int64\":-9007199254740993}",
+	    "f_int64: integer too large for a JSON number (quote it)" },
+	{ A, "{\"r_uint64\":[1,9007199254740993]}",
+	    "r_uint64[1]: integer too large for a JSON number (quote it)" },
+	{ A, "{\"f_uint32\":9007199254740993}",
+	    "f_uint32: integer out of range" },
+	{ A, "{\"f_int32\":2.5}", "f_int32: expected integer" },
+	{ A, "{\"f_enum\":9007199254740993}",
+	    "f_enum: integer out of range" },
 	{ U, "{\"block_hash\":\"AQI=\",\"blockHash\":\"AQI=\"}",
 	    "block_hash: duplicate field" },
 	{ U, "{\"height\":1,\"height\":1}", "height: duplicate field" },
@@ -890,6 +1130,8 @@ main(void)
 	test_deep();
 	test_proto2();
 	test_input();
+	test_mapping();
+	test_mapping_input();
 	test_bad();
 	test_random();
 	return done_testing();
