@@ -158,7 +158,7 @@ all_done() {
 keygens() {
 	net_dump "$1" "$2" serai_observation | jq -r 'select(.type ==
 	    "SERAI_EVENT" and .body.key_gen != null) | .body.key_gen.set |
-	    "\(.network // 0)/\(.session // 0)"' | sort
+	    "\(.network)/\(.session)"' | sort
 }
 
 first_keygens() {
@@ -170,7 +170,7 @@ first_keygens() {
 caught_up() {
 	for _n in $(net_names "$1"); do
 		_h=$(net_dump "$1" "$_n" serai_observation | jq -r 'select(.type ==
-		    "BLOCK_UPDATE") | .body.number // "0"' | tail -n 1)
+		    "BLOCK_UPDATE") | .body.number' | tail -n 1)
 		[ "$_h" = "$2" ] || return 1
 	done
 }
@@ -220,11 +220,11 @@ archive_check() {
 		    s: .from, i: .intent, c: .created_ms}'
 	done >"$1/$2.topics"
 	python3 - "$1/$2.topics" "$1/$2.export" "$(cat "$1/stop_ms")" <<'PY'
-import base64, collections, json, sys
+import collections, json, sys
 top, order = collections.Counter(), collections.defaultdict(list)
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    k = (r["t"], r["s"], base64.b64decode(r["i"]).hex(), str(r["c"]))
+    k = (r["t"], r["s"], r["i"].removeprefix("0x"), str(r["c"]))
     top[k] += 1
     order[(r["t"], r["s"])].append(k)
 arc = collections.Counter()

@@ -22,7 +22,7 @@
 #                                 hold, filtered (jq) to the default six, in
 #                                 the same form
 #   head_num                      the dev node's head block number
-#   hex2b64 HEX, b64hex B64       bytes in the other notation
+#   jhex HEX, unhex 0xHEX         hex as -J writes bytes, and its bytes
 OBSERVER=$TOP/observer/observer
 OBSTOOL=$TOP/observer/obstool
 DEVNODE=$TOP/t/devnode/devnode
@@ -115,7 +115,7 @@ obs_dump() {
 }
 
 blocks() {
-	jq -r 'select(.type == "BLOCK_UPDATE") | .body.number // "0"' "$1"
+	jq -r 'select(.type == "BLOCK_UPDATE") | .body.number' "$1"
 }
 
 # JSON with sorted keys, so key order never matters
@@ -125,7 +125,7 @@ SORTK='def sk: if type == "object" then to_entries | sort_by(.key) |
 
 events() {
 	jq -r "$SORTK"'select(.type == "SERAI_EVENT") | .body |
-	    "\(.block_number // "0") \(.event_index // 0) \(.pallet).\(.name) \(.fields_json | fromjson | sk | tojson)"' \
+	    "\(.block_number) \(.event_index) \(.pallet).\(.name) \(.fields_json | fromjson | sk | tojson)"' \
 	    "$1"
 }
 
@@ -142,11 +142,10 @@ expected() {
 	    "\($n) \(.index) \(.pallet).\(.name) \(.fields | sk | tojson)"'
 }
 
-hex2b64() {
-	printf '%s' "${1#0x}" | tr a-f A-F | basenc --base16 -d | base64 -w0
+jhex() {
+	printf '0x%s' "$(printf '%s' "${1#0x}" | tr A-F a-f)"
 }
 
-b64hex() {
-	printf '0x%s' "$(printf '%s' "$1" | base64 -d | basenc --base16 |
-	    tr A-F a-f)"
+unhex() {
+	printf '%s' "${1#0x}" | tr a-f A-F | basenc --base16 -d
 }

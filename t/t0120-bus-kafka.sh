@@ -114,7 +114,8 @@ for kind in $(kafka_kinds); do
 	is "$(echo "$dl" | jq -r .body.reason)" \
 	    "not an Envelope (protobuf decode failed, 7 bytes)" \
 	    "$kind: the dead letter says why"
-	is "$(echo "$dl" | jq -r .body.value | base64 -d)" "garbage" \
+	is "$(echo "$dl" | jq -r .body.value | sed 's/^0x//' | tr a-f A-F |
+	    basenc --base16 -d)" "garbage" \
 	    "$kind: the dead letter holds the record whole"
 	is "$(echo "$dl" | jq -r '"\(.body.topic) \(.from)"')" \
 	    "p2p-outbound alice.busprobe" "$kind: ... where it came from, who"

@@ -192,10 +192,10 @@ is "$(wc -l <"$T/o/got.ev")" 2 "the observer: two KeyGen events"
 cmp -s "$T/o/got.ev" "$T/o/want.ev"
 ok $? "... as dev_expected says ($(cut -d' ' -f1-3 "$T/o/got.ev" | paste -sd,))"
 jq -r 'select(.type == "SERAI_EVENT" and .body.new_set != null) |
-    .body | "\(.new_set.set.network // 0) \([.new_set.participants[] |
+    .body | "\(.new_set.set.network) \([.new_set.participants[] |
     "\(.key)/\(.weight)"] | join(","))"' "$T/o/out.jsonl" >"$T/o/ns.got"
 pw=$(echo "$want" | jq -r '.[] | "\(.key) \(.weight)"' | while read -r k w; do
-	printf '%s/%s\n' "$(hex2b64 "$k")" "$w"; done | paste -sd,)
+	printf '%s/%s\n' "$(jhex "$k")" "$w"; done | paste -sd,)
 is "$(sort -u "$T/o/ns.got" | paste -sd' ')" \
     "0 $pw 1 $pw 2 $pw 3 $pw" \
     "the observer's NewSets: the file's validators (Participants storage)"

@@ -41,13 +41,13 @@ for kind in $(kafka_kinds); do
 	    curl -s -d @- -H 'Content-Type: application/json' "$URL" |
 	    jq -r 'sort_by(.id) | .[].result')
 	got=$(jq -r 'select(.type == "BLOCK_UPDATE") | .body.hash' \
-	    "$D/obs1.jsonl" | while read -r h; do b64hex "$h"; echo; done)
+	    "$D/obs1.jsonl")
 	is "$got" "$want" "$kind: each BlockUpdate has the block's hash"
 	bad=$(jq -rs '[.[] | select(.type == "BLOCK_UPDATE") | .body] |
 	    [range(1; length) as $i | select(.[$i].parent_hash !=
 	    .[$i - 1].hash) | .[$i].number] | length' "$D/obs1.jsonl")
 	is "$bad" 0 "$kind: each block's parent is the block before"
-	is "$(jq -r 'select(.type == "BLOCK_UPDATE" and .body.number == "5")
+	is "$(jq -r 'select(.type == "BLOCK_UPDATE" and .body.number == 5)
 	    | "\(.body.time_ms) \(.body.spec_version)"' "$D/obs1.jsonl")" \
 	    "1700000030000 1" "$kind: time from Timestamp.Now, spec_version"
 
@@ -60,7 +60,7 @@ for kind in $(kafka_kinds); do
 	ok $? "$kind: each one's block, index, name and fields as generated"
 	[ "$(wc -l <"$D/want.ev")" -gt 100 ]
 	ok $? "$kind: ... many of them ($(wc -l <"$D/want.ev"))"
-	is "$(jq -r 'select(.type == "BLOCK_UPDATE") | .body.event_count // 0' \
+	is "$(jq -r 'select(.type == "BLOCK_UPDATE") | .body.event_count' \
 	    "$D/obs1.jsonl" | awk '{ s += $1 } END { print s }')" \
 	    "$(wc -l <"$D/want.ev" | tr -d ' ')" \
 	    "$kind: event_count of the BlockUpdates adds up"
@@ -68,7 +68,7 @@ for kind in $(kafka_kinds); do
 	# typed fields agree with the generic ones
 	is "$(jq -r 'select(.type == "SERAI_EVENT" and .body.batch != null) |
 	    .body | (.fields_json | fromjson) as $f |
-	    select(($f.id | tostring) != ((.batch.id // 0) | tostring) or
+	    select($f.id != .batch.id or
 	    ({"Bitcoin": 1, "Ethereum": 2, "Monero": 3}[$f.network]) !=
 	    .batch.network) | .block_number' "$D/obs1.jsonl" | wc -l)" 0 \
 	    "$kind: Batch typed: network and id as in the fields"
@@ -76,24 +76,25 @@ for kind in $(kafka_kinds); do
 	    .body.burn_with_instruction != null) | .body |
 	    (.fields_json | fromjson) as $f |
 	    select(($f.instruction.balance.amount | tostring) !=
-	    (.burn_with_instruction.amount // "0" | tostring) or
+	    (.burn_with_instruction.amount | tostring) or
 	    ($f.instruction.instruction.data == null) ==
-	    (.burn_with_instruction.has_data
-	    // false)) | .block_number' "$D/obs1.jsonl" | wc -l)" 0 \
+	    .burn_with_instruction.has_data) | .block_number' \
+	    "$D/obs1.jsonl" | wc -l)" 0 \
 	    "$kind: BurnWithInstruction typed: amount and data as in the fields"
 	is "$(jq -r 'select(.type == "SERAI_EVENT" and .body.key_gen != null)
 	    | .body.key_gen.network_key' "$D/obs1.jsonl" | head -1 |
-	    base64 -d | wc -c)" 33 "$kind: KeyGen typed: the network key"
+	    sed 's/^0x//' | tr -d '\n' | wc -c)" 66 \
+	    "$kind: KeyGen typed: the network key (33 bytes of 0x-hex)"
 
 	# NewSet: participants as stored at that block
 	jq -r 'select(.type == "SERAI_EVENT" and .body.new_set != null) |
-	    .body | "\(.block_number) \(.new_set.set.network // 0) \(.new_set.set.session // 0) \([.new_set.participants[] |
+	    .body | "\(.block_number) \(.new_set.set.network) \(.new_set.set.session) \([.new_set.participants[] |
 	    "\(.key)/\(.weight)"] | join(","))"' "$D/obs1.jsonl" >"$D/ns.got"
 	: >"$D/ns.want"
 	while read -r n net sess _; do
 		rpc dev_participants "[$n, $net]" | jq -r '.[] |
 		    "\(.key) \(.weight)"' | while read -r k w; do
-			printf '%s/%s\n' "$(hex2b64 "$k")" "$w"
+			printf '%s/%s\n' "$(jhex "$k")" "$w"
 		done | paste -sd, | sed "s|^|$n $net $sess |" >>"$D/ns.want"
 	done <"$D/ns.got"
 	[ "$(wc -l <"$D/ns.got")" -ge 20 ] && cmp -s "$D/ns.got" "$D/ns.want"

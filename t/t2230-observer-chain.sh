@@ -125,7 +125,7 @@ for mv in 14 15; do
 	like "$(cat "$D/err")" "events: runtime 1 has no event ValidatorSets.Slashed" \
 	    "V$mv upgrade: an event the old runtime lacks is pointed out"
 	is "$(jq -r 'select(.type == "BLOCK_UPDATE") |
-	    "\(.body.number // 0):\(.body.spec_version)"' "$D/out.jsonl" |
+	    "\(.body.number):\(.body.spec_version)"' "$D/out.jsonl" |
 	    sed -n '50p;51p;52p' | tr '\n' ' ')" "49:1 50:2 51:2 " \
 	    "V$mv upgrade: spec_version per block"
 	events "$D/out.jsonl" >"$D/got.ev"

@@ -23,11 +23,7 @@ b2() { printf '%s' "${1#0x}" | tr a-f A-F | basenc --base16 -d |
 results() {
 	obs_dump "$D" serai_observation >"$D/so.jsonl"
 	jq -r 'select(.type == "INSTRUCTION_RESULT") | .body |
-	    "\(.ok // false) \(.code // 0) \(.tx_hash // "-") \(.error // "")"' \
-	    "$D/so.jsonl" | while read -r okv code h rest; do
-		[ "$h" != - ] && h=$(b64hex "$h" | sed 's/^0x//')
-		echo "$okv $code $h $rest"
-	done
+	    "\(.ok) \(.code) \(.tx_hash[2:]) \(.error)"' "$D/so.jsonl"
 }
 nresults() { results | wc -l; }
 # handled OK FAILED: the status file's counters say so
@@ -165,7 +161,7 @@ pid=$!
 track_pid $pid
 wait_for 20 sh -c "[ \$(grep -c INSTRUCTION_RESULT '$D/out.jsonl') -ge 2 ]"
 ok $? "stream: both results on stdout"
-is "$(jq -r 'select(.type == "INSTRUCTION_RESULT") | "\(.body.ok // false)"' \
+is "$(jq -r 'select(.type == "INSTRUCTION_RESULT") | "\(.body.ok)"' \
     "$D/out.jsonl" | tr '\n' ' ')" "true false " "stream: ok, then refused"
 grep -q "input ended; scanning goes on" "$D/err"
 ok $? "stream: the end of the input is noted"

@@ -91,7 +91,7 @@ metrics_dir = $D/metrics|" "$D/coord.ini"
 	obs_dump "$D" chain_health >"$D/ch.jsonl"
 	like "$(jq -c 'select(.type == "HEARTBEAT" and .from ==
 	    "alice.observer") | .body' "$D/ch.jsonl" | tail -1)" \
-	    '"network":"serai","scanned_height":"300","tip_height":"300"' \
+	    '"network":"serai","scanned_height":300,"tip_height":300' \
 	    "$kind: the observer's heartbeat carries its scan status"
 
 	# the node goes away: the observer's own scan goes stale

@@ -24,8 +24,11 @@ KX="-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
 
 # seqs FILE: the message numbers of the P2P_RECEIVED records, in order
 seqs() {
-	jq -r 'select(.type == "P2P_RECEIVED") | .body.envelope | @base64d' \
-	    "$1" | grep -a -o 'message [0-9]* from' | awk '{print $2}'
+	jq -r 'select(.type == "P2P_RECEIVED") | .body.envelope' "$1" |
+	    while read -r h; do
+		printf '%s\n' "${h#0x}" | tr a-f A-F | basenc --base16 -d
+		echo
+	    done | grep -a -o 'message [0-9]* from' | awk '{print $2}'
 }
 # firsts: each number once, where it first came
 firsts() {

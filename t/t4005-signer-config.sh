@@ -68,8 +68,8 @@ is "$(jq -r 'select(.body.kind == "SIGN_PROCESSOR") |
     "$(sg_pyparty "$D" 1 "$B" "$ID" 0 0 alice bob carol)" \
     "stdio: the party the Python implementation forms"
 is "$(jq -r 'select(.body.kind == "SIGN_PROCESSOR") | .body.payload' \
-    "$T/out.jsonl")" "$(printf hello | base64)" \
-    "stdio: the request's payload passed on"
+    "$T/out.jsonl")" "0x68656c6c6f" \
+    "stdio: the request's payload passed on (hello, in 0x-hex)"
 is "$(jq -r 'select(.body.kind == "SIGN_PROCESSOR") |
     "\(.body.threshold) \(.body.total_weight) \(.body.our_validator)"' \
     "$T/out.jsonl")" "3 3 alice" "stdio: threshold, key shares, who we are"
@@ -96,7 +96,7 @@ is "$(jq -r 'select(.type == "PARTY_FORMED") | .body.kind' \
     "SIGN_KEY_GEN SIGN_PROCESSOR SIGN_BATCH SIGN_BURN " \
     "stdio: parties for the Batch and the Bitcoin burn"
 is "$(jq -r 'select(.body.kind == "SIGN_BATCH") | .body.sign_id' \
-    "$T/out2.jsonl")" "$(hex2b64 "$(sg_signid batch 1 7)")" \
+    "$T/out2.jsonl")" "$(jhex "$(sg_signid batch 1 7)")" \
     "stdio: the Batch's sign id, computed independently"
 is "$(jq -r 'select(.type == "SIGN_COMPLETED") |
     "\(.body.kind) \(.body.validator)"' "$T/out2.jsonl")" \

@@ -99,14 +99,14 @@ is "$(jq -r .type "$T/out.jsonl" | tr '\n' ' ')" \
     "stdio: a set including us: a ConnectRequest and two parties"
 is "$(jq -r 'select(.type == "CONNECT_REQUEST") | .body.validators[] |
     "\(.name) \(.public_key) \(.endpoint)"' "$T/out.jsonl" | sort)" \
-    "bob $(hex2b64 "$(sg_p2pkey "$D" bob)") /ip4/127.0.0.1/tcp/1
-carol $(hex2b64 "$(sg_p2pkey "$D" carol)") /ip4/127.0.0.1/tcp/1" \
+    "bob $(jhex "$(sg_p2pkey "$D" bob)") /ip4/127.0.0.1/tcp/1
+carol $(jhex "$(sg_p2pkey "$D" carol)") /ip4/127.0.0.1/tcp/1" \
     "stdio: the ConnectRequest carries bob's and carol's libp2p keys and endpoints"
 is "$(jq -r 'select(.body.kind == "SIGN_KEY_GEN") | .body.party[] |
     "\(.validator) \(.key)"' "$T/out.jsonl" | sort)" \
-    "alice $(hex2b64 "$(sg_key "$D" alice)")
-bob $(hex2b64 "$(sg_key "$D" bob)")
-carol $(hex2b64 "$(sg_key "$D" carol)")" \
+    "alice $(jhex "$(sg_key "$D" alice)")
+bob $(jhex "$(sg_key "$D" bob)")
+carol $(jhex "$(sg_key "$D" carol)")" \
     "stdio: the set's members named by their chain keys"
 is "$(jq -r 'select(.body.kind == "SIGN_PROCESSOR") |
     [.body.party[].validator] | join(",")' "$T/out.jsonl")" \
@@ -159,8 +159,8 @@ for kind in $(kafka_kinds); do
 	is "$(sg_dump "$D" alice p2p_outbound | jq -r \
 	    'select(.type == "CONNECT_REQUEST" and .body.session == 3) |
 	    .body.validators[] | "\(.name) \(.public_key)"' | sort)" \
-	    "bob $(hex2b64 "$(sg_p2pkey "$D" bob)")
-carol $(hex2b64 "$(sg_p2pkey "$D" carol)")" \
+	    "bob $(jhex "$(sg_p2pkey "$D" bob)")
+carol $(jhex "$(sg_p2pkey "$D" carol)")" \
 	    "$kind: on p2p-outbound, with their libp2p keys"
 	is "$(grep -c 'set 1/3: 2 of 5 keys in no' "$D/alice/signer.log")" 1 \
 	    "$kind: one warning for the set"

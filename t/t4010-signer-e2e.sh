@@ -91,9 +91,9 @@ for kind in $(kafka_kinds); do
 			    echo "$n"; done | sort | tr '\n' ',')
 		want=$(echo "$p_alice" | tr ',' '\n' | sort | tr '\n' ',')
 		is "$told" "$want" "$kind: session $s: only members got PartyFormed"
-		b64=$(hex2b64 "$id")
+		hid=$(jhex "$id")
 		for n in $V; do
-			is "$(sg_count_type "$D" "$n" signing SIGN_COMPLETED "$b64")" \
+			is "$(sg_count_type "$D" "$n" signing SIGN_COMPLETED "$hid")" \
 			    1 "$kind: session $s: one SignCompleted on $n's signing"
 		done
 	done

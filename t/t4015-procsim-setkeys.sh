@@ -56,7 +56,8 @@ for kind in $(kafka_kinds); do
 
 	# the extrinsic, from the result as the signing topic has it
 	sg_dump "$D" alice signing | jq -r 'select(.type == "SIGN_COMPLETED") |
-	    .body.result' | head -1 | base64 -d >"$T/result"
+	    .body.result' | head -1 | sed 's/^0x//' | tr a-f A-F |
+	    basenc --base16 -d >"$T/result"
 	[ -s "$T/result" ]
 	ok $? "$kind: the key generation's result"
 	sk=$(h 256 procsim/substrate-key/v1)
@@ -72,8 +73,8 @@ for kind in $(kafka_kinds); do
 		read -r from origin xt <"$D/$n.ins"
 		is "$from $origin" "$n.procsim $n" \
 		    "$kind: $n: sealed by $n.procsim, origin $n"
-		is "0x$(printf '%s' "$xt" | base64 -d | basenc --base16 -w0 |
-		    tr A-F a-f)" "$want" "$kind: $n: set_keys(Ethereum, keys of the result)"
+		is "$xt" "$want" \
+		    "$kind: $n: set_keys(Ethereum, keys of the result)"
 	done
 	is "$(sg_dump "$D" dave p2p_inbound | jq -r 'select(.type ==
 	    "INSTRUCTION") | .type' | wc -l | tr -d ' ')" 0 \

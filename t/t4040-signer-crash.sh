@@ -38,7 +38,7 @@ once() {
 		wait_for 90 sg_completed "$D" "$n" "$1" || _all=1
 	done
 	ok $_all "$kind: $1 completed and verified on all four"
-	_b=$(hex2b64 "$2")
+	_b=$(jhex "$2")
 	_c=
 	for n in $V; do
 		_c="$_c$(sg_count_type "$D" "$n" signing SIGN_COMPLETED "$_b")"
@@ -93,7 +93,7 @@ for kind in $(kafka_kinds); do
 	once "$s" "$ID"
 	is "$(lines "^formed $s" "$D/alice/procsim.out")" 1 \
 	    "$kind: alice's processor was told of the party once"
-	is "$(sg_count_type "$D" alice signing PARTY_FORMED "$(hex2b64 "$ID")")" \
+	is "$(sg_count_type "$D" alice signing PARTY_FORMED "$(jhex "$ID")")" \
 	    1 "$kind: one PartyFormed for it on alice's signing topic"
 	like "$(sg_status "$D" alice | grep "^session $ID")" \
 	    "attempt=0 .*state=completed attempt_done=0" \

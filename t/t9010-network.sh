@@ -76,8 +76,8 @@ share_timeout = 20s" net_make "$D" $V
 	ok $? "$kind: ... and every session its events started finished" \
 	    "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
 	for r in $reqs; do
-		b64=$(hex2b64 "$r")
-		is "$(jq -r --arg id "$b64" 'select(.type == "SIGN_COMPLETED"
+		hid=$(jhex "$r")
+		is "$(jq -r --arg id "$hid" 'select(.type == "SIGN_COMPLETED"
 		    and .body.sign_id == $id) | .v' "$D/signing.json" | sort |
 		    tr '\n' ' ')" "alice bob carol dave " \
 		    "$kind: processor request ${r%${r#????????}} completed on all four"
@@ -103,7 +103,7 @@ share_timeout = 20s" net_make "$D" $V
 
 	# Parties: the same everywhere, to members only, as in Python.
 	python3 - "$D/validators" "$D/signing.json" >"$D/parties" <<'PY'
-import base64, json, sys
+import json, sys
 sys.path.insert(0, "t/vectors")
 import party
 vals = sorted((bytes.fromhex(l.split()[0]), int(l.split()[1]), l.split()[2])
@@ -116,15 +116,15 @@ for line in open(sys.argv[2]):
     if r["type"] != "PARTY_FORMED":
         continue
     b = r["body"]
-    k = (b["sign_id"], b.get("attempt", 0))
+    k = (b["sign_id"], b["attempt"])
     names = [m["validator"] for m in b["party"]]
     formed.setdefault(k, []).append((r["v"], names, b))
 bad = 0
 for (sid, att), got in sorted(formed.items()):
     b = got[0][2]
-    everyone = b.get("kind") == "SIGN_KEY_GEN"
-    p, t = party.form(keys, weights, 0, base64.b64decode(b["block_hash"]),
-                      b["set"].get("session", 0), base64.b64decode(sid), att,
+    everyone = b["kind"] == "SIGN_KEY_GEN"
+    p, t = party.form(keys, weights, 0, bytes.fromhex(b["block_hash"][2:]),
+                      b["set"]["session"], bytes.fromhex(sid[2:]), att,
                       everyone)
     want = [vals[i][2] for i in p]
     told = sorted(g[0] for g in got)
@@ -161,7 +161,7 @@ PY
 
 	# Key generations: each on chain, on every validator.
 	kg=$(jq -r 'select(.type == "PARTY_FORMED" and .body.kind ==
-	    "SIGN_KEY_GEN") | .body.set | "\(.network // 0)/\(.session // 0)"' \
+	    "SIGN_KEY_GEN") | .body.set | "\(.network)/\(.session)"' \
 	    "$D/signing.json" | sort -u)
 	for n in $V; do
 		is "$(keygens "$D" "$n" | tr '\n' ' ')" "$(echo "$kg" |

@@ -75,11 +75,11 @@ share_timeout = 8s" net_make "$D" $V
 	# What each signer gave its processor: every member's protocol
 	# message once (sign id, attempt, stage, member).
 	is "$(jq -r 'select(.type == "SIGN_MESSAGE" and (.from | endswith(
-	    ".signer"))) | [.v, .body.sign_id, (.body.attempt // 0),
+	    ".signer"))) | [.v, .body.sign_id, .body.attempt,
 	    .body.stage, .body.validator] | map(tostring) | join(" ")' \
 	    "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
 	    "$kind: no processor got a protocol message twice"
-	ra=$(jq -r 'select(.type == "PARTY_FORMED" and (.body.attempt // 0)
+	ra=$(jq -r 'select(.type == "PARTY_FORMED" and .body.attempt
 	    > 0) | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
 	diag "$kind: $ra sessions re-attempted"
 	for n in $V; do

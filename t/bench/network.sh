@@ -195,7 +195,7 @@ rounds() {
 		done
 	done >"$_d/records.json"
 	python3 - "$_d" "$HOPS" "$3" >"$_d/rounds.out" <<'PY' ||
-import base64, collections, json, re, sys
+import collections, json, re, sys
 d, hops, hopms = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 ids = [l.strip() for l in open(d + "/rounds") if l.strip()]
 recs = [json.loads(l) for l in open(d + "/records.json")]
@@ -206,11 +206,14 @@ for l in open(d + "/supervisor.log"):
     m = pat.match(l)
     if m:
         recv[m.group(3)].append((int(m.group(4)), m.group(1), m.group(2)))
-def b64(h):
-    return base64.b64encode(bytes.fromhex(h)).decode()
+def jhex(h):
+    """hex as -J writes bytes"""
+    return "0x" + h.lower()
+def unhex(s):
+    return bytes.fromhex(s.removeprefix("0x"))
 rows = []
 for h in ids:
-    sid = b64(h)
+    sid = jhex(h)
     req = [r for r in recs if r.get("type") == "SIGN_REQUEST" and
            r.get("body", {}).get("sign_id") == sid]
     done = [x for x in recv[h[:16]] if x[2] == "completed"]
@@ -236,12 +239,12 @@ print("# median round %s: %d ms (requests spread over %d ms)" %
 STAGES = {"SIGN_PREPROCESS": "preprocess", "SIGN_SHARE": "share",
           "SIGN_DONE": "result"}
 def stage_of(env):
-    raw = base64.b64decode(env)
+    raw = unhex(env)
     return ("preprocess" if b"PRE1" in raw else "share" if b"SHR1" in raw
             else "result")
 def events(h):
     """(ms, validator, kind, stage, peer) of round h, created or received"""
-    sid = b64(h)
+    sid = jhex(h)
     sidb = bytes.fromhex(h)
     ev = []
     for r in recs:
@@ -264,7 +267,7 @@ def events(h):
                                   "SIGN_COMPLETED": "completed"}[ty],
                            "", b.get("validator", "")))
         elif ty in ("P2P_SEND", "P2P_RECEIVED"):
-            raw = base64.b64decode(b.get("envelope", ""))
+            raw = unhex(b.get("envelope", ""))
             if sidb not in raw:
                 continue
             st = stage_of(b.get("envelope", ""))

@@ -1,7 +1,8 @@
 /*
  * Fuzz pbjson: arbitrary bytes as JSON for each test message type.  What
  * converts must print, read back, pack to the same bytes and print the
- * same text; nothing may crash.
+ * same text, with and without PBJSON_EMIT_DEFAULTS (-J's choice); nothing
+ * may crash.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +28,8 @@ pack(const ProtobufCMessage *m, size_t *len)
 }
 
 static void
-check(const ProtobufCMessageDescriptor *d, const char *text, size_t len)
+check(const ProtobufCMessageDescriptor *d, const char *text, size_t len,
+    int flags)
 {
 	ProtobufCMessage *m1, *m2;
 	uint8_t *b1, *b2;
@@ -39,7 +41,7 @@ check(const ProtobufCMessageDescriptor *d, const char *text, size_t len)
 			abort();	/* an error always says why */
 		return;
 	}
-	if ((t1 = pbjson_print(m1, 0, err, sizeof(err))) == NULL) {
+	if ((t1 = pbjson_print(m1, flags, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "print: %s\n", err);
 		abort();
 	}
@@ -53,7 +55,7 @@ check(const ProtobufCMessageDescriptor *d, const char *text, size_t len)
 		fprintf(stderr, "packed bytes differ\n%s\n", t1);
 		abort();
 	}
-	if ((t2 = pbjson_print(m2, 0, err, sizeof(err))) == NULL ||
+	if ((t2 = pbjson_print(m2, flags, err, sizeof(err))) == NULL ||
 	    strcmp(t1, t2) != 0) {
 		fprintf(stderr, "text differs\n%s\n%s\n", t1, t2 ? t2 : err);
 		abort();
@@ -69,8 +71,16 @@ check(const ProtobufCMessageDescriptor *d, const char *text, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	check(&pbtest__all__descriptor, (const char *)data, size);
-	check(&pbtest__update__descriptor, (const char *)data, size);
-	check(&pbtest2__opt__descriptor, (const char *)data, size);
+	int flags;
+
+	for (flags = 0; flags <= PBJSON_EMIT_DEFAULTS;
+	    flags += PBJSON_EMIT_DEFAULTS) {
+		check(&pbtest__all__descriptor, (const char *)data, size,
+		    flags);
+		check(&pbtest__update__descriptor, (const char *)data, size,
+		    flags);
+		check(&pbtest2__opt__descriptor, (const char *)data, size,
+		    flags);
+	}
 	return 0;
 }

@@ -236,17 +236,18 @@ sg_completed() {
 	grep -q "^completed $3 .*verified=yes" "$1/$2/procsim.out"
 }
 
-# sg_count_type DIR NAME TOPIC TYPE SIGNID_B64: records of TYPE for the
-# sign id on NAME's topic (read whole, from the start)
+# sg_count_type DIR NAME TOPIC TYPE SIGNID: records of TYPE for the sign id
+# (hex, as -J writes it: see jhex) on NAME's topic (read whole, from the
+# start)
 sg_count_type() {
 	sg_dump "$1" "$2" "$3" | jq -r --arg t "$4" --arg id "$5" \
 	    'select(.type == $t and .body.sign_id == $id) | .type' | wc -l |
 	    tr -d ' '
 }
 
-hex2b64() {
-	python3 -c 'import base64, sys
-print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"
+# jhex HEX: hex as -J writes bytes ("0x", lowercase)
+jhex() {
+	printf '0x%s' "$(printf '%s' "${1#0x}" | tr A-F a-f)"
 }
 
 # sg_forge DIR VIA SEALER NET SESSION SIGNID ATTEMPT STAGE VALIDATOR TO...:
