@@ -96,7 +96,7 @@ obs_conf "$D" alice "polling_interval = 100ms" "batch_blocks = 8"
 run "$D"
 wait_for 20 grep -q "block 15: chain_getBlockHash says null" "$D/err"
 ok $? "hole: says the node cannot name block 15"
-wait_for 5 grep -q '"number":"14"' "$D/out.jsonl"
+wait_for 5 grep -q '"number":14,' "$D/out.jsonl"
 ok $? "hole: blocks up to 14 published"
 # a retry of block 15 after 14 was published: a new line
 n_hole=$(grep -c "block 15: chain_getBlockHash says null" "$D/err")

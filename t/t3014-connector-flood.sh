@@ -77,7 +77,7 @@ deliver() {
 	wait_for 20 sh -c "[ \$(grep -c '\"validator\": *\"alice\"' \
 	    '$T/bob/out.json') -ge $1 ]" || return 1
 	_t1=$(grep '"validator": *"alice"' "$T/bob/out.json" | sed -n "$1p" |
-	    sed -n 's/.*"created_ms": *"\([0-9]*\)".*/\1/p')
+	    sed -n 's/.*"created_ms": *\([0-9]*\).*/\1/p')
 	echo $((_t1 - _t0))
 }
 # median FILE: of the numbers in FILE, one a line
