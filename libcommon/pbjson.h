@@ -16,21 +16,22 @@
  *   is read as base64;
  * - enums are value names on output (the number if the value has no
  *   name); names or numbers on input;
- * - integers (as numbers), float and double are emitted as cJSON raw
- *   items formatted by us
+ * - float and double are emitted as cJSON raw items formatted by us
  *   (shortest text that reads back to the same value; cJSON's own
  *   printer rounds doubles), "NaN", "Infinity" and "-Infinity" as
  *   strings; input accepts numbers, those three strings and numeric
- *   strings;
+ *   strings; integer numbers are raw items too (their digits: cJSON
+ *   would print 1e+15);
  * - fields holding their default value are omitted on output (as
- *   protobuf-c's packer omits them) unless PBJSON_EMIT_DEFAULTS;
+ *   protobuf-c's packer omits them) unless PBJSON_EMIT_DEFAULTS, which
+ *   -J uses (envjson.c) so that no field reads as null in jq;
  *   fields with presence (proto2 optional, oneof members, messages) are
  *   emitted when present even if zero;
  * - map fields (protoc's synthesized repeated *Entry messages) are JSON
  *   objects; entries keep their order, duplicate keys included;
  * - JSON null for a field means "absent"; unknown keys, duplicate fields,
  *   two members of one oneof, a wrong JSON type, an out-of-range number,
- *   invalid UTF-8 or base64 are errors naming the field path, e.g.
+ *   invalid UTF-8, hex or base64 are errors naming the field path, e.g.
  *   "body.events[3].amount: expected integer".
  * Unknown protobuf fields (message->unknown_fields) are not represented.
  * Nesting is limited to PBJSON_MAX_DEPTH messages.
