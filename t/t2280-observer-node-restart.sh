@@ -25,7 +25,7 @@ obs_conf "$D" alice "polling_interval = 100ms"
 pid=$!
 track_pid $pid
 wait_for 30 sh -c "[ \"\$(jq -r 'select(.type == \"BLOCK_UPDATE\")
-    | .body.number // 0' '$D/out.jsonl' | tail -n 1)\" = 30 ]"
+    | .body.number' '$D/out.jsonl' | tail -n 1)\" = 30 ]"
 is "$(blocks "$D/out.jsonl" | tail -n 1)" 30 "blocks up to the head (30) published"
 
 # The node goes away; the observer keeps trying.
@@ -53,7 +53,7 @@ is "$(head_num)" 30 "the node produced up to block 30 again"
 n30=$(blocks "$D/out.jsonl" | wc -l)
 rpc dev_produce '[5]' >/dev/null
 wait_for 30 sh -c "[ \"\$(jq -r 'select(.type == \"BLOCK_UPDATE\")
-    | .body.number // 0' '$D/out.jsonl' | tail -n 1)\" = 35 ]"
+    | .body.number' '$D/out.jsonl' | tail -n 1)\" = 35 ]"
 ok $? "caught up: blocks up to 35 published"
 is "$n30" 31 "nothing published while the node was behind"
 is "$(blocks "$D/out.jsonl" | tr '\n' ' ')" "$(seq 0 35 | tr '\n' ' ')" \

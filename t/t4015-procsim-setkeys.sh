@@ -11,7 +11,7 @@
 . t/procsim/lib.sh
 sg_require
 need_cmd b2sum "BLAKE2b of the result"
-need_cmd basenc "hex and base64"
+need_cmd basenc "the result, 0x-hex in JSON, as bytes"
 kafka_require
 # 23 per broker kind
 plan $(($(kafka_kinds | wc -w) * 23))
