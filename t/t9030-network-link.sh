@@ -156,11 +156,11 @@ share_timeout = 8s" net_make "$D" $V
 	    .body.sign_id' "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
 	    "$kind: one SignCompleted per session on each validator"
 	is "$(jq -r 'select(.type == "SIGN_MESSAGE" and (.from | endswith(
-	    ".signer"))) | [.v, .body.sign_id, (.body.attempt // 0),
+	    ".signer"))) | [.v, .body.sign_id, .body.attempt,
 	    .body.stage, .body.validator] | map(tostring) | join(" ")' \
 	    "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
 	    "$kind: no processor got a protocol message twice"
-	ra=$(jq -r 'select(.type == "PARTY_FORMED" and (.body.attempt // 0)
+	ra=$(jq -r 'select(.type == "PARTY_FORMED" and .body.attempt
 	    > 0) | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
 	diag "$kind: $ra sessions re-attempted; proxies: $(cat "$D/ab.state") / $(cat "$D/ba.state")"
 	for n in $V; do
