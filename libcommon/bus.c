@@ -675,6 +675,17 @@ bus_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 			    rkm->rkt != NULL ? rd_kafka_topic_name(rkm->rkt) :
 			    "", rkm->rkt != NULL ? ": " : "",
 			    rd_kafka_message_errstr(rkm));
+		/* A consumer's fatal error comes as a message, not through
+		 * the error callback: fenced as a static member after its
+		 * session timed out (a cluster away longer than
+		 * session.timeout.ms; librdkafka #3437), the consumer never
+		 * reads again.  Say so; the caller exits 111. */
+		if (rkm->err == RD_KAFKA_RESP_ERR__FATAL && !b->fatal) {
+			b->fatal = 1;
+			snprintf(b->fatal_err, sizeof(b->fatal_err),
+			    "kafka consumer stopped for good (%s): a restart "
+			    "rejoins its group", rd_kafka_message_errstr(rkm));
+		}
 		rd_kafka_message_destroy(rkm);
 		if (b->fatal) {
 			snprintf(err, errlen, "%s", b->fatal_err);
