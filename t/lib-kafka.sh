@@ -176,3 +176,13 @@ kafka_leaders() {
 		p = $2; sub(/,/, "", p); l = $4; sub(/,/, "", l)
 		print t, p, l, $NF }'
 }
+
+is_todo() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $_tap_n - $3 # TODO $4"
+	else
+		echo "not ok $_tap_n - $3 # TODO $4"
+		printf '#   got: %s\n# want: %s\n' "$1" "$2"
+	fi
+}
