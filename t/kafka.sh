@@ -35,7 +35,8 @@
 #                         until it serves metadata naming itself
 #
 # Environment: KAFKA_CACHE (default $HOME/.cache/serai-coordinator/
-# kafka-VERSION), KAFKA_START_TIMEOUT (60 s), KAFKA_STOP_TIMEOUT (30 s),
+# kafka-VERSION), KAFKA_START_TIMEOUT (60 s, a cluster 120 s),
+# KAFKA_STOP_TIMEOUT (30 s, cluster-stop 10 s),
 # KAFKA_HEAP (512m, a cluster's nodes 256m), KAFKA_LOG_LEVEL (info), KAFKA_NO_CDS (set: no
 # class-data sharing archive), JAVA (java), MVN (mvn).
 #
@@ -360,7 +361,7 @@ cluster_ready() {
 # wait_node DIR I COND: until COND DIR holds; fails (and says why) if
 # node I exits or KAFKA_START_TIMEOUT passes
 wait_node() {
-	deadline=$(( $(date +%s) + ${KAFKA_START_TIMEOUT:-60} ))
+	deadline=$(( $(date +%s) + ${KAFKA_START_TIMEOUT:-120} ))
 	until "$3" "$1" "$2"; do
 		for n in $(seq 1 "$(cat "$1/nodes")"); do
 			[ "$2" = all ] || [ "$2" = "$n" ] || continue
@@ -376,7 +377,7 @@ wait_node() {
 		done
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			echo "$prog: error: node $2 of $1 not ready in" \
-			    "${KAFKA_START_TIMEOUT:-60} s" >&2
+			    "${KAFKA_START_TIMEOUT:-120} s" >&2
 			return 1
 		fi
 		sleep 0.2
@@ -461,6 +462,9 @@ cluster_resume() {
 
 cluster_stop() {
 	[ -f "$1/nodes" ] || return 0
+	# The last node to stop has no quorum left to confirm its controlled
+	# shutdown and waits for it: 10 s, not 30, before its SIGKILL.
+	KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-10}
 	for i in $(seq 1 "$(cat "$1/nodes")"); do
 		[ -f "$1/$i/pid" ] && kill -TERM "$(cat "$1/$i/pid")" 2>/dev/null
 	done
