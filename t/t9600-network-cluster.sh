@@ -168,10 +168,21 @@ is "$(net_rpc "$D" dev_pause '[true]')" true "the dev node stops producing"
 net_wait 180 all_done "$D"
 ok $? "every session started finished on all four" \
     "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
-nkg=$(jq -r 'select(.type == "PARTY_FORMED" and .body.kind ==
-    "SIGN_KEY_GEN") | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
-net_wait 60 results_at_least "$D" "$nkg"
-ok $? "every observer submitted its $nkg key pairs"
+# Every instruction on an observer's input has its result (a processor
+# restarted by the outage may not have made one for a key generation
+# that completed meanwhile: procsim keeps that in memory; not counted).
+submitted() {
+	for _n in $(net_names "$1"); do
+		_i=$(net_dump "$1" "$_n" p2p_inbound | jq -r 'select(.type ==
+		    "INSTRUCTION") | .intent' | sort -u | wc -l)
+		[ "$_i" -gt 0 ] && [ "$(net_dump "$1" "$_n" serai_observation |
+		    jq -r 'select(.type == "INSTRUCTION_RESULT") | .type' |
+		    wc -l)" -ge "$_i" ] || return 1
+	done
+}
+net_wait 60 submitted "$D"
+ok $? "every observer published a result for every instruction it was" \
+    "given"
 net_rpc "$D" dev_produce '[1]' >/dev/null
 H=$(head_num)
 net_wait 120 caught_up "$D" "$H"
