@@ -257,18 +257,18 @@ net_up "$D"
 ok $? "every service is up at the end"
 
 # What the logs say: a broker going away, and why a service exits.
-like "$(grep -c -E '^[a-z]+\.[a-z]+: [a-z]+: warning: kafka: .*(Connection refused|brokers are down)' \
+like "$(grep -c -E '^[a-z]+\.[a-z]+: ([a-z]+: )?warning: kafka: .*(Connection refused|brokers are down)' \
     "$D/supervisor.log")" '^[1-9]' \
     "the services say when brokers are away (connection refused, all" \
     "brokers down)"
 bad=0
 while read -r _ _ svc _; do
 	svc=${svc%:}
-	grep -q -E "^$svc: [a-z]*: (fatal|error): " "$D/supervisor.log" || {
+	grep -q -E "^$svc: ([a-z]+: )?(fatal|error): " "$D/supervisor.log" || {
 		bad=$((bad + 1)); echo "# $svc died without a fatal line"; }
 done <"$D/died"
 is "$bad" 0 "each service that exited said why (a fatal or error line)"
-grep -h -E '^[a-z]+\.[a-z]+: [a-z]+: (fatal|error): ' "$D/supervisor.log" |
+grep -h -E '^[a-z]+\.[a-z]+: ([a-z]+: )?(fatal|error): ' "$D/supervisor.log" |
     cut -c1-160 | sort | uniq -c | sort -rn | head -n 8 | sed 's/^/# /'
 
 net_stop "$D"
