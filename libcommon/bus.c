@@ -675,6 +675,17 @@ bus_poll(struct bus *b, struct bus_msg *m, int timeout_ms, char *err,
 			    rkm->rkt != NULL ? rd_kafka_topic_name(rkm->rkt) :
 			    "", rkm->rkt != NULL ? ": " : "",
 			    rd_kafka_message_errstr(rkm));
+		/* A consumer's fatal error comes as a message, not through
+		 * the error callback: fenced as a static member after its
+		 * session timed out (a cluster away longer than
+		 * session.timeout.ms; librdkafka #3437), the consumer never
+		 * reads again.  Say so; the caller exits 111. */
+		if (rkm->err == RD_KAFKA_RESP_ERR__FATAL && !b->fatal) {
+			b->fatal = 1;
+			snprintf(b->fatal_err, sizeof(b->fatal_err),
+			    "kafka consumer stopped for good (%s): a restart "
+			    "rejoins its group", rd_kafka_message_errstr(rkm));
+		}
 		rd_kafka_message_destroy(rkm);
 		if (b->fatal) {
 			snprintf(err, errlen, "%s", b->fatal_err);
@@ -1206,20 +1217,55 @@ out:
 	return rc;
 }
 
-int
-bus_reader_watermarks(struct bus_reader *r, int32_t partition, int64_t *lo,
-    int64_t *hi, int timeout_ms, char *err, size_t errlen)
+/*
+ * The offsets of a partition's first record and end (read_committed: its
+ * last stable offset), as ListOffsets for EARLIEST and LATEST through
+ * rd_kafka_offsets_for_times, not rd_kafka_query_watermark_offsets: in
+ * librdkafka before 2.3.0 (Debian 12 has 2.0.2) that one ignores its
+ * timeout and waits for as long as the partition's old leader is down
+ * (librdkafka #2588), as it is after a cluster's node dies until the
+ * metadata names the new one.  On a failure the topic's metadata is asked
+ * for again, so that a retry goes to the new leader.
+ */
+static int
+reader_offset(struct bus_reader *r, int32_t partition, int64_t which,
+    int64_t *off, int timeout_ms, char *err, size_t errlen)
 {
+	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t kerr;
 
-	kerr = rd_kafka_query_watermark_offsets(r->rk, r->topic, partition, lo,
-	    hi, timeout_ms);
+	l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, r->topic, partition)->offset =
+	    which;
+	kerr = rd_kafka_offsets_for_times(r->rk, l, timeout_ms);
+	if (kerr == 0)
+		kerr = l->elems[0].err;
+	*off = l->elems[0].offset;
+	rd_kafka_topic_partition_list_destroy(l);
 	if (kerr != 0) {
 		snprintf(err, errlen, "%s[%d]: watermarks: %s", r->topic,
 		    partition, rd_kafka_err2str(kerr));
 		return -1;
 	}
 	return 0;
+}
+
+int
+bus_reader_watermarks(struct bus_reader *r, int32_t partition, int64_t *lo,
+    int64_t *hi, int timeout_ms, char *err, size_t errlen)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt;
+
+	if (reader_offset(r, partition, RD_KAFKA_OFFSET_BEGINNING, lo,
+	    timeout_ms, err, errlen) == 0 && reader_offset(r, partition,
+	    RD_KAFKA_OFFSET_END, hi, timeout_ms, err, errlen) == 0)
+		return 0;
+	rkt = rd_kafka_topic_new(r->rk, r->topic, NULL);
+	if (rd_kafka_metadata(r->rk, 0, rkt, &md, 5000) == 0)
+		rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_destroy(rkt);
+	return -1;
 }
 
 int
@@ -1244,9 +1290,14 @@ bus_replay(const struct app *app, const char *topic, bus_replay_fn *fn,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (bus_reader_watermarks(r, ids[i], &lo, &hi, 10000, err,
-		    errlen) == -1)
-			goto out;
+		/* A topic just made, or a partition whose leader is moving
+		 * (a cluster's node down): not known yet, ask again. */
+		while (bus_reader_watermarks(r, ids[i], &lo, &hi, 10000, err,
+		    errlen) == -1) {
+			if (clock_mono_ms() >= deadline || sig_term)
+				goto out;
+			poll(NULL, 0, 100);
+		}
 		if (hi > lo) {
 			parts[npart] = ids[i];
 			offs[npart++] = RD_KAFKA_OFFSET_BEGINNING;

@@ -16,6 +16,15 @@
 #                        real: t/kafka.sh start (Kafka from Maven Central);
 #                        in $T/kafka-KIND; the pid is tracked for cleanup
 #   kafka_stop KIND      stop it now
+#
+# A third kind, cluster (not in the default kinds: KAFKA_KINDS=cluster runs
+# a test on it), is t/kafka.sh cluster-start: three KRaft nodes, topics
+# auto-created with replication 3 and min.insync.replicas 2 (the suite's
+# topics are made by the first use, as on the real broker: procsim -C),
+# BOOTSTRAP naming all three.  Its nodes, 1 to 3, in $T/kafka-cluster:
+#   kafka_node_kill I    SIGKILL node I      kafka_node_start I  start it again
+#   kafka_cluster_stop   stop all three      kafka_cluster_resume  start them
+#   kafka_leaders TOPIC...  "TOPIC PARTITION LEADER ISRS" per partition
 #   is_todo GOT WANT NAME REASON
 #                        like is, but a mismatch is a TAP TODO (a known gap,
 #                        not a failure); a match reads "TODO passed" in prove
@@ -42,8 +51,17 @@ kafka_require() {
 			    skip_all "cannot fetch Kafka from Maven Central:" \
 			    "$(tail -n 1 "$T/kafka-fetch.log")"
 			;;
+		cluster)
+			need_cmd java "the Kafka cluster needs Java 17+"
+			need_cmd kcat "kafka.sh checks the brokers with kcat"
+			need_cmd python3 "kafka.sh finds free ports with python3"
+			"$TOP/t/kafka.sh" fetch >"$T/kafka-fetch.log" 2>&1 ||
+			    skip_all "cannot fetch Kafka from Maven Central:" \
+			    "$(tail -n 1 "$T/kafka-fetch.log")"
+			;;
 		*)
-			skip_all "KAFKA_KINDS: unknown kind $_k (mock, real)"
+			skip_all "KAFKA_KINDS: unknown kind $_k (mock, real," \
+			    "cluster)"
 			;;
 		esac
 	done
@@ -78,6 +96,19 @@ kafka_start() {
 		diag "real Kafka broker up in" \
 		    "$(( ($(date +%s%N) - _ks) / 1000000 )) ms"
 		;;
+	cluster)
+		_ks=$(date +%s%N)
+		if ! "$TOP/t/kafka.sh" cluster-start "$_kd" 3 >/dev/null \
+		    2>"$_kd/start.log"; then
+			cat "$_kd/start.log" >&2
+			_kafka_track
+			echo "Bail out! the Kafka cluster did not start"
+			exit 1
+		fi
+		_kafka_track
+		diag "Kafka cluster of 3 nodes up in" \
+		    "$(( ($(date +%s%N) - _ks) / 1000000 )) ms"
+		;;
 	*)
 		echo "Bail out! kafka_start: unknown kind $1"
 		exit 1
@@ -99,7 +130,51 @@ kafka_stop() {
 	real)
 		"$TOP/t/kafka.sh" stop "$_kd"
 		;;
+	cluster)
+		"$TOP/t/kafka.sh" cluster-stop "$_kd"
+		;;
 	esac
+}
+
+# _kafka_track: the cluster's running nodes are killed at exit
+_kafka_track() {
+	for _kn in 1 2 3; do
+		[ -f "$T/kafka-cluster/$_kn/pid" ] &&
+		    track_pid "$(cat "$T/kafka-cluster/$_kn/pid")"
+	done
+}
+
+kafka_node_kill() {
+	"$TOP/t/kafka.sh" broker-kill "$T/kafka-cluster" "$1"
+}
+
+kafka_node_start() {
+	"$TOP/t/kafka.sh" broker-start "$T/kafka-cluster" "$1" >/dev/null
+	_kr=$?
+	_kafka_track
+	return $_kr
+}
+
+kafka_cluster_stop() {
+	"$TOP/t/kafka.sh" cluster-stop "$T/kafka-cluster"
+}
+
+kafka_cluster_resume() {
+	"$TOP/t/kafka.sh" cluster-resume "$T/kafka-cluster" >/dev/null
+	_kr=$?
+	_kafka_track
+	return $_kr
+}
+
+# kafka_leaders TOPIC...: each partition of the TOPICs, with its leader
+# and in-sync replicas, from the cluster's metadata
+kafka_leaders() {
+	# (kcat -L takes one -t: ask for every topic, keep the TOPICs)
+	kcat -L -b "$BOOTSTRAP" -m 5 2>/dev/null | awk -v want=" $* " '
+	    $1 == "topic" { t = $2; gsub(/"/, "", t) }
+	    $1 == "partition" && index(want, " " t " ") {
+		p = $2; sub(/,/, "", p); l = $4; sub(/,/, "", l)
+		print t, p, l, $NF }'
 }
 
 is_todo() {
