@@ -147,6 +147,12 @@ kconf_new(struct bus *b, int consumer, int txn, char *err, size_t errlen)
 		SET("isolation.level", b->opts.read_uncommitted ?
 		    "read_uncommitted" : "read_committed");
 		SET("enable.partition.eof", "false");
+		/* A topic subscribed to before it exists (created by
+		 * another service's first write, or by an operator later)
+		 * is seen at the next metadata refresh: 5 min by default,
+		 * during which its records go unread (an archiver missed a
+		 * dead-letter topic so on the three-node cluster, t9600). */
+		SET("topic.metadata.refresh.interval.ms", "10000");
 	} else {
 		rd_kafka_conf_set_dr_msg_cb(conf, kdr_cb);
 		SET("enable.idempotence", "true");
