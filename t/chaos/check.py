@@ -1,0 +1,203 @@
+# check.py DIR HEAD SERVICE...: the chaos run's checks, on what chaos.sh
+# left in DIR; prints the details as "# " lines, then the summary line, then
+# each binary's recovery; exit 0 only when every count is 0.
+import base64, collections, json, re, sys
+
+d, head, svcs = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+names = open(d + "/names").read().split()
+details = []
+
+
+def note(fmt, *a):
+    details.append("# " + (fmt % a if a else fmt))
+
+
+def out_of_order(seq):
+    """How many items must move for seq to be sorted: len - LIS."""
+    import bisect
+    tails = []
+    for x in seq:
+        i = bisect.bisect_left(tails, x)
+        if i == len(tails):
+            tails.append(x)
+        else:
+            tails[i] = x
+    return len(seq) - len(tails)
+
+
+def lines(path):
+    try:
+        return open(path, errors="replace").read().splitlines()
+    except FileNotFoundError:
+        note("%s: missing", path)
+        return []
+
+
+lost = dup = reord = archive = double = failed = 0
+
+# Blocks and events on each serai-observation topic (read_committed).
+expected = lines(d + "/expected")
+want = collections.Counter(expected)
+for n in names:
+    bl = [int(x) for x in lines("%s/%s.blocks" % (d, n))]
+    c = collections.Counter(bl)
+    miss = [b for b in range(head + 1) if c[b] == 0]
+    extra = sum(v - 1 for v in c.values() if v > 1)
+    spur = [b for b in c if b > head]
+    first = list(dict.fromkeys(bl))
+    ro = out_of_order(first)
+    ev = lines("%s/%s.events" % (d, n))
+    ce = collections.Counter(ev)
+    emiss = sum((want - ce).values())
+    eextra = sum((ce - want).values())
+    efirst = [tuple(int(v) for v in e.split()[:2]) for e in
+              dict.fromkeys(ev)]
+    ero = out_of_order(efirst)
+    lost += len(miss) + emiss
+    dup += extra + len(spur) + eextra
+    reord += ro + ero
+    if miss or extra or spur or ro or emiss or eextra or ero:
+        note("%s: blocks 0..%d: missing %d %s, twice %d, beyond %d, "
+             "out of order %d; events (%d): missing %d, extra %d, out of "
+             "order %d", n, head, len(miss), miss[:5], extra, len(spur),
+             ro, len(expected), emiss, eextra, ero)
+
+# Sessions: every one started completes once on every validator; the
+# processors' requests were all started.
+recs = [json.loads(l) for l in lines(d + "/signing.json")]
+started, completed = set(), collections.Counter()
+formed = collections.Counter()
+for r in recs:
+    b = r.get("body", {})
+    if r.get("type") == "PARTY_FORMED":
+        started.add(b["sign_id"])
+        formed[(r["v"], b["sign_id"], b.get("attempt", 0))] += 1
+    elif r.get("type") == "SIGN_COMPLETED":
+        completed[(r["v"], b["sign_id"])] += 1
+smiss = [(v, s) for s in started for v in names if completed[(v, s)] == 0]
+stwice = sum(c - 1 for c in completed.values() if c > 1)
+reqs = [base64.b64encode(bytes.fromhex(x)).decode()
+        for x in lines(d + "/requests") if x]
+rmiss = [x for x in reqs if x not in started]
+lost += len(smiss) + len(rmiss)
+dup += stwice
+note("sessions %d (processors' requests %d), completed on every "
+     "validator %d", len(started), len(reqs),
+     len(started) - len(set(s for _, s in smiss)))
+if smiss or stwice or rmiss:
+    note("sessions: %d not completed on a validator %s, %d completed "
+         "twice, %d requests never started %s", len(smiss), smiss[:3],
+         stwice, len(rmiss), rmiss[:3])
+
+# Double signing: one PartyFormed record per sign id and attempt on each
+# validator's topic; each processor told of an attempt by one record (a
+# record read again after a restart, same partition and offset, is a
+# redelivery, counted apart).
+twice = [(k, c) for k, c in formed.items() if c > 1]
+double += sum(c - 1 for _, c in twice)
+if twice:
+    note("PartyFormed twice on a signing topic: %s", twice[:3])
+told = collections.defaultdict(set)
+seen = collections.Counter()
+pat = re.compile(r"^([a-z]+)\.procsim: formed ([0-9a-f]{16}) attempt=(\d+) "
+                 r"party=\S+ at=(\d+:\d+)")
+dupparty = 0
+for l in lines(d + "/supervisor.log"):
+    m = pat.match(l)
+    if m:
+        told[m.group(1, 2, 3)].add(m.group(4))
+        seen[m.group(1, 2, 3)] += 1
+    elif re.match(r"^[a-z]+\.procsim: duplicate-party ", l):
+        dupparty += 1
+ptwice = [(k, sorted(v)) for k, v in told.items() if len(v) > 1]
+double += len(ptwice)
+redeliv = sum(c - 1 for c in seen.values() if c > 1) - sum(
+    len(v) - 1 for _, v in ptwice)
+note("processors told of %d attempts, %d again by the same record after a "
+     "restart, %d duplicate-party lines", len(told), redeliv, dupparty)
+if ptwice:
+    note("a processor told of the same attempt by two records: %s",
+         ptwice[:3])
+
+# Archives.
+for n in names:
+    a = lines("%s/%s.acheck" % (d, n))
+    m = re.match(r"missing (\d+) extra (\d+) late (\d+)", a[0] if a else "")
+    if not m:
+        archive += 1
+        note("%s: no archive check", n)
+        continue
+    ad = len(lines("%s/%s.adup" % (d, n)))
+    archive += int(m.group(1)) + int(m.group(2)) + ad
+    if int(m.group(1)) + int(m.group(2)) + ad:
+        note("%s: archive: %s, twice %d", n, a[0], ad)
+        details.extend(a[1:])
+
+# Services: none failed; every warning, error or fatal line explained.
+for l in lines(d + "/status")[1:]:
+    f = l.split()
+    if len(f) >= 2 and f[1] not in ("up", "finished"):
+        failed += 1
+        note("service not up at the end: %s", l)
+kills = [l.split() for l in lines(d + "/kills") if l]
+unexplained = []
+# (A kill's consequences, by the line that says so: the supervisor's
+# report of the death; see the README's chaos paragraph for each.)
+EXPLAINED = [
+    r"^supervisor: warning: (\S+): died \(signal:KILL\) after \d+ ms; "
+    r"restart in \d+ ms",
+]
+exre = [re.compile(x) for x in EXPLAINED]
+levels = re.compile(r"^(\S+: )?\S+: (warning|error|fatal): ")
+for l in lines(d + "/supervisor.log"):
+    if not levels.match(l):
+        continue
+    if any(x.search(l) for x in exre):
+        continue
+    unexplained.append(l)
+for l in unexplained[:20]:
+    note("unexplained: %s", l)
+
+# Recovery: from a kill to the service's next "ready"; a kill that hit a
+# service not yet ready again, or that is followed by another kill of it
+# before it was, is not timed.
+ready = collections.defaultdict(list)
+rre = re.compile(r"^(\d+) supervisor: info: (\S+): ready$")
+for l in lines(d + "/supervisor.tlog"):
+    m = rre.match(l)
+    if m:
+        ready[m.group(2)].append(int(m.group(1)))
+rec = collections.defaultdict(list)
+untimed = 0
+bysvc = collections.defaultdict(list)
+for k in kills:
+    bysvc[k[1]].append((int(k[0]), k[3]))
+for s, ks in bysvc.items():
+    for i, (t, state) in enumerate(ks):
+        nxt = ks[i + 1][0] if i + 1 < len(ks) else None
+        r = [x for x in ready[s] if x > t]
+        if state != "up" or not r or (nxt is not None and nxt < r[0]):
+            untimed += 1
+            continue
+        rec[s.split(".", 1)[1]].append(r[0] - t)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+print("\n".join(details))
+print("chaos: kills %d lost %d duplicated %d reordered %d archive %d "
+      "double-signed %d failed %d unexplained %d" % (len(kills), lost, dup,
+      reord, archive, double, failed, len(unexplained)))
+worst = 0
+for b in sorted(rec):
+    xs = rec[b]
+    worst = max(worst, pct(xs, 99))
+    print("chaos: recovery %s: %d kills, p50 %d ms, p99 %d ms, max %d ms" %
+          (b, len(xs), pct(xs, 50), pct(xs, 99), max(xs)))
+print("chaos: recovery p99 worst %d ms; %d kills not timed (hit a service "
+      "not ready, or killed again before it was)" % (worst, untimed))
+sys.exit(1 if lost or dup or reord or archive or double or failed or
+         unexplained else 0)
