@@ -140,21 +140,84 @@ for l in lines(d + "/status")[1:]:
         failed += 1
         note("service not up at the end: %s", l)
 kills = [l.split() for l in lines(d + "/kills") if l]
+# Each warning, error or fatal line from the first kill to the stop must be
+# the consequence of a kill: a pattern saying what it is, and a kill of a
+# service it names (or of the validator's, or any, as the pattern says)
+# shortly before.  The lines before the first kill (the start) and after
+# the stop began are t9010's business, not chaos's.
+port = {}
+sec = None
+for l in lines("%s/%s/coord.ini" % (d, names[0])):
+    m = re.match(r"\[validator (\S+)\]", l)
+    if m:
+        sec = m.group(1)
+    m = re.match(r"endpoint = /ip4/127\.0\.0\.1/tcp/(\d+)$", l)
+    if m and sec:
+        port[m.group(1)] = sec
+killed = collections.defaultdict(list)
+for k in kills:
+    killed[k[1]].append(int(k[0]))
+
+
+def killed_within(svcs, t, ms):
+    return any(t - ms <= x <= t for s in svcs for x in killed[s])
+
+
+def of(v, *progs):
+    return ["%s.%s" % (v, p) for p in progs]
+
+
+ALL = ("archiver", "observer", "connector", "signer", "procsim")
+
+
+def explain(src, msg, t):
+    """Why a warning or error line of service src (NAME.PROG, or
+    supervisor) at time t is a kill's consequence, or None."""
+    m = re.match(r"(\S+): died \(signal:KILL\) after \d+ ms; restart in "
+                 r"\d+ ms", msg)
+    if src == "supervisor" and m:
+        return "killed" if killed_within([m.group(1)], t, 2000) else None
+    v = src.split(".")[0]
+    # A restarted transactional producer's InitProducerId while the
+    # broker still aborts its killed predecessor's transaction.
+    if "Failed to acquire transactional PID" in msg and \
+            "concurrent operation" in msg:
+        return "txn" if killed_within([src], t, 60000) else None
+    # A peer's connector killed: the links to it break and are redialled
+    # until it listens again.
+    m = re.search(r"to 127\.0\.0\.1:(\d+): ", msg)
+    if src.endswith(".connector") and m and port.get(m.group(1)):
+        return "peer" if killed_within(of(port[m.group(1)], "connector"), t,
+                                       30000) else None
+    # A peer's message reaching us after the session completed here: it
+    # was held up by a kill of one of the sender's services on its way
+    # (its connector resending from the log, its processor answering
+    # again after a restart).
+    m = re.search(r"SignMessage \S+ from (\S+): session completed", msg)
+    if m:
+        return "late" if killed_within(of(m.group(1), *ALL), t,
+                                       60000) else None
+    return None
+
+
+t0 = min((int(k[0]) for k in kills), default=0)
+try:
+    t1 = int(open(d + "/stop_ms").read())
+except (FileNotFoundError, ValueError):
+    t1 = 1 << 62
 unexplained = []
-# (A kill's consequences, by the line that says so: the supervisor's
-# report of the death; see the README's chaos paragraph for each.)
-EXPLAINED = [
-    r"^supervisor: warning: (\S+): died \(signal:KILL\) after \d+ ms; "
-    r"restart in \d+ ms",
-]
-exre = [re.compile(x) for x in EXPLAINED]
-levels = re.compile(r"^(\S+: )?\S+: (warning|error|fatal): ")
-for l in lines(d + "/supervisor.log"):
-    if not levels.match(l):
+why = collections.Counter()
+levels = re.compile(r"^(\d+) (\S+): (?:\S+: )?(warning|error|fatal): (.*)$")
+for l in lines(d + "/supervisor.tlog"):
+    m = levels.match(l)
+    if not m or not t0 <= int(m.group(1)) < t1:
         continue
-    if any(x.search(l) for x in exre):
-        continue
-    unexplained.append(l)
+    w = explain(m.group(2), m.group(4), int(m.group(1)))
+    if w is None:
+        unexplained.append(l.split(" ", 1)[1])
+    else:
+        why[w] += 1
+note("warnings explained by kills: %s", dict(why))
 for l in unexplained[:20]:
     note("unexplained: %s", l)
 
