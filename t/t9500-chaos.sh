@@ -11,7 +11,11 @@
 # services failed; warnings that no kill explains.  Kills come faster than
 # in make chaos, so the runfile's crash_limit is 30 in 1 m, not 10
 # (about 4.6 kills a minute per service on average: 10 would be reached by
-# chance).  Recovery times are printed, not checked (a benchmark's job).
+# chance).  Requests name a set at least 10 blocks old
+# (CHAOS_REQUEST_MARGIN=10): the signer rejects a processor's request for
+# a set it has not seen yet (signer/route.c start_session), and the session
+# then never completes on the other three; make chaos keeps that race.
+# Recovery times are printed, not checked (a benchmark's job).
 . t/lib.sh
 . t/lib-kafka.sh
 case " $(kafka_kinds) " in
@@ -24,7 +28,7 @@ plan 10
 KILLS=${CHAOS_KILLS:-200}
 CHAOS_KILLS=$KILLS CHAOS_SECONDS=${CHAOS_SECONDS:-400} \
     CHAOS_INTERVAL=${CHAOS_INTERVAL:-0.3-1} CHAOS_CRASH_LIMIT=30 \
-    CHAOS_KAFKA=real CHAOS_REQUEST=3 sh t/chaos/chaos.sh >"$T/chaos.out" 2>&1
+    CHAOS_KAFKA=real CHAOS_REQUEST=3 CHAOS_REQUEST_MARGIN=10 sh t/chaos/chaos.sh >"$T/chaos.out" 2>&1
 rc=$?
 grep -v '^chaos: kills ' "$T/chaos.out" | sed 's/^/# /'
 sum=$(grep '^chaos: kills ' "$T/chaos.out")

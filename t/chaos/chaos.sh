@@ -24,6 +24,9 @@
 #   CHAOS_INTERVAL  LO-HI: seconds between kills, uniform (0.5-3)
 #   CHAOS_KAFKA     real (t/kafka.sh's KRaft broker) or mock (dev broker)
 #   CHAOS_REQUEST   seconds between processors' sign requests (5)
+#   CHAOS_REQUEST_MARGIN  a request names a set at least this many blocks
+#                   old (0: from its first block on, as a processor may)
+#   CHAOS_SETTLE    seconds the sessions get to finish once it stops (120)
 #   CHAOS_CRASH_LIMIT  the runfile's crash_limit (t/net/mknet.sh: 10 in 1 m)
 #   KEEP_TMP        keep the scratch directory (t/tmp/chaos.*) on success
 . t/lib.sh
@@ -36,6 +39,8 @@ KILLS=${CHAOS_KILLS:-0}
 IV=${CHAOS_INTERVAL:-0.5-3}
 KAFKA_KINDS=${CHAOS_KAFKA:-real}
 REQ=${CHAOS_REQUEST:-5}
+MARGIN=${CHAOS_REQUEST_MARGIN:-0}
+SETTLE=${CHAOS_SETTLE:-120}
 export KAFKA_KINDS
 case "$IV" in
 *-*) LO=${IV%-*} HI=${IV#*-} ;;
@@ -66,6 +71,23 @@ awk '/^\[[a-z]+\.procsim\]$/ { p = 1 }
 # mark a service failed), for kills faster than the default interval.
 [ -n "${CHAOS_CRASH_LIMIT:-}" ] &&
     sed -i "s/^crash_limit = .*/crash_limit = $CHAOS_CRASH_LIMIT/" "$D/net.run"
+# done_all DIR: all_done, in linear time (its jq is quadratic in the
+# sessions: a minute per try after a 600 s run)
+done_all() {
+	signing "$1" >"$1/signing.json"
+	python3 - "$1/signing.json" "$(wc -w <"$1/names")" <<'PY'
+import collections, json, sys
+started, done = set(), collections.defaultdict(set)
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "PARTY_FORMED":
+        started.add(r["body"]["sign_id"])
+    elif r["type"] == "SIGN_COMPLETED":
+        done[r["body"]["sign_id"]].add(r["v"])
+sys.exit(0 if started and all(len(done[s]) >= int(sys.argv[2])
+                              for s in started) else 1)
+PY
+}
 SVCS=
 for n in $(net_names "$D"); do
 	for p in archiver observer connector signer procsim; do
@@ -91,11 +113,15 @@ say "first key generations on chain at block $(head_num)"
 
 # Work: the dev node makes a block every 500 ms with events (new sets and
 # their key generations, batches, burns); every processor asks for a
-# signature every $REQ s.
+# signature every $REQ s, by the newest set (net_request), once the set is
+# $MARGIN blocks old (a set is new at block 20s+1).
 (
 	i=0
 	while :; do
 		sleep "$REQ"
+		while [ $(( ($(head_num) - 1) % 20 )) -lt "$MARGIN" ]; do
+			sleep 0.5
+		done
 		i=$((i + 1))
 		r=$(net_request "$D" $((i % 3 + 1)) 2>>"$D/requests.err") &&
 		    echo "$r" >>"$D/requests"
@@ -120,15 +146,15 @@ say "stopped killing after $(wc -l <"$D/kills") kills, block $(head_num)"
 # every observer publishes up to the head.
 net_wait 120 net_up "$D" || say "not every service is up again"
 [ "$(net_rpc "$D" dev_pause '[true]')" = true ] || say "the dev node did not stop"
-net_wait 300 all_done "$D" || say "sessions still unfinished after the stop"
+net_wait "$SETTLE" done_all "$D" || say "sessions still unfinished after the stop"
 nkg=$(jq -r 'select(.type == "PARTY_FORMED" and .body.kind ==
     "SIGN_KEY_GEN") | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
-net_wait 120 results_at_least "$D" "$nkg" ||
+net_wait 60 results_at_least "$D" "$nkg" ||
     say "not every observer submitted $nkg key pairs"
 net_rpc "$D" dev_produce '[1]' >/dev/null
 H=$(head_num)
-net_wait 180 caught_up "$D" "$H" || say "not every observer is at block $H"
-net_wait 180 all_done "$D" || say "sessions still unfinished at block $H"
+net_wait 120 caught_up "$D" "$H" || say "not every observer is at block $H"
+net_wait 60 done_all "$D" || say "sessions still unfinished at block $H"
 say "caught up at block $H"
 
 # What the topics hold, read back read_committed, and the services'

@@ -177,7 +177,10 @@ def explain(src, msg, t):
                  r"\d+ ms", msg)
     if src == "supervisor" and m:
         return "killed" if killed_within([m.group(1)], t, 2000) else None
-    v = src.split(".")[0]
+    # The same, killed before it said it was ready.
+    m = re.match(r"(\S+): closed fd \d+ before it was ready", msg)
+    if src == "supervisor" and m:
+        return "killed" if killed_within([m.group(1)], t, 2000) else None
     # A restarted transactional producer's InitProducerId while the
     # broker still aborts its killed predecessor's transaction.
     if "Failed to acquire transactional PID" in msg and \
@@ -197,6 +200,20 @@ def explain(src, msg, t):
     if m:
         return "late" if killed_within(of(m.group(1), *ALL), t,
                                        60000) else None
+    # Our processor's message for a session the signer completed before it
+    # was killed: redelivered to the restarted signer, whose state from
+    # the log no longer holds the session.
+    if re.search(r"SignMessage \S+ from our processor: no such session",
+                 msg):
+        return "gone" if killed_within([src], t, 60000) else None
+    # A session whose stage timed out: a party member's processor,
+    # connector or signer was killed in it (the processor's session state
+    # is in memory; messages to and from a killed connector wait for it).
+    if re.search(r"session \S+: (preprocess|share) timed out at attempt "
+                 r"\d+: re-attempting", msg):
+        return "timeout" if killed_within(
+            [s for s in killed if s.split(".")[1] in
+             ("procsim", "connector", "signer")], t, 60000) else None
     return None
 
 
