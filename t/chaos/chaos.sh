@@ -107,9 +107,11 @@ echo $! >"$D/supervisor.pid"
 track_pid $!
 wait_for 120 net_up "$D" || fail "the network did not come up"
 say "the dev node and four validators' five services up ($D)"
-net_wait 180 first_keygens "$D" ||
-    fail "the first sets' key pairs did not reach the chain"
-say "first key generations on chain at block $(head_num)"
+# The chain going (its first sets' key generations take a set's 20 blocks
+# when the machine is not loaded; those are t9010's to check).
+wait_for 120 head_at_least 20 || fail "the chain did not reach block 20"
+say "block $(head_num), KeyGens on alice's topic: $(keygens "$D" alice |
+    wc -l)"
 
 # Work: the dev node makes a block every 500 ms with events (new sets and
 # their key generations, batches, burns); every processor asks for a

@@ -214,6 +214,14 @@ def explain(src, msg, t):
         return "timeout" if killed_within(
             [s for s in killed if s.split(".")[1] in
              ("procsim", "connector", "signer")], t, 60000) else None
+    # A key generation that a kill made late (a stage timed out, the
+    # processor that submits it restarted): its set has passed, and the
+    # node refuses keys for an earlier set.
+    if re.search(r"the node refused the instruction from \S+\.procsim: "
+                 r"error 1010: .*not the dev signature for set", msg):
+        return "stale keys" if killed_within(
+            [s for s in killed if s.split(".")[1] in
+             ("procsim", "connector", "signer")], t, 60000) else None
     return None
 
 
