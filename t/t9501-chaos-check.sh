@@ -5,10 +5,11 @@
 # session not completed, a request never started, an archive short of a
 # record, a second PartyFormed on a topic, a processor told of an attempt
 # by two records, a service failed, a warning no kill explains, a death no
-# kill explains) makes its count 1 and the exit status 1.
+# kill explains, a request a signer refused for a set it did not know)
+# makes its count 1 and the exit status 1.
 . t/lib.sh
 need_cmd python3 "check.py is Python"
-plan 15
+plan 16
 
 S=$(printf '%064d' 0 | tr 0 a)
 SB=$(python3 -c 'import base64, sys
@@ -51,7 +52,7 @@ EOF
 	echo 100000 >"$1/stop_ms"
 }
 check() { python3 t/chaos/check.py "$1" 3 alice.signer bob.connector; }
-clean="chaos: kills 2 lost 0 duplicated 0 reordered 0 archive 0 double-signed 0 failed 0 unexplained 0"
+clean="chaos: kills 2 lost 0 duplicated 0 reordered 0 archive 0 double-signed 0 failed 0 unexplained 0 refused 0"
 
 R=$T/run
 mkrun "$R"
@@ -94,4 +95,9 @@ fault 'echo "3000 alice.archiver: archiver: error: store: something else" >>"$1/
     "$(want unexplained)" "a warning no kill explains"
 fault 'echo "50000 supervisor: warning: alice.observer: died (signal:KILL) after 5 ms; restart in 0 ms: pid 14" >>"$1/supervisor.tlog"' \
     "$(want unexplained)" "a death no kill explains"
+fault 'sed -i "/SIGN_COMPLETED.*bob/d" "$1/signing.json"
+    echo "3000 bob.signer: signer: warning: rejected record bob.chain-observation[0]@1 (9 bytes): session aaaaaaaaaaaaaaaa (processor): validator set 1/1 unknown" >>"$1/supervisor.tlog"
+    cut -d" " -f2- "$1/supervisor.tlog" >"$1/supervisor.log"' \
+    "$(want refused)" "a request a signer refused (set unknown): refused," \
+    "not lost, its warning not unexplained"
 done_testing

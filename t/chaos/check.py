@@ -74,7 +74,27 @@ for r in recs:
         formed[(r["v"], b["sign_id"], b.get("attempt", 0))] += 1
     elif r.get("type") == "SIGN_COMPLETED":
         completed[(r["v"], b["sign_id"])] += 1
-smiss = [(v, s) for s in started for v in names if completed[(v, s)] == 0]
+# A processor's request a signer refused because it did not know the set
+# yet (signer/route.c start_session: "validator set N/S unknown"): the
+# session cannot complete without that validator.  Counted apart
+# (refused), a known fault of the signer, not of the delivery.
+refused = set()
+for l in lines(d + "/supervisor.log"):
+    m = re.search(r": session ([0-9a-f]{16}) \(\w+\): validator set \d+/\d+ "
+                  r"unknown$", l)
+    if m:
+        refused.add(m.group(1))
+
+
+def hid(b64):
+    return base64.b64decode(b64)[:8].hex()
+
+
+smiss = [(v, s) for s in started for v in names if completed[(v, s)] == 0
+         and hid(s) not in refused]
+if refused:
+    note("requests refused by a signer that did not know their set yet: "
+         "%d %s", len(refused), sorted(refused)[:5])
 stwice = sum(c - 1 for c in completed.values() if c > 1)
 reqs = [base64.b64encode(bytes.fromhex(x)).decode()
         for x in lines(d + "/requests") if x]
@@ -83,7 +103,7 @@ lost += len(smiss) + len(rmiss)
 dup += stwice
 note("sessions %d (processors' requests %d), completed on every "
      "validator %d", len(started), len(reqs),
-     len(started) - len(set(s for _, s in smiss)))
+     sum(1 for s in started if all(completed[(v, s)] for v in names)))
 if smiss or stwice or rmiss:
     note("sessions: %d not completed on a validator %s, %d completed "
          "twice, %d requests never started %s", len(smiss), smiss[:3],
@@ -154,6 +174,29 @@ for l in lines("%s/%s/coord.ini" % (d, names[0])):
     m = re.match(r"endpoint = /ip4/127\.0\.0\.1/tcp/(\d+)$", l)
     if m and sec:
         port[m.group(1)] = sec
+# ... and libp2p peer ids: base58btc of the identity multihash of the
+# protobuf PublicKey (Ed25519) of each [validator]'s public_key.
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def peer_id(hexkey):
+    b = bytes([0, 36, 8, 1, 18, 32]) + bytes.fromhex(hexkey)
+    n, out = int.from_bytes(b, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    return "1" * (len(b) - len(b.lstrip(b"\0"))) + out
+
+
+peer = {}
+sec = None
+for l in lines("%s/%s/coord.ini" % (d, names[0])):
+    m = re.match(r"\[validator (\S+)\]", l)
+    if m:
+        sec = m.group(1)
+    m = re.match(r"public_key = ([0-9a-f]{64})$", l)
+    if m and sec:
+        peer[peer_id(m.group(1))] = sec
 killed = collections.defaultdict(list)
 for k in kills:
     killed[k[1]].append(int(k[0]))
@@ -176,11 +219,11 @@ def explain(src, msg, t):
     m = re.match(r"(\S+): died \(signal:KILL\) after \d+ ms; restart in "
                  r"\d+ ms", msg)
     if src == "supervisor" and m:
-        return "killed" if killed_within([m.group(1)], t, 2000) else None
+        return "killed" if killed_within([m.group(1)], t, 10000) else None
     # The same, killed before it said it was ready.
     m = re.match(r"(\S+): closed fd \d+ before it was ready", msg)
     if src == "supervisor" and m:
-        return "killed" if killed_within([m.group(1)], t, 2000) else None
+        return "killed" if killed_within([m.group(1)], t, 10000) else None
     # A restarted transactional producer's InitProducerId while the
     # broker still aborts its killed predecessor's transaction.
     if "Failed to acquire transactional PID" in msg and \
@@ -191,6 +234,12 @@ def explain(src, msg, t):
     m = re.search(r"to 127\.0\.0\.1:(\d+): ", msg)
     if src.endswith(".connector") and m and port.get(m.group(1)):
         return "peer" if killed_within(of(port[m.group(1)], "connector"), t,
+                                       30000) else None
+    # ... or an established link to it reset when it died.
+    m = re.search(r"peer (\S+): (read|write): (Connection reset by peer|"
+                  r"Broken pipe|end of stream|EOF)", msg)
+    if src.endswith(".connector") and m and peer.get(m.group(1)):
+        return "peer" if killed_within(of(peer[m.group(1)], "connector"), t,
                                        30000) else None
     # A peer's message reaching us after the session completed here: it
     # was held up by a kill of one of the sender's services on its way
@@ -214,6 +263,21 @@ def explain(src, msg, t):
         return "timeout" if killed_within(
             [s for s in killed if s.split(".")[1] in
              ("procsim", "connector", "signer")], t, 60000) else None
+    # Members that moved to a later attempt (their stage timed out first,
+    # their clocks started at different times after a kill): this signer
+    # joins them.
+    if re.search(r"session \S+: members of attempt \d+'s party are there "
+                 r"already: leaving attempt \d+ for it", msg):
+        return "catch up" if killed_within(
+            [s for s in killed if s.split(".")[1] in
+             ("procsim", "connector", "signer")], t, 60000) else None
+    # A processor restarted reads its last SignCompleted again and
+    # submits that key pair once more; the set has its keys by then.
+    m = re.search(r"the node refused the instruction from (\S+): error "
+                  r"1010: .*Transaction is outdated", msg)
+    if m:
+        return "resubmitted" if killed_within([m.group(1)], t,
+                                              60000) else None
     # A key generation that a kill made late (a stage timed out, the
     # processor that submits it restarted): its set has passed, and the
     # node refuses keys for an earlier set.
@@ -238,6 +302,8 @@ for l in lines(d + "/supervisor.tlog"):
     if not m or not t0 <= int(m.group(1)) < t1:
         continue
     w = explain(m.group(2), m.group(4), int(m.group(1)))
+    if w is None and any(h in l for h in refused):
+        w = "refused session"
     if w is None:
         unexplained.append(l.split(" ", 1)[1])
     else:
@@ -277,8 +343,9 @@ def pct(xs, p):
 
 print("\n".join(details))
 print("chaos: kills %d lost %d duplicated %d reordered %d archive %d "
-      "double-signed %d failed %d unexplained %d" % (len(kills), lost, dup,
-      reord, archive, double, failed, len(unexplained)))
+      "double-signed %d failed %d unexplained %d refused %d" % (len(kills),
+      lost, dup, reord, archive, double, failed, len(unexplained),
+      len(refused)))
 worst = 0
 for b in sorted(rec):
     xs = rec[b]
@@ -288,4 +355,4 @@ for b in sorted(rec):
 print("chaos: recovery p99 worst %d ms; %d kills not timed (hit a service "
       "not ready, or killed again before it was)" % (worst, untimed))
 sys.exit(1 if lost or dup or reord or archive or double or failed or
-         unexplained else 0)
+         unexplained or refused else 0)
