@@ -45,9 +45,10 @@ while not stop and time.time() < end and (kills <= 0 or n < kills):
         continue
     name = random.choice(sorted(st))
     pid, state = st[name]
+    t = time.time()		# before: the supervisor may log the death first
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         continue
     n += 1
-    print("%d %s %d %s" % (time.time() * 1000, name, pid, state), flush=True)
+    print("%d %s %d %s" % (t * 1000, name, pid, state), flush=True)
