@@ -98,6 +98,5 @@ fault 'echo "50000 supervisor: warning: alice.observer: died (signal:KILL) after
 fault 'sed -i "/SIGN_COMPLETED.*bob/d" "$1/signing.json"
     echo "3000 bob.signer: signer: warning: rejected record bob.chain-observation[0]@1 (9 bytes): session aaaaaaaaaaaaaaaa (processor): validator set 1/1 unknown" >>"$1/supervisor.tlog"
     cut -d" " -f2- "$1/supervisor.tlog" >"$1/supervisor.log"' \
-    "$(want refused)" "a request a signer refused (set unknown): refused," \
-    "not lost, its warning not unexplained"
+    "$(want refused)" "a request a signer refused (set unknown): refused, not lost, its warning not unexplained"
 done_testing
