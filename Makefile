@@ -169,6 +169,18 @@ bench: deps-check
 bench-run: build
 	sh t/bench/run.sh
 
+# The network under random SIGKILLs for CHAOS_SECONDS (600), on the real
+# broker (CHAOS_KAFKA=real); t/chaos/chaos.sh says what it checks.  Not
+# part of check: t/t9500-chaos.sh runs a shorter one there.
+CHAOS_SECONDS ?= 600
+CHAOS_KAFKA ?= real
+chaos: deps-check
+	@$(MAKE) --no-print-directory chaos-run
+
+chaos-run: build
+	CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_KAFKA=$(CHAOS_KAFKA) \
+	    sh t/chaos/chaos.sh
+
 demo: deps-check
 	@$(MAKE) --no-print-directory demo-run
 
@@ -230,7 +242,7 @@ clean:
 # Keep intermediate objects (unit test .o files) between runs.
 .SECONDARY:
 
-.PHONY: all build check check-run test bench bench-run demo demo-run fuzz \
+.PHONY: all build check check-run test bench bench-run chaos chaos-run demo demo-run fuzz \
 	fuzz-build deps deps-check pkgs-ok install \
 	uninstall clean FORCE
 

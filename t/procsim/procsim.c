@@ -53,7 +53,9 @@
  *	[trust] key of "<validator>.procsim", distinct validators.
  * A multi-party scheme, not a threshold signature: that is the real
  * processors' job.  Lines on stdout say what it did (for the tests):
- *   formed ID attempt=A party=a,b,c
+ *   formed ID attempt=A party=a,b,c at=P:O
+ *	(P:O: the PartyFormed record's partition and offset, so that a
+ *	record read again after a restart is told from a second request)
  *   share ID attempt=A
  *   done ID attempt=A
  *   completed ID attempt=A by=V signers=a,b,c verified=yes|no:REASON
@@ -134,7 +136,7 @@ static void	 stamp(void);
 static int	 send_sign(struct psess *, int, const uint8_t *, size_t,
 		    const char *, const uint8_t *);
 static struct psess *find(const uint8_t *, uint32_t);
-static void	 on_formed(const Coord__PartyFormed *);
+static void	 on_formed(const Coord__PartyFormed *, const struct bus_msg *);
 static int	 on_message(const Coord__SignMessage *, int);
 static void	 on_completed(const Coord__SignCompleted *);
 static void	 submit_keys(const Coord__SignCompleted *, const char *);
@@ -419,7 +421,7 @@ create_topics(void)
 }
 
 static void
-on_formed(const Coord__PartyFormed *pf)
+on_formed(const Coord__PartyFormed *pf, const struct bus_msg *rec)
 {
 	uint8_t msg[64], pay[4 + PKLEN + SIGLEN];
 	struct psess *s;
@@ -455,6 +457,7 @@ on_formed(const Coord__PartyFormed *pf)
 			s->us = (long)i;
 		printf("%s%s", i ? "," : "", s->m[i].name);
 	}
+	printf(" at=%d:%lld", (int)rec->partition, (long long)rec->offset);
 	stamp();
 	printf("\n");
 	fflush(stdout);
@@ -1054,7 +1057,7 @@ main(int argc, char **argv)
 				pf = coord__party_formed__unpack(NULL,
 				    e->body.len, e->body.data);
 				if (pf != NULL) {
-					on_formed(pf);
+					on_formed(pf, &m);
 					coord__party_formed__free_unpacked(pf,
 					    NULL);
 				}
