@@ -71,33 +71,17 @@ int
 keyring_add_file(struct keyring *kr, const char *path, char *err,
     size_t errlen)
 {
-	uint8_t buf[2 * KEY_LEN + 8], key[KEY_LEN];
-	size_t len = sizeof(buf), end;
+	uint8_t key[KEY_LEN];
 	int rc = -1;
 
-	if (cfg_secret_read(path, buf, &len, err, errlen) == -1)
+	if (cfg_key32_read(path, key, err, errlen) == -1)
 		return -1;
-	end = len;
-	while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r' ||
-	    buf[end - 1] == ' '))
-		end--;
-	if (len == KEY_LEN)
-		memcpy(key, buf, KEY_LEN);
-	else if (end == 2 * KEY_LEN &&
-	    hex_decode_span((const char *)buf, key, KEY_LEN) == 0)
-		;
-	else {
-		snprintf(err, errlen, "%s: a key file holds 32 bytes, raw or "
-		    "as 64 hex digits (%zu bytes read)", path, len);
-		goto out;
-	}
 	if (sodium_is_zero(key, KEY_LEN)) {
 		snprintf(err, errlen, "%s: the key is all zeroes", path);
 		goto out;
 	}
 	rc = keyring_add(kr, key, err, errlen);
  out:
-	sodium_memzero(buf, sizeof(buf));
 	sodium_memzero(key, sizeof(key));
 	return rc;
 }

@@ -92,34 +92,11 @@ int
 p2p_identity_load(const char *path, struct p2p_identity *id, char *err,
     size_t errlen)
 {
-	uint8_t	 raw[200], seed[32];
-	char	 hex[65];
-	size_t	 len = sizeof(raw), i, n = 0;
+	uint8_t	 seed[32];
 
-	if (cfg_secret_read(path, raw, &len, err, errlen) == -1)
+	if (cfg_key32_read(path, seed, err, errlen) == -1)
 		return -1;
-	if (len == 32) {
-		memcpy(seed, raw, 32);
-	} else {
-		for (i = 0; i < len; i++) {
-			if (isspace(raw[i]))
-				continue;
-			if (n == 64 || !isxdigit(raw[i]))
-				break;
-			hex[n++] = (char)raw[i];
-		}
-		hex[n] = '\0';
-		if (i != len || n != 64 || hex_decode(hex, seed, 32) == -1) {
-			snprintf(err, errlen, "%s: want an Ed25519 seed: 32 raw "
-			    "bytes or 64 hex digits", path);
-			sodium_memzero(raw, sizeof(raw));
-			sodium_memzero(hex, sizeof(hex));
-			return -1;
-		}
-	}
 	p2p_identity_from_seed(seed, id);
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(hex, sizeof(hex));
 	sodium_memzero(seed, sizeof(seed));
 	return 0;
 }

@@ -54,7 +54,6 @@ static int	 opt(struct app *, int, const char *);
 static int	 keys(struct app *);
 static int	 setup(struct app *);
 static int	 name_ok(const char *);
-static int	 seed_read(const char *, unsigned char *, char *, size_t);
 static int	 dir_ok(const char *, const char *);
 static int	 key_dir_make(const char *);
 static void	 endpoint_check(const char *);
@@ -130,44 +129,6 @@ name_ok(const char *s)
 		    s[i] != '_')
 			return 0;
 	return i <= NAME_MAX_LEN;
-}
-
-/*
- * A 32-byte secret (an Ed25519 seed, the archive key): 32 raw bytes or 64
- * hex digits and white space, mode 0600, as the connector and the
- * archiver read them.
- */
-static int
-seed_read(const char *path, unsigned char *seed, char *err, size_t errlen)
-{
-	unsigned char raw[200];
-	char hex[65];
-	size_t len = sizeof(raw), i, n = 0;
-	int rc = -1;
-
-	if (cfg_secret_read(path, raw, &len, err, errlen) == -1)
-		return -1;
-	if (len == 32) {
-		memcpy(seed, raw, 32);
-		rc = 0;
-	} else {
-		for (i = 0; i < len; i++) {
-			if (isspace(raw[i]))
-				continue;
-			if (n == 64 || !isxdigit(raw[i]))
-				break;
-			hex[n++] = (char)raw[i];
-		}
-		hex[n] = '\0';
-		if (i == len && n == 64 && hex_decode(hex, seed, 32) == 0)
-			rc = 0;
-		else
-			snprintf(err, errlen, "%s: not a key file (32 bytes, "
-			    "raw or as 64 hex digits)", path);
-	}
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(hex, sizeof(hex));
-	return rc;
 }
 
 /* A file to make can be made: its folder is there, or is key_dir. */
@@ -334,7 +295,7 @@ setup(struct app *app)
 			}
 			memcpy(it[i].pk, k.pk, ENV_PKLEN);
 			env_key_wipe(&k);
-		} else if (seed_read(it[i].path, seed, err,
+		} else if (cfg_key32_read(it[i].path, seed, err,
 		    sizeof(err)) == -1) {
 			log_warnx("%s", err);
 			bad = 1;

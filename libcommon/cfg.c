@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "hex.h"
 #include "cfg.h"
 #include "inifile.h"
@@ -736,4 +738,43 @@ cfg_secret_read(const char *path, void *buf, size_t *len, char *err,
 	close(fd);
 	*len = got;
 	return 0;
+}
+
+/*
+ * A 32-byte key file (the p2p identity's Ed25519 seed, the archive key):
+ * cfg_secret_read's checks, then 32 raw bytes, or 64 hex digits with
+ * white space around or between them.
+ */
+int
+cfg_key32_read(const char *path, uint8_t *out, char *err, size_t errlen)
+{
+	uint8_t raw[200];
+	char hex[64];
+	size_t len = sizeof(raw), i, n = 0;
+	int rc = -1;
+
+	if (cfg_secret_read(path, raw, &len, err, errlen) == -1)
+		return -1;
+	if (len == 32) {
+		memcpy(out, raw, 32);
+		rc = 0;
+	} else {
+		for (i = 0; i < len; i++) {
+			if (isspace(raw[i]))
+				continue;
+			if (n == sizeof(hex) || !isxdigit(raw[i]))
+				break;
+			hex[n++] = (char)raw[i];
+		}
+		if (i == len && n == sizeof(hex) &&
+		    hex_decode_span(hex, out, 32) == 0)
+			rc = 0;
+		else
+			snprintf(err, errlen, "%s: not a key file: 32 bytes, "
+			    "raw or as 64 hex digits (%zu bytes read)", path,
+			    len);
+	}
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(hex, sizeof(hex));
+	return rc;
 }

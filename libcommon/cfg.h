@@ -21,6 +21,7 @@
 #define CFG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum cfg_type {
 	CFG_STR,	/* any string */
@@ -119,5 +120,7 @@ int		 cfg_check_value(enum cfg_type, const char *, char *, size_t);
  * (it must be mode 0600 or stricter) and one larger than *len.
  */
 int		 cfg_secret_read(const char *, void *, size_t *, char *, size_t);
+/* 32 bytes: raw, or 64 hex digits and white space, from a secret file */
+int		 cfg_key32_read(const char *, uint8_t *, char *, size_t);
 
 #endif
