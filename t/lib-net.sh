@@ -19,6 +19,10 @@
 #   unfinished FILE      sign ids of FILE (signing's output, in DIR) with a
 #                        PartyFormed and not a SignCompleted everywhere
 #   all_done DIR         none unfinished (DIR/signing.json left behind)
+#   started FILE         sign ids with a PartyFormed in FILE
+#   more_sessions DIR N  at least N sessions started
+#   peer_is DIR NAME PEER UP  NAME's connector metrics say PEER is UP (0/1)
+#   once_checks DIR KIND two checks: nothing completed or delivered twice
 #   keygens DIR NAME     KeyGen events on NAME's topic, network/session
 #   head_at_least N      the dev node's head (lib-observer's $URL) >= N
 #   results_at_least DIR N  every observer published N InstructionResults
@@ -152,6 +156,40 @@ unfinished() {
 all_done() {
 	signing "$1" >"$1/signing.json"
 	[ -s "$1/signing.json" ] && [ -z "$(unfinished "$1/signing.json")" ]
+}
+
+# started FILE: the sign ids of FILE (signing's output) with a PartyFormed
+started() {
+	jq -r 'select(.type == "PARTY_FORMED") | .body.sign_id' "$1" |
+	    sort -u
+}
+
+# more_sessions DIR N: at least N sessions started (DIR/signing.json)
+more_sessions() {
+	signing "$1" >"$1/signing.json"
+	[ "$(started "$1/signing.json" | wc -l)" -ge "$2" ]
+}
+
+# peer_is DIR NAME PEER UP: coord_connector_peer_up of PEER in NAME's
+# metrics is UP
+peer_is() {
+	[ "$(awk -v p="peer=\"$3\"" 'index($0, "coord_connector_peer_up{") == 1 &&
+	    index($0, p) { print $2 }' "$1/$2/metrics/$2.connector.prom")" = "$4" ]
+}
+
+# once_checks DIR KIND: two checks on DIR/signing.json (all_done wrote
+# it): one SignCompleted per session on each validator; each member's
+# protocol message (sign id, attempt, stage, member) given to each
+# processor once
+once_checks() {
+	is "$(jq -r 'select(.type == "SIGN_COMPLETED") | .v + " " +
+	    .body.sign_id' "$1/signing.json" | sort | uniq -d | wc -l)" 0 \
+	    "$2: one SignCompleted per session on each validator"
+	is "$(jq -r 'select(.type == "SIGN_MESSAGE" and (.from | endswith(
+	    ".signer"))) | [.v, .body.sign_id, .body.attempt,
+	    .body.stage, .body.validator] | map(tostring) | join(" ")' \
+	    "$1/signing.json" | sort | uniq -d | wc -l)" 0 \
+	    "$2: no processor got a protocol message twice"
 }
 
 # keygens DIR NAME: the KeyGen events on NAME's topic, network/session

@@ -18,24 +18,6 @@ plan $(($(kafka_kinds | wc -w) * 14))
 
 V="alice bob carol dave"
 
-# started FILE: the sign ids of FILE with a PartyFormed
-started() {
-	jq -r 'select(.type == "PARTY_FORMED") | .body.sign_id' "$1" |
-	    sort -u
-}
-
-# more_sessions DIR N: at least N sessions started
-more_sessions() {
-	signing "$1" >"$1/signing.json"
-	[ "$(started "$1/signing.json" | wc -l)" -ge "$2" ]
-}
-
-# peer_is DIR NAME PEER UP: coord_connector_peer_up of PEER in NAME's metrics
-peer_is() {
-	[ "$(awk -v p="peer=\"$3\"" 'index($0, "coord_connector_peer_up{") == 1 &&
-	    index($0, p) { print $2 }' "$1/$2/metrics/$2.connector.prom")" = "$4" ]
-}
-
 for kind in $(kafka_kinds); do
 	kafka_start "$kind"
 	D=$T/$kind
@@ -69,16 +51,7 @@ share_timeout = 8s" net_make "$D" $V
 	    "$(started "$D/signing.json" | wc -l) sessions," \
 	    "$(echo "$during" | wc -l) started before bob came back" \
 	    "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
-	is "$(jq -r 'select(.type == "SIGN_COMPLETED") | .v + " " +
-	    .body.sign_id' "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
-	    "$kind: one SignCompleted per session on each validator"
-	# What each signer gave its processor: every member's protocol
-	# message once (sign id, attempt, stage, member).
-	is "$(jq -r 'select(.type == "SIGN_MESSAGE" and (.from | endswith(
-	    ".signer"))) | [.v, .body.sign_id, .body.attempt,
-	    .body.stage, .body.validator] | map(tostring) | join(" ")' \
-	    "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
-	    "$kind: no processor got a protocol message twice"
+	once_checks "$D" "$kind"
 	ra=$(jq -r 'select(.type == "PARTY_FORMED" and .body.attempt
 	    > 0) | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
 	diag "$kind: $ra sessions re-attempted"

@@ -22,19 +22,6 @@ plan $(($(kafka_kinds | wc -w) * 17))
 
 V="alice bob carol dave"
 
-started() {
-	jq -r 'select(.type == "PARTY_FORMED") | .body.sign_id' "$1" |
-	    sort -u
-}
-more_sessions() {
-	signing "$1" >"$1/signing.json"
-	[ "$(started "$1/signing.json" | wc -l)" -ge "$2" ]
-}
-# peer_is DIR NAME PEER UP: coord_connector_peer_up of PEER in NAME's metrics
-peer_is() {
-	[ "$(awk -v p="peer=\"$3\"" 'index($0, "coord_connector_peer_up{") == 1 &&
-	    index($0, p) { print $2 }' "$1/$2/metrics/$2.connector.prom")" = "$4" ]
-}
 # peer_line DIR NAME PEER: PEER's line in NAME's connector status file
 # (rewritten every second; the metrics, every heartbeat)
 peer_line() {
@@ -152,14 +139,7 @@ share_timeout = 8s" net_make "$D" $V
 	ok $? "$kind: every session finished on all four," \
 	    "$(started "$D/signing.json" | wc -l) sessions" \
 	    "$(unfinished "$D/signing.json" | head -n 3 | tr '\n' ' ')"
-	is "$(jq -r 'select(.type == "SIGN_COMPLETED") | .v + " " +
-	    .body.sign_id' "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
-	    "$kind: one SignCompleted per session on each validator"
-	is "$(jq -r 'select(.type == "SIGN_MESSAGE" and (.from | endswith(
-	    ".signer"))) | [.v, .body.sign_id, .body.attempt,
-	    .body.stage, .body.validator] | map(tostring) | join(" ")' \
-	    "$D/signing.json" | sort | uniq -d | wc -l)" 0 \
-	    "$kind: no processor got a protocol message twice"
+	once_checks "$D" "$kind"
 	ra=$(jq -r 'select(.type == "PARTY_FORMED" and .body.attempt
 	    > 0) | .body.sign_id' "$D/signing.json" | sort -u | wc -l)
 	diag "$kind: $ra sessions re-attempted; proxies: $(cat "$D/ab.state") / $(cat "$D/ba.state")"
