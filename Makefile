@@ -154,10 +154,14 @@ TESTS_ALONE = $(wildcard t/t9[0-9]*.sh)
 check: deps-check
 	@$(MAKE) --no-print-directory check-run
 
+# Both runs, whatever the first says: a failure in one must not hide the
+# other's results.
 check-run: build
-	$(PROVE) $(PROVE_FLAGS) $(filter-out $(TESTS_ALONE),$(TESTS))
+	@rc=0; \
+	$(PROVE) $(PROVE_FLAGS) $(filter-out $(TESTS_ALONE),$(TESTS)) || rc=1; \
 	$(if $(filter $(TESTS_ALONE),$(TESTS)),$(PROVE) -f -o --timer \
-	    $(filter $(TESTS_ALONE),$(TESTS)))
+	    $(filter $(TESTS_ALONE),$(TESTS)) || rc=1;) \
+	exit $$rc
 
 # One test or a few: make test T='t/t0100-config.sh t/unit/cfg.test'
 test: build

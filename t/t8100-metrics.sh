@@ -110,6 +110,10 @@ for kind in $(kafka_kinds); do
 		    "$kind: $p: the metrics $p.8 lists, with their types and labels"
 	done
 
+	# the connector is up once ready: its partitions assigned, which
+	# may come after the others are up
+	wait_for 30 sh -c "[ \"\$(grep '^coord_supervisor_state{[^}]*child=\"alice.connector\",state=\"up\"' \
+	    '$D/metrics/net.supervisor.prom' | awk '{ print \$2 }')\" = 1 ]"
 	is "$(grep '^coord_supervisor_state{[^}]*child="alice.connector"' \
 	    "$D/metrics/net.supervisor.prom" | sed 's/.*state="//' |
 	    tr '\n' ' ')" 'down"} 0 starting"} 0 up"} 1 stopping"} 0 backoff"} 0 finished"} 0 failed"} 0 ' \
