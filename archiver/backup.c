@@ -280,7 +280,11 @@ backup_write(struct store *st, const struct keyring *kr, const char *dir,
 			snprintf(path, pathlen, "%s/" BK_PREFIX "%s.%03ldZ"
 			    BK_SUFFIX, dir, stamp, ts.tv_nsec / 1000000);
 		else
-			snprintf(path, pathlen, "%s/" BK_PREFIX "%s.%03ldZ-%d"
+			/* A second backup in the same millisecond: "~"
+			 * sorts after the suffix's ".", so by name the newer
+			 * stays the newer (with "-" it sorted first, and a
+			 * prune kept the older: seen in arch_backup.test) */
+			snprintf(path, pathlen, "%s/" BK_PREFIX "%s.%03ldZ~%03d"
 			    BK_SUFFIX, dir, stamp, ts.tv_nsec / 1000000, i);
 		if (stat(path, &sb) == -1 && errno == ENOENT)
 			break;
