@@ -64,16 +64,24 @@ for n in names:
 
 # Sessions: every one started completes once on every validator; the
 # processors' requests were all started.
+def idhex(x):
+    """A sign id as plain hex, from -J's 0x-hex (or base64, the old
+    mapping, which -J input still accepts)."""
+    if x.startswith("0x"):
+        return x[2:].lower()
+    return base64.b64decode(x).hex()
+
+
 recs = [json.loads(l) for l in lines(d + "/signing.json")]
 started, completed = set(), collections.Counter()
 formed = collections.Counter()
 for r in recs:
     b = r.get("body", {})
     if r.get("type") == "PARTY_FORMED":
-        started.add(b["sign_id"])
+        started.add(idhex(b["sign_id"]))
         formed[(r["v"], b["sign_id"], b.get("attempt", 0))] += 1
     elif r.get("type") == "SIGN_COMPLETED":
-        completed[(r["v"], b["sign_id"])] += 1
+        completed[(r["v"], idhex(b["sign_id"]))] += 1
 # A processor's request a signer refused because it did not know the set
 # yet (signer/route.c start_session: "validator set N/S unknown"): the
 # session cannot complete without that validator.  Counted apart
@@ -86,8 +94,8 @@ for l in lines(d + "/supervisor.log"):
         refused.add(m.group(1))
 
 
-def hid(b64):
-    return base64.b64decode(b64)[:8].hex()
+def hid(h):
+    return h[:16]
 
 
 smiss = [(v, s) for s in started for v in names if completed[(v, s)] == 0
@@ -96,8 +104,7 @@ if refused:
     note("requests refused by a signer that did not know their set yet: "
          "%d %s", len(refused), sorted(refused)[:5])
 stwice = sum(c - 1 for c in completed.values() if c > 1)
-reqs = [base64.b64encode(bytes.fromhex(x)).decode()
-        for x in lines(d + "/requests") if x]
+reqs = [idhex("0x" + x) for x in lines(d + "/requests") if x]
 rmiss = [x for x in reqs if x not in started]
 lost += len(smiss) + len(rmiss)
 dup += stwice
