@@ -573,6 +573,13 @@ sv_notify(struct service *s, long long now)
 	if (s->state == S_STARTING) {
 		s->state = S_UP;
 		s->ready = 1;
+		/* Ready, it started well: a death from now on is not a
+		 * start failing, and is restarted at once, as after
+		 * stable_after (a service killed again and again would
+		 * otherwise wait up to backoff_max each time, although
+		 * every start of it worked).  Dying over and over after
+		 * readiness is a crash loop: crash_limit. */
+		s->attempt = 0;
 		log_info("%s: ready", s->def->name);
 	}
 }

@@ -1,12 +1,13 @@
 #!/bin/sh
 # supervisor: restarts back off exponentially with jitter (first restart
 # immediate, delays drawn from [d/2, d] for d = base, 2 base, 4 base... up
-# to backoff_max) and the backoff resets after stable_after of uptime.
+# to backoff_max) and the backoff resets after stable_after of uptime, or
+# once a service with readiness was ready.
 # The delays are those the supervisor logs ("restart in N ms"), exact; the
 # stamps (CLOCK_REALTIME, ms) each run appends show they were waited out.
 . t/lib.sh
 . t/golden/supervisor/lib.sh
-plan 18
+plan 22
 
 cat >"$T/run.ini" <<EOF2
 [supervisor]
@@ -24,6 +25,13 @@ cwd = $T
 backoff_base = 300ms
 backoff_max = 10s
 stable_after = 1s
+
+[readied]
+command = sh -c 'n=\$(cat rn 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n > rn; [ \$n -eq 4 ] && { echo >&3; sleep 0.3; }; exit 1'
+cwd = $T
+ready = fd 3
+backoff_base = 300ms
+backoff_max = 10s
 EOF2
 sv_start "$T/run.ini"
 wait_for 30 lines_ge "$T/stamps" 8
@@ -88,6 +96,23 @@ ok $? "steady: the stable run lived 1.5 s and was restarted at once," \
     "by the clock: the run and its restart took 1500..2100 ms ($4 ms)"
 [ "$5" -ge "$d5" ] && [ "$5" -lt 600 ]
 ok $? "steady: the next restart waited its $d5 ms, under 600 ms ($5 ms)"
+
+# readied: runs 1-3 die before they are ready (0, 150..300, 300..600
+# ms), run 4 says it is ready and dies 0.3 s later (well under
+# stable_after's default 10 s): restarted at once, and the backoff starts
+# over
+wait_for 20 grep -q "readied: died .*restart in" "$T/log" &&
+    wait_for 20 sh -c '[ $(grep -c "readied: died .*restart in" "$1") -ge 5 ]' \
+    _ "$T/log"
+ok $? "readied: 5 deaths"
+set -- $(delays readied | head -5)
+diag "readied: delays (ms): $*"
+[ "$1" -eq 0 ] && [ "$2" -ge 150 ] && [ "$3" -ge 300 ]
+ok $? "readied: backing off before it is ready ($1, $2, $3 ms)"
+is "$(grep -c 'readied: ready$' "$T/log")" 1 "readied: ready once"
+[ "$4" -eq 0 ] && [ "$5" -ge 150 ] && [ "$5" -le 300 ]
+ok $? "readied: after readiness, restarted at once ($4 ms); then the" \
+    "backoff starts over ($5 ms)"
 
 sv_stop
 is "$SV_RC" 0 "SIGTERM: exit 0"
