@@ -31,6 +31,7 @@
 #define TXN_SLICE_MS		250
 /* ... and once SIGTERM is seen, they get this long more at most. */
 #define TXN_STOP_GRACE_MS	1500
+#define WARM_MS			1000	/* kafka_warm: each metadata request */
 
 static const char *topic_keys[TOPIC_COUNT] = {
 	"serai_observation", "chain_observation", "chain_health", "signing",
@@ -46,6 +47,7 @@ struct bus {
 	rd_kafka_t		*prod;
 	rd_kafka_t		*aux;		/* outside transactions */
 	rd_kafka_t		*cons;
+	rd_kafka_topic_t	*warm[2][TOPIC_COUNT]; /* prod's, aux's */
 	int			 in_txn;
 	rd_kafka_topic_partition_list_t *txn_offsets;
 	int			 dr_failed;
@@ -77,6 +79,8 @@ static void	 klog_cb(const rd_kafka_t *, int, const char *, const char *);
 static void	 kerror_cb(rd_kafka_t *, int, const char *, void *);
 static void	 kdr_cb(rd_kafka_t *, const rd_kafka_message_t *, void *);
 static int	 kafka_open(struct bus *, char *, size_t);
+static void	 kafka_warm(struct bus *, rd_kafka_t *, rd_kafka_topic_t **);
+static void	 warm_free(rd_kafka_topic_t **);
 static int	 stdio_open(struct bus *, char *, size_t);
 static int	 stdio_poll(struct bus *, struct bus_msg *, int, char *,
 		    size_t);
@@ -371,6 +375,60 @@ txn_sliced(struct bus *b, rd_kafka_error_t *(*fn)(rd_kafka_t *, int),
 	}
 }
 
+static void
+warm_free(rd_kafka_topic_t **warm)
+{
+	int i;
+
+	for (i = 0; i < TOPIC_COUNT; i++)
+		if (warm[i] != NULL) {
+			rd_kafka_topic_destroy(warm[i]);
+			warm[i] = NULL;
+		}
+}
+
+/*
+ * The topics of ours that exist, known to producer rk before its first
+ * send.  librdkafka learns of a topic first produced to at its next
+ * topic scan, up to a second later, and holds the record (and a commit
+ * flushing it) meanwhile: a restarted signer's first transaction, its
+ * readiness probe, took a second so.  The topics are those of the
+ * cluster's metadata, never created here; a broker that does not answer
+ * in time only leaves the first sends as slow as before.
+ */
+static void
+kafka_warm(struct bus *b, rd_kafka_t *rk, rd_kafka_topic_t **warm)
+{
+	const struct rd_kafka_metadata *md = NULL, *one;
+	rd_kafka_resp_err_t kerr;
+	int i, j;
+
+	if (sig_term)
+		return;
+	kerr = rd_kafka_metadata(rk, 1, NULL, &md, WARM_MS);
+	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		log_debug("kafka: topic metadata ahead of the first send: %s",
+		    rd_kafka_err2str(kerr));
+		return;
+	}
+	for (i = 0; i < TOPIC_COUNT; i++) {
+		for (j = 0; j < md->topic_cnt; j++)
+			if (md->topics[j].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			    strcmp(md->topics[j].topic, b->topic[i]) == 0)
+				break;
+		if (j == md->topic_cnt || warm[i] != NULL)
+			continue;
+		if ((warm[i] = rd_kafka_topic_new(rk, b->topic[i],
+		    NULL)) == NULL)
+			continue;
+		/* A request naming the handle fills it in. */
+		if (rd_kafka_metadata(rk, 0, warm[i], &one, WARM_MS) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR)
+			rd_kafka_metadata_destroy(one);
+	}
+	rd_kafka_metadata_destroy(md);
+}
+
 static int
 kafka_open(struct bus *b, char *err, size_t errlen)
 {
@@ -416,7 +474,9 @@ kafka_open(struct bus *b, char *err, size_t errlen)
 				    ebuf);
 				return -1;
 			}
+			kafka_warm(b, b->aux, b->warm[1]);
 		}
+		kafka_warm(b, b->prod, b->warm[0]);
 	}
 	if (b->opts.ntopics > 0 && b->in_fd == -1) {
 		if ((conf = kconf_new(b, 1, 0, err, errlen)) == NULL)
@@ -535,6 +595,7 @@ bus_close(struct bus *b, int timeout_ms)
 		}
 		if (b->dr_failed)
 			rc = -1;
+		warm_free(b->warm[0]);
 		rd_kafka_destroy(b->prod);
 	}
 	if (b->aux != NULL) {
@@ -543,6 +604,7 @@ bus_close(struct bus *b, int timeout_ms)
 			    "delivered at exit", rd_kafka_outq_len(b->aux));
 			rc = -1;
 		}
+		warm_free(b->warm[1]);
 		rd_kafka_destroy(b->aux);
 	}
 	if (b->cons != NULL) {
