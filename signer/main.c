@@ -402,6 +402,13 @@ declog(struct signer *g)
 			    "pending");
 	}
 	printf("early %zu\n", g->st.nearly);
+	for (i = 0; i < g->st.nhold; i++) {
+		hex_encode(g->st.hold[i].sign_id, PARTY_HASHLEN, hex);
+		printf("held %s set=%u/%u received_ms=%llu\n", hex,
+		    g->st.hold[i].network, g->st.hold[i].session,
+		    (unsigned long long)g->st.hold[i].received_ms);
+	}
+	printf("held %zu\n", g->st.nhold);
 	if (fflush(stdout) == EOF)
 		fatal(EX_TEMP, "stdout");
 	exit(0);
@@ -410,7 +417,8 @@ declog(struct signer *g)
 /*
  * The status file (libcommon/stfile.h; -s prints and judges it, without
  * Kafka): counts, one line per set, one per session not yet completed
- * (the first 100).
+ * (the first 100), one per request held for a set not seen yet (the
+ * first 100).
  */
 static void
 status(struct signer *g, int ready)
@@ -418,6 +426,7 @@ status(struct signer *g, int ready)
 	struct ssess *s = NULL;
 	const struct sset *set;
 	char hex[2 * PARTY_HASHLEN + 1];
+	uint64_t now = clock_wall_ms();
 	size_t i, j, cur = 0, n = 0;
 	FILE *f;
 
@@ -426,10 +435,10 @@ status(struct signer *g, int ready)
 	    "waiting for our readiness probe through the broker")) == NULL)
 		return;
 	fprintf(f, "sessions known=%zu completed=%llu formed=%llu "
-	    "reattempts=%llu early=%zu rejected=%llu\n", g->st.nsess,
-	    (unsigned long long)g->n_completed,
+	    "reattempts=%llu early=%zu held=%zu rejected=%llu\n",
+	    g->st.nsess, (unsigned long long)g->n_completed,
 	    (unsigned long long)g->n_formed,
-	    (unsigned long long)g->n_reattempts, g->st.nearly,
+	    (unsigned long long)g->n_reattempts, g->st.nearly, g->st.nhold,
 	    (unsigned long long)g->n_rejected);
 	for (i = 0; i < g->st.nset; i++) {
 		set = g->st.set[i];
@@ -460,6 +469,13 @@ status(struct signer *g, int ready)
 			    s->party[j] < set->n ? set->names[s->party[j]] :
 			    "?");
 		fprintf(f, "\n");
+	}
+	for (i = 0; i < g->st.nhold && i < 100; i++) {
+		hex_encode(g->st.hold[i].sign_id, PARTY_HASHLEN, hex);
+		fprintf(f, "held %s set=%u/%u for_ms=%llu\n", hex,
+		    g->st.hold[i].network, g->st.hold[i].session,
+		    (unsigned long long)(now > g->st.hold[i].received_ms ?
+		    now - g->st.hold[i].received_ms : 0));
 	}
 	stfile_end(&g->svc.status, f);
 }
@@ -521,6 +537,8 @@ gauges(struct signer *g)
 	    (double)g->n_late);
 	svc_gauge(s, "coord_signer_early_held", "Early messages held.",
 	    (double)g->st.nearly);
+	svc_gauge(s, "coord_signer_requests_held", "Processors' requests held "
+	    "for a set not seen yet.", (double)g->st.nhold);
 }
 
 /*
@@ -604,8 +622,9 @@ run(struct signer *g)
 		gauges(g);
 		if (!ready && !probing) {
 			log_info("ready: %zu set(s), %zu session(s), %zu early "
-			    "message(s) from the log", g->st.nset, g->st.nsess,
-			    g->st.nearly);
+			    "message(s) from the log, %zu request(s) held",
+			    g->st.nset, g->st.nsess, g->st.nearly,
+			    g->st.nhold);
 			ready_notify(g->app.readyfd);
 			ready = 1;
 			g->svc.status.next_ms = 0;	/* -s says so now */
@@ -673,6 +692,8 @@ main(int argc, char **argv)
 	route_after_rebuild(&sg);
 
 	run(&sg);
+	if (route_end(&sg, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 
 	log_info("stopping: %zu session(s), %llu completed", sg.st.nsess,
 	    (unsigned long long)sg.n_completed);

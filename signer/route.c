@@ -9,8 +9,9 @@
  *   p2p-inbound        P2pReceived (an inner SignMessage envelope sealed by
  *                      another validator's signer), ConnectResult
  * Every decision (a set, a session's attempt, stage and completion, an
- * early message held) is written to the decision log before the
- * transaction that carries the input's offset commits.
+ * early message held, a processor's request held for a set not seen yet)
+ * is written to the decision log before the transaction that carries the
+ * input's offset commits.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,8 @@ static int	 persist_set(struct signer *, const struct sset *, char *,
 static int	 persist_sess(struct signer *, const struct ssess *, char *,
 		    size_t);
 static int	 persist_early(struct signer *, const struct searly *, char *,
+		    size_t);
+static int	 persist_hold(struct signer *, const struct shold *, char *,
 		    size_t);
 static int	 is_local(const struct signer *, const char *);
 static void	 hex8(const uint8_t *, char *);
@@ -88,6 +91,12 @@ static int	 deliver_early(struct signer *, struct ssess *, char *,
 		    size_t);
 static void	 early_msg(const struct searly *, struct bus_msg *);
 static int	 catch_up(struct signer *, struct ssess *, char *, size_t);
+static int	 hold_add(struct signer *, const struct bus_msg *, int,
+		    uint32_t, uint32_t, const uint8_t *, char *, size_t);
+static int	 hold_drop(struct signer *, size_t, const char *, char *,
+		    size_t);
+static int	 hold_scan(struct signer *, char *, size_t);
+static void	 hold_msg(const struct shold *, struct bus_msg *);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -184,6 +193,21 @@ persist_early(struct signer *sg, const struct searly *e, char *err,
 
 	state_key_early(key, e->intent);
 	state_early_pb(e, &ss);
+	rc = signer_persist(sg, key, &ss, err, errlen);
+	state_pb_clear(&ss);
+	return rc;
+}
+
+static int
+persist_hold(struct signer *sg, const struct shold *h, char *err,
+    size_t errlen)
+{
+	Coord__SignState ss;
+	char key[STATE_KEYLEN];
+	int rc;
+
+	state_key_hold(key, h->sign_id);
+	state_hold_pb(h, &ss);
 	rc = signer_persist(sg, key, &ss, err, errlen);
 	state_pb_clear(&ss);
 	return rc;
@@ -560,17 +584,22 @@ on_new_set(struct signer *sg, const struct bus_msg *m,
 	    s->our >= 0 ? ", we are in it" : "");
 	if (persist_set(sg, s, err, errlen) == -1)
 		return -1;
-	if (s->our < 0)
-		return 0;
-	if (connect_request(sg, s, err, errlen) == -1)
-		return -1;
-	if (s->network == 0)
-		return 0;		/* Serai's own set: no external key */
-	put32(b8, s->network);
-	put32(b8 + 4, s->session);
-	sign_id_hash(DOMAIN_KEYGEN, b8, 8, NULL, 0, id);
-	return start_session(sg, m, COORD__SIGN_KIND__SIGN_KEY_GEN, s->network,
-	    1, s->session, id, ev->block_hash.data, NULL, 0, err, errlen);
+	if (s->our >= 0) {
+		if (connect_request(sg, s, err, errlen) == -1)
+			return -1;
+		/* Serai's own set (network 0) has no external key. */
+		if (s->network != 0) {
+			put32(b8, s->network);
+			put32(b8 + 4, s->session);
+			sign_id_hash(DOMAIN_KEYGEN, b8, 8, NULL, 0, id);
+			if (start_session(sg, m, COORD__SIGN_KIND__SIGN_KEY_GEN,
+			    s->network, 1, s->session, id, ev->block_hash.data,
+			    NULL, 0, err, errlen) == -1)
+				return -1;
+		}
+	}
+	/* Our processor's requests that named this set before we saw it. */
+	return hold_scan(sg, err, errlen);
 }
 
 static int
@@ -699,7 +728,9 @@ start_session(struct signer *sg, const struct bus_msg *m, int kind,
 {
 	struct ssess *s;
 	struct sset *set;
+	uint32_t highest;
 	char hid[17], why[256];
+	int any;
 
 	hex8(id, hid);
 	if ((s = state_sess_find(&sg->st, id)) != NULL) {
@@ -722,12 +753,24 @@ start_session(struct signer *sg, const struct bus_msg *m, int kind,
 		}
 		log_info("set %u/%u: from the [validator] list (%zu "
 		    "validators)", set->network, set->session, set->n);
-		if (persist_set(sg, set, err, errlen) == -1)
+		if (persist_set(sg, set, err, errlen) == -1 ||
+		    hold_scan(sg, err, errlen) == -1)
 			return -1;
 	}
-	if (set == NULL && has_session)
+	if (set == NULL && has_session) {
+		/*
+		 * A set above every one we know of the network may just not
+		 * have reached us yet (our observer or we restarted, behind
+		 * our processor): held until its NewSet.  One at or below
+		 * will never come.
+		 */
+		highest = state_set_highest(&sg->st, network, &any);
+		if (!any || session > highest)
+			return hold_add(sg, m, kind, network, session, id, err,
+			    errlen);
 		return reject(sg, m, "session %s (%s): validator set %u/%u "
 		    "unknown", hid, state_kind_name(kind), network, session);
+	}
 	if (set == NULL)
 		return reject(sg, m, "session %s (%s): no current validator "
 		    "set of network %u", hid, state_kind_name(kind), network);
@@ -987,6 +1030,8 @@ route_timers(struct signer *sg, char *err, size_t errlen)
 			if (early_drop(sg, i, reason, err, errlen) == -1)
 				return -1;
 		}
+		if (hold_scan(sg, err, errlen) == -1)
+			return -1;
 	}
 	if (sg->next_deadline != 0 && now < sg->next_deadline)
 		return 0;
@@ -1523,6 +1568,188 @@ deliver_early(struct signer *sg, struct ssess *s, char *err, size_t errlen)
 		free(x.topic);
 		free(x.validator);
 		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ held */
+
+/*
+ * Our processor's request for a set we have not seen yet: kept, whole, in
+ * a window of its own ([signing] early_window requests for early_ttl) and
+ * in the decision log, until the set comes (hold_scan starts it as if it
+ * had just arrived) or it is dropped with a reason.
+ */
+static int
+hold_add(struct signer *sg, const struct bus_msg *m, int kind,
+    uint32_t network, uint32_t session, const uint8_t *id, char *err,
+    size_t errlen)
+{
+	struct shold h;
+	uint64_t now = clock_wall_ms();
+	char hid[17], reason[256];
+
+	hex8(id, hid);
+	if (state_hold_find(&sg->st, id) != -1) {
+		log_debug("session %s: already held", hid);
+		return 0;
+	}
+	if (sg->early_window == 0)
+		return reject(sg, m, "session %s (%s): validator set %u/%u "
+		    "unknown, and [signing] early_window is 0 (nothing is "
+		    "held)", hid, state_kind_name(kind), network, session);
+	while (sg->st.nhold >= sg->early_window) {
+		hex8(sg->st.hold[0].sign_id, hid);
+		snprintf(reason, sizeof(reason), "session %s: validator set "
+		    "%u/%u still unknown after %llu ms, and the window of "
+		    "held requests is full ([signing] early_window %zu): the "
+		    "oldest is dropped", hid, sg->st.hold[0].network,
+		    sg->st.hold[0].session, (unsigned long long)(now -
+		    sg->st.hold[0].received_ms), sg->early_window);
+		if (hold_drop(sg, 0, reason, err, errlen) == -1)
+			return -1;
+	}
+	hex8(id, hid);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.sign_id, id, PARTY_HASHLEN);
+	h.network = network;
+	h.session = session;
+	h.partition = m->partition;
+	h.offset = m->offset;
+	h.received_ms = now;
+	if ((h.rec = malloc(m->len + 1)) == NULL ||
+	    (h.topic = strdup(m->topic != NULL ? m->topic : "-")) == NULL) {
+		state_hold_clear(&h);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(h.rec, m->val, m->len);
+	h.len = m->len;
+	if (state_hold_add(&sg->st, &h) == -1) {
+		state_hold_clear(&h);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	log_info("session %s (%s): set %u/%u not seen yet: held (%zu held)",
+	    hid, state_kind_name(kind), network, session, sg->st.nhold);
+	return persist_hold(sg, &sg->st.hold[sg->st.nhold - 1], err, errlen);
+}
+
+static void
+hold_msg(const struct shold *h, struct bus_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->topic = h->topic;
+	m->partition = h->partition;
+	m->offset = h->offset;
+	m->val = h->rec;
+	m->len = h->len;
+}
+
+/* Dead-letter held request i, whole, and forget it. */
+static int
+hold_drop(struct signer *sg, size_t i, const char *reason, char *err,
+    size_t errlen)
+{
+	struct bus_msg m;
+	char key[STATE_KEYLEN];
+
+	hold_msg(&sg->st.hold[i], &m);
+	(void)reject(sg, &m, "%s", reason);
+	state_key_hold(key, sg->st.hold[i].sign_id);
+	if (signer_persist(sg, key, NULL, err, errlen) == -1)
+		return -1;
+	state_hold_del(&sg->st, i);
+	return 0;
+}
+
+/*
+ * Every held request: its set known now, it starts as if it had just
+ * arrived; a set of its network above it known instead, its own will never
+ * come: refused; held early_ttl, refused.  After a set enters the state
+ * and once a second.
+ */
+static int
+hold_scan(struct signer *sg, char *err, size_t errlen)
+{
+	Coord__Envelope *e;
+	struct shold x;
+	struct bus_msg m;
+	uint64_t now = clock_wall_ms(), held;
+	uint32_t highest;
+	char key[STATE_KEYLEN], hid[17], why[256];
+	size_t i;
+	int any, rc;
+
+	for (i = 0; i < sg->st.nhold;) {
+		x = sg->st.hold[i];
+		hex8(x.sign_id, hid);
+		held = now > x.received_ms ? now - x.received_ms : 0;
+		if (state_set_find(&sg->st, x.network, x.session) == NULL) {
+			highest = state_set_highest(&sg->st, x.network, &any);
+			if (any && highest > x.session)
+				snprintf(why, sizeof(why), "session %s: "
+				    "validator set %u/%u unknown, and set "
+				    "%u/%u came after it (held %llu ms)", hid,
+				    x.network, x.session, x.network, highest,
+				    (unsigned long long)held);
+			else if (held >= sg->early_ttl_ms)
+				snprintf(why, sizeof(why), "session %s: "
+				    "validator set %u/%u still unknown after "
+				    "%llu ms", hid, x.network, x.session,
+				    (unsigned long long)held);
+			else {
+				i++;
+				continue;
+			}
+			if (hold_drop(sg, i, why, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		/* Out of the window first: handling it may hold again. */
+		memmove(&sg->st.hold[i], &sg->st.hold[i + 1],
+		    (sg->st.nhold - i - 1) * sizeof(x));
+		sg->st.nhold--;
+		state_key_hold(key, x.sign_id);
+		log_info("session %s: set %u/%u seen: its request, held %llu "
+		    "ms, starts (%zu held)", hid, x.network, x.session,
+		    (unsigned long long)held, sg->st.nhold);
+		rc = signer_persist(sg, key, NULL, err, errlen);
+		hold_msg(&x, &m);
+		if (rc == 0) {
+			e = env_open(x.rec, x.len, &sg->svc.trust, why,
+			    sizeof(why));
+			if (e == NULL)
+				rc = reject(sg, &m, "held request: %s", why);
+			else {
+				rc = route_message(sg, &m, e, err, errlen);
+				env_free(e);
+			}
+		}
+		state_hold_clear(&x);
+		if (rc == -1)
+			return -1;
+		i = 0;		/* handling may have changed the window */
+	}
+	return 0;
+}
+
+/* Requests still held when the input ends without a decision log (-i):
+ * refused, so none is lost without a word. */
+int
+route_end(struct signer *sg, char *err, size_t errlen)
+{
+	char hid[17], why[256];
+
+	if (sg->persist)
+		return 0;
+	while (sg->st.nhold > 0) {
+		hex8(sg->st.hold[0].sign_id, hid);
+		snprintf(why, sizeof(why), "session %s: validator set %u/%u "
+		    "still unknown at the end of the input", hid,
+		    sg->st.hold[0].network, sg->st.hold[0].session);
+		if (hold_drop(sg, 0, why, err, errlen) == -1)
 			return -1;
 	}
 	return 0;

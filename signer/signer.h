@@ -69,5 +69,6 @@ int	route_timers(struct signer *, char *, size_t);
 void	route_after_rebuild(struct signer *);
 int	route_config_set(struct signer *, uint32_t, uint32_t, const uint8_t *,
 	    struct sset **, char *, size_t);
+int	route_end(struct signer *, char *, size_t);
 
 #endif

@@ -18,6 +18,8 @@ static int	 sess_from_pb(const Coord__SessionState *, struct ssess **,
 		    char *, size_t);
 static int	 early_from_pb(const Coord__EarlyMessage *, struct searly *,
 		    char *, size_t);
+static int	 hold_from_pb(const Coord__HeldRequest *, struct shold *,
+		    char *, size_t);
 static int	 copy_hash(uint8_t *, const ProtobufCBinaryData *);
 static void	 early_clear(struct searly *);
 
@@ -45,6 +47,9 @@ state_free(struct sstate *st)
 	for (i = 0; i < st->nearly; i++)
 		early_clear(&st->early[i]);
 	free(st->early);
+	for (i = 0; i < st->nhold; i++)
+		state_hold_clear(&st->hold[i]);
+	free(st->hold);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -72,6 +77,22 @@ state_set_current(const struct sstate *st, uint32_t network)
 		if (st->set[i]->network == network && !st->set[i]->retired &&
 		    (best == NULL || st->set[i]->session > best->session))
 			best = st->set[i];
+	return best;
+}
+
+uint32_t
+state_set_highest(const struct sstate *st, uint32_t network, int *any)
+{
+	uint32_t best = 0;
+	size_t i;
+
+	*any = 0;
+	for (i = 0; i < st->nset; i++)
+		if (st->set[i]->network == network &&
+		    (!*any || st->set[i]->session > best)) {
+			best = st->set[i]->session;
+			*any = 1;
+		}
 	return best;
 }
 
@@ -337,6 +358,55 @@ state_early_find(const struct sstate *st, const uint8_t *intent)
 	return -1;
 }
 
+/* ------------------------------------------------------------ held */
+
+void
+state_hold_clear(struct shold *h)
+{
+	free(h->rec);
+	free(h->topic);
+	memset(h, 0, sizeof(*h));
+}
+
+int
+state_hold_add(struct sstate *st, const struct shold *h)
+{
+	struct shold *p;
+	size_t cap;
+
+	if (st->nhold == st->caphold) {
+		cap = st->caphold ? st->caphold * 2 : 16;
+		if ((p = reallocarray(st->hold, cap, sizeof(*p))) == NULL)
+			return -1;
+		st->hold = p;
+		st->caphold = cap;
+	}
+	st->hold[st->nhold++] = *h;
+	return 0;
+}
+
+void
+state_hold_del(struct sstate *st, size_t i)
+{
+	if (i >= st->nhold)
+		return;
+	state_hold_clear(&st->hold[i]);
+	memmove(&st->hold[i], &st->hold[i + 1],
+	    (st->nhold - i - 1) * sizeof(st->hold[0]));
+	st->nhold--;
+}
+
+long
+state_hold_find(const struct sstate *st, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < st->nhold; i++)
+		if (memcmp(st->hold[i].sign_id, id, PARTY_HASHLEN) == 0)
+			return (long)i;
+	return -1;
+}
+
 /* ------------------------------------------------------------ keys */
 
 void
@@ -357,6 +427,13 @@ state_key_early(char *buf, const uint8_t *intent)
 {
 	memcpy(buf, "early/", 6);
 	hex_encode(intent, PARTY_HASHLEN, buf + 6);
+}
+
+void
+state_key_hold(char *buf, const uint8_t *id)
+{
+	memcpy(buf, "hold/", 5);
+	hex_encode(id, PARTY_HASHLEN, buf + 5);
 }
 
 /* ------------------------------------------------------------ protobuf */
@@ -476,6 +553,33 @@ state_early_pb(const struct searly *e, Coord__SignState *ss)
 }
 
 void
+state_hold_pb(const struct shold *h, Coord__SignState *ss)
+{
+	static Coord__ValidatorSet vsinit = COORD__VALIDATOR_SET__INIT;
+	Coord__HeldRequest *st;
+
+	coord__sign_state__init(ss);
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return;
+	coord__held_request__init(st);
+	ss->state_case = COORD__SIGN_STATE__STATE_HOLD;
+	ss->hold = st;
+	st->record.data = h->rec;
+	st->record.len = h->len;
+	st->topic = h->topic != NULL ? h->topic : (char *)"";
+	st->partition = h->partition;
+	st->offset = h->offset;
+	st->received_ms = h->received_ms;
+	st->sign_id.data = (uint8_t *)(uintptr_t)h->sign_id;
+	st->sign_id.len = PARTY_HASHLEN;
+	if ((st->set = malloc(sizeof(*st->set))) != NULL) {
+		*st->set = vsinit;
+		st->set->network = h->network;
+		st->set->session = h->session;
+	}
+}
+
+void
 state_pb_clear(Coord__SignState *ss)
 {
 	switch (ss->state_case) {
@@ -499,6 +603,11 @@ state_pb_clear(Coord__SignState *ss)
 		break;
 	case COORD__SIGN_STATE__STATE_EARLY:
 		free(ss->early);
+		break;
+	case COORD__SIGN_STATE__STATE_HOLD:
+		if (ss->hold != NULL)
+			free(ss->hold->set);
+		free(ss->hold);
 		break;
 	default:
 		break;
@@ -646,6 +755,32 @@ early_from_pb(const Coord__EarlyMessage *p, struct searly *e, char *err,
 }
 
 static int
+hold_from_pb(const Coord__HeldRequest *p, struct shold *h, char *err,
+    size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	if (p->set == NULL || copy_hash(h->sign_id, &p->sign_id) == -1 ||
+	    p->record.len == 0) {
+		snprintf(err, errlen, "hold record: no set, sign id or record");
+		return -1;
+	}
+	if ((h->rec = malloc(p->record.len)) == NULL ||
+	    (h->topic = strdup(p->topic != NULL ? p->topic : "")) == NULL) {
+		state_hold_clear(h);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(h->rec, p->record.data, p->record.len);
+	h->len = p->record.len;
+	h->network = p->set->network;
+	h->session = p->set->session;
+	h->partition = p->partition;
+	h->offset = p->offset;
+	h->received_ms = p->received_ms;
+	return 0;
+}
+
+static int
 parse_hexkey(const char *key, size_t keylen, const char *prefix,
     uint8_t *out)
 {
@@ -662,6 +797,7 @@ state_apply(struct sstate *st, const char *key, size_t keylen,
 {
 	uint8_t id[PARTY_HASHLEN];
 	struct searly e;
+	struct shold h;
 	struct sset *set;
 	struct ssess *s;
 	unsigned int net, sess;
@@ -674,6 +810,9 @@ state_apply(struct sstate *st, const char *key, size_t keylen,
 		else if (parse_hexkey(key, keylen, "early/", id) == 0) {
 			if ((i = state_early_find(st, id)) != -1)
 				state_early_del(st, (size_t)i);
+		} else if (parse_hexkey(key, keylen, "hold/", id) == 0) {
+			if ((i = state_hold_find(st, id)) != -1)
+				state_hold_del(st, (size_t)i);
 		} else if (keylen < sizeof(kbuf)) {
 			memcpy(kbuf, key, keylen);
 			kbuf[keylen] = '\0';
@@ -716,6 +855,31 @@ state_apply(struct sstate *st, const char *key, size_t keylen,
 		memcpy(e.intent, id, PARTY_HASHLEN);
 		if (state_early_add(st, &e) == -1) {
 			early_clear(&e);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	case COORD__SIGN_STATE__STATE_HOLD:
+		if (parse_hexkey(key, keylen, "hold/", id) == -1) {
+			snprintf(err, errlen, "hold record with a bad key");
+			return -1;
+		}
+		if (hold_from_pb(ss->hold, &h, err, errlen) == -1)
+			return -1;
+		if (memcmp(h.sign_id, id, PARTY_HASHLEN) != 0) {
+			state_hold_clear(&h);
+			snprintf(err, errlen, "hold record: the sign id is "
+			    "not the key's");
+			return -1;
+		}
+		if ((i = state_hold_find(st, id)) != -1) {
+			/* The last record per key wins. */
+			state_hold_clear(&st->hold[i]);
+			st->hold[i] = h;
+			return 0;
+		}
+		if (state_hold_add(st, &h) == -1) {
+			state_hold_clear(&h);
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}

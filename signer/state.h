@@ -1,10 +1,12 @@
 /*
- * state: the signer's memory: validator sets, signing sessions and the
- * window of early messages, and their SignState form (proto/signing.proto)
- * for the decision log.  No I/O here.
+ * state: the signer's memory: validator sets, signing sessions, the
+ * window of early messages and the processors' requests held for a set
+ * not seen yet, and their SignState form (proto/signing.proto) for the
+ * decision log.  No I/O here.
  *
  * Each object has a record key in the log:
- *   "set/NETWORK/SESSION", "sess/HEX(sign_id)", "early/HEX(intent)";
+ *   "set/NETWORK/SESSION", "sess/HEX(sign_id)", "early/HEX(intent)",
+ *   "hold/HEX(sign_id)";
  * an empty record value deletes the key.
  */
 #ifndef STATE_H
@@ -69,6 +71,19 @@ struct searly {
 	char			*validator;	/* the sender */
 };
 
+/* A processor's request for a set not seen yet. */
+struct shold {
+	uint8_t			 sign_id[PARTY_HASHLEN];
+	uint32_t		 network;
+	uint32_t		 session;
+	uint8_t			*rec;		/* the record value, whole */
+	size_t			 len;
+	char			*topic;
+	int32_t			 partition;
+	int64_t			 offset;
+	uint64_t		 received_ms;
+};
+
 struct sstate {
 	struct sset		**set;
 	size_t			 nset;
@@ -78,6 +93,9 @@ struct sstate {
 	struct searly		*early;		/* oldest first */
 	size_t			 nearly;
 	size_t			 capearly;
+	struct shold		*hold;		/* oldest first */
+	size_t			 nhold;
+	size_t			 caphold;
 };
 
 void		 state_init(struct sstate *);
@@ -87,6 +105,9 @@ void		 state_free(struct sstate *);
 struct sset	*state_set_find(const struct sstate *, uint32_t, uint32_t);
 /* The highest non-retired session of a network, or NULL. */
 struct sset	*state_set_current(const struct sstate *, uint32_t);
+/* The highest session of a network among the sets known (retired ones
+ * too); 0 with none (then *any is 0). */
+uint32_t	 state_set_highest(const struct sstate *, uint32_t, int *);
 /* Takes ownership of *s (allocated with malloc), replacing any old one. */
 int		 state_set_put(struct sstate *, struct sset *);
 void		 state_set_free(struct sset *);
@@ -109,10 +130,18 @@ int		 state_early_add(struct sstate *, const struct searly *);
 void		 state_early_del(struct sstate *, size_t);
 long		 state_early_find(const struct sstate *, const uint8_t *);
 
+/* Held requests.  state_hold_add takes over the pointers of *h. */
+int		 state_hold_add(struct sstate *, const struct shold *);
+void		 state_hold_del(struct sstate *, size_t);
+long		 state_hold_find(const struct sstate *, const uint8_t *);
+/* Free what a held request (taken out of the state) points to. */
+void		 state_hold_clear(struct shold *);
+
 /* Record keys. */
 void		 state_key_set(char *, uint32_t, uint32_t);
 void		 state_key_sess(char *, const uint8_t *);
 void		 state_key_early(char *, const uint8_t *);
+void		 state_key_hold(char *, const uint8_t *);
 
 /* SignState <-> memory.  *_pb fill a SignState whose pointers borrow from
  * the object (free with state_pb_clear); state_apply replays one log
@@ -120,6 +149,7 @@ void		 state_key_early(char *, const uint8_t *);
 void		 state_set_pb(const struct sset *, Coord__SignState *);
 void		 state_sess_pb(const struct ssess *, Coord__SignState *);
 void		 state_early_pb(const struct searly *, Coord__SignState *);
+void		 state_hold_pb(const struct shold *, Coord__SignState *);
 void		 state_pb_clear(Coord__SignState *);
 int		 state_apply(struct sstate *, const char *, size_t,
 		    const Coord__SignState *, char *, size_t);

@@ -1,7 +1,8 @@
 /*
  * signer_state: the signer's memory and its decision-log form
  * (signer/state.c): every object survives SignState pack/unpack/apply,
- * deletions, the session table under growth.
+ * deletions, the session table under growth; held requests, the highest
+ * session of a network.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +63,12 @@ main(void)
 	struct sset *set;
 	struct ssess *s, *t;
 	struct searly e;
+	struct shold h;
 	Coord__SignState ss, *u;
+	uint32_t hi;
+	int any;
 	char key[STATE_KEYLEN], err[256];
+	uint8_t id0[32];
 	size_t i, cur, n;
 	int rc;
 
@@ -198,6 +203,71 @@ main(void)
 	is_int((long long)back.nearly, 0, "tombstone drops the early message");
 	ok(state_apply(&back, "bogus", 5, NULL, err, sizeof(err)) == -1,
 	    "unknown key refused: %s", err);
+
+	/* Held requests. */
+	memset(&h, 0, sizeof(h));
+	fill(h.sign_id, 60);
+	h.network = 3;
+	h.session = 12;
+	h.rec = malloc(6);
+	memcpy(h.rec, "record", 6);
+	h.len = 6;
+	h.topic = strdup("chain-observation");
+	h.partition = 1;
+	h.offset = 42;
+	h.received_ms = 7000;
+	ok(state_hold_add(&st, &h) == 0 && st.nhold == 1, "request held");
+	ok(state_hold_find(&st, h.sign_id) == 0, "held request found");
+	fill(id0, 61);
+	is_int(state_hold_find(&st, id0), -1, "another sign id is not held");
+	state_key_hold(key, st.hold[0].sign_id);
+	ok(strncmp(key, "hold/", 5) == 0 && strlen(key) == 5 + 64,
+	    "hold key: %s", key);
+	state_hold_pb(&st.hold[0], &ss);
+	u = roundtrip(&ss);
+	ok(u != NULL && u->state_case == COORD__SIGN_STATE__STATE_HOLD,
+	    "hold record unpacks");
+	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
+	ok(rc == 0, "hold record applies: %s", rc ? err : "ok");
+	ok(rc == 0 && back.nhold == 1 && back.hold[0].len == 6 &&
+	    memcmp(back.hold[0].rec, "record", 6) == 0 &&
+	    back.hold[0].network == 3 && back.hold[0].session == 12 &&
+	    back.hold[0].offset == 42 && back.hold[0].partition == 1 &&
+	    back.hold[0].received_ms == 7000 &&
+	    strcmp(back.hold[0].topic, "chain-observation") == 0 &&
+	    memcmp(back.hold[0].sign_id, st.hold[0].sign_id, 32) == 0,
+	    "held request survives the log, field by field");
+	/* The same record again (a replay of an uncompacted log): once. */
+	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
+	ok(rc == 0 && back.nhold == 1, "the same hold record twice: held once");
+	/* Under another key: refused. */
+	state_key_hold(key, id0);
+	ok(state_apply(&back, key, strlen(key), u, err, sizeof(err)) == -1 &&
+	    back.nhold == 1, "a hold record under another sign id's key "
+	    "refused: %s", err);
+	coord__sign_state__free_unpacked(u, NULL);
+	state_key_hold(key, st.hold[0].sign_id);
+	state_apply(&back, key, strlen(key), NULL, err, sizeof(err));
+	is_int((long long)back.nhold, 0, "tombstone drops the held request");
+	state_hold_del(&st, 0);
+	is_int((long long)st.nhold, 0, "held request deleted");
+
+	/* The highest session of a network, retired sets included. */
+	hi = state_set_highest(&st, 5, &any);
+	ok(!any && hi == 0, "no set of network 5: none");
+	hi = state_set_highest(&st, 2, &any);
+	ok(any && hi == 9, "network 2: session 9");
+	set = calloc(1, sizeof(*set));
+	set->network = 2;
+	set->session = 11;
+	set->retired = 1;
+	set->our = -1;
+	state_set_put(&st, set);
+	hi = state_set_highest(&st, 2, &any);
+	ok(any && hi == 11, "a retired set counts: session 11");
+	ok(state_set_current(&st, 2) != NULL &&
+	    state_set_current(&st, 2)->session == 9,
+	    "while the current set is still 9");
 
 	/* Many sessions: the table grows, iteration sees each once. */
 	for (i = 0; i < 1000; i++)
