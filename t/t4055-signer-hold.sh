@@ -44,7 +44,10 @@ D=$T/stdio
 sg_net "$D" $V
 C=$D/alice/coord.ini
 B=$(hex32)
-ID=$(hex32)
+while :; do		# alice in the party: her processor is told
+	ID=$(hex32)
+	in_list alice "$(sg_pyparty "$D" 1 "$B" "$ID" 0 0 $V)" && break
+done
 "$PROCSIM" -q -f "$C" -o - -J -R 1 1 "$ID" "$B" >"$T/req.jsonl"
 "$SIGNER" -q -f "$C" -i - -o - -J <"$T/req.jsonl" >"$T/out.jsonl" 2>"$T/err"
 is "$(jq -r 'select(.type == "DEAD_LETTER") | .body.reason' "$T/out.jsonl")" \
