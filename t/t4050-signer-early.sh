@@ -17,26 +17,16 @@ V="alice bob carol dave"
 SG_SIGNING="preprocess_timeout = 60s
 share_timeout = 60s"
 
-in_list() { case ",$2," in *",$1,"*) return 0 ;; esac; return 1; }
 early_is() { [ "$(sg_status "$D" alice | awk '$1 == "early" { print $2 }')" = "$1" ]; }
 
 for kind in $(kafka_kinds); do
 	kafka_start "$kind"
 	D=$T/$kind
-	sg_net "$D" $V
-	sg_topics "$D" $V
-	for n in $V; do
-		sg_signer "$D" "$n"
-		sg_procsim "$D" "$n"
-	done
-	sg_relay "$D" $V
+	sg_up "$D" $V
 
 	B=$(hex32)
-	while :; do
-		ID=$(hex32)
-		p0=$(sg_pyparty "$D" 1 "$B" "$ID" 0 0 $V)
-		in_list alice "$p0" && break
-	done
+	sg_id_with "$D" alice "$B" $V
+	ID=$SG_ID p0=$SG_PARTY
 	s=$(echo "$ID" | cut -c1-16)
 	others=$(echo "$p0" | tr ',' '\n' | grep -v '^alice$' | tr '\n' ' ')
 	# Everyone's processor asks but alice's.

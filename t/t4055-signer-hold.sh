@@ -24,7 +24,6 @@ SG_STATIC=no
 SG_SIGNING="preprocess_timeout = 60s
 share_timeout = 60s"
 
-in_list() { case ",$2," in *",$1,"*) return 0 ;; esac; return 1; }
 # held_is N: alice's decision log holds N requests
 held_is() {
 	[ "$(sg_status "$D" alice | awk '$1 == "held" && NF == 2 { print $2 }')" = "$1" ]
@@ -44,10 +43,8 @@ D=$T/stdio
 sg_net "$D" $V
 C=$D/alice/coord.ini
 B=$(hex32)
-while :; do		# alice in the party: her processor is told
-	ID=$(hex32)
-	in_list alice "$(sg_pyparty "$D" 1 "$B" "$ID" 0 0 $V)" && break
-done
+sg_id_with "$D" alice "$B" $V	# alice's processor is told
+ID=$SG_ID
 "$PROCSIM" -q -f "$C" -o - -J -R 1 1 "$ID" "$B" >"$T/req.jsonl"
 "$SIGNER" -q -f "$C" -i - -o - -J <"$T/req.jsonl" >"$T/out.jsonl" 2>"$T/err"
 is "$(jq -r 'select(.type == "DEAD_LETTER") | .body.reason' "$T/out.jsonl")" \
@@ -67,21 +64,12 @@ is "$(jq -r 'select(.type == "PARTY_FORMED" or .type == "DEAD_LETTER") |
 for kind in $(kafka_kinds); do
 	kafka_start "$kind"
 	D=$T/$kind
-	sg_net "$D" $V
-	sg_topics "$D" $V
-	for n in $V; do
-		sg_signer "$D" "$n"
-		sg_procsim "$D" "$n"
-	done
-	sg_relay "$D" $V
+	sg_up "$D" $V
 
 	# A sign id whose first party (set 1/1) has alice in it.
 	B=$(hex32)
-	while :; do
-		ID=$(hex32)
-		p0=$(sg_pyparty "$D" 1 "$B" "$ID" 0 0 $V)
-		in_list alice "$p0" && break
-	done
+	sg_id_with "$D" alice "$B" $V
+	ID=$SG_ID
 	s=$(echo "$ID" | cut -c1-16)
 
 	# Every processor asks for set 1/1 before any signer has seen it.

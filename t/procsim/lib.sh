@@ -267,3 +267,32 @@ sg_forge() {
 sg_reasons() {
 	sg_dump "$1" "$2" coordinator_dlq | jq -r '.body.reason'
 }
+
+# sg_up DIR NAME...: the network of sg_net on the started broker: its
+# topics, each validator's signer and processor simulator, the relay.
+sg_up() {
+	_sgd=$1
+	shift
+	sg_net "$_sgd" "$@"
+	sg_topics "$_sgd" "$@"
+	for _sgn in "$@"; do
+		sg_signer "$_sgd" "$_sgn"
+		sg_procsim "$_sgd" "$_sgn"
+	done
+	sg_relay "$_sgd" "$@"
+}
+
+# sg_id_with DIR MEMBER BLOCK NAME...: a random sign id whose first party
+# (set 1/1, attempt 0, block hash BLOCK) has MEMBER in it; sets SG_ID and
+# SG_PARTY (the party, comma-separated).
+sg_id_with() {
+	_sgd=$1
+	_sgm=$2
+	_sgb=$3
+	shift 3
+	while :; do
+		SG_ID=$(hex32)
+		SG_PARTY=$(sg_pyparty "$_sgd" 1 "$_sgb" "$SG_ID" 0 0 "$@")
+		case ",$SG_PARTY," in *",$_sgm,"*) return 0 ;; esac
+	done
+}
