@@ -233,6 +233,13 @@ def explain(src, msg, t):
     m = re.match(r"(\S+): closed fd \d+ before it was ready", msg)
     if src == "supervisor" and m:
         return "killed" if killed_within([m.group(1)], t, 10000) else None
+    # An archiver killed in the middle of writing a batch to its file
+    # store: its next start truncates the partial record (the batch's
+    # offsets were not committed, so it is written again).
+    if src.endswith(".archiver") and re.search(
+            r"incomplete last record at offset \d+ .*interrupted batch\) "
+            r"truncated", msg):
+        return "killed" if killed_within([src], t, 10000) else None
     # A restarted transactional producer's InitProducerId while the
     # broker still aborts its killed predecessor's transaction.
     if "Failed to acquire transactional PID" in msg and \
