@@ -1708,9 +1708,7 @@ hold_scan(struct signer *sg, char *err, size_t errlen)
 			continue;
 		}
 		/* Out of the window first: handling it may hold again. */
-		memmove(&sg->st.hold[i], &sg->st.hold[i + 1],
-		    (sg->st.nhold - i - 1) * sizeof(x));
-		sg->st.nhold--;
+		state_hold_take(&sg->st, i, &x);
 		state_key_hold(key, x.sign_id);
 		log_info("session %s: set %u/%u seen: its request, held %llu "
 		    "ms, starts (%zu held)", hid, x.network, x.session,

@@ -386,14 +386,25 @@ state_hold_add(struct sstate *st, const struct shold *h)
 }
 
 void
-state_hold_del(struct sstate *st, size_t i)
+state_hold_take(struct sstate *st, size_t i, struct shold *out)
 {
 	if (i >= st->nhold)
 		return;
-	state_hold_clear(&st->hold[i]);
+	*out = st->hold[i];
 	memmove(&st->hold[i], &st->hold[i + 1],
 	    (st->nhold - i - 1) * sizeof(st->hold[0]));
 	st->nhold--;
+}
+
+void
+state_hold_del(struct sstate *st, size_t i)
+{
+	struct shold h;
+
+	if (i >= st->nhold)
+		return;
+	state_hold_take(st, i, &h);
+	state_hold_clear(&h);
 }
 
 long

@@ -132,6 +132,8 @@ long		 state_early_find(const struct sstate *, const uint8_t *);
 
 /* Held requests.  state_hold_add takes over the pointers of *h. */
 int		 state_hold_add(struct sstate *, const struct shold *);
+/* Out of the window, whole, into *out (the caller clears it). */
+void		 state_hold_take(struct sstate *, size_t, struct shold *);
 void		 state_hold_del(struct sstate *, size_t);
 long		 state_hold_find(const struct sstate *, const uint8_t *);
 /* Free what a held request (taken out of the state) points to. */
