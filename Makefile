@@ -128,8 +128,8 @@ $(BINS) $(EXTRA_BINS): $(LIBCOMMON)
 
 # A unit test links every library: it tests a part of any binary.
 %.test: %.o t/tap.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $< t/tap.o $($(notdir $*)_TEST_OBJS) $(LIBCOMMON) \
-		$(LIBS) $(LIB_ALL)
+	$(CC) $(LDFLAGS) $($(notdir $*)_TEST_LDFLAGS) -o $@ $< t/tap.o \
+		$($(notdir $*)_TEST_OBJS) $(LIBCOMMON) $(LIBS) $(LIB_ALL)
 
 # ---------------------------------------------------------------- tests
 TESTS = $(UNIT_TESTS) $(sort $(wildcard t/t[0-9]*.sh))

@@ -256,6 +256,11 @@ signer_persist(struct signer *g, const char *key, const Coord__SignState *ss,
 	if (ss == NULL)			/* deletion: a tombstone */
 		return bus_send(g->svc.bus, g->state_topic, key, strlen(key),
 		    NULL, 0, err, errlen);
+	if (ss->state_case == COORD__SIGN_STATE__STATE__NOT_SET) {
+		/* A replay refuses it: never log one. */
+		snprintf(err, errlen, "%s: an empty SignState (a bug)", key);
+		return -1;
+	}
 	blen = coord__sign_state__get_packed_size(ss);
 	if ((body = malloc(blen + 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");

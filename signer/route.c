@@ -162,7 +162,10 @@ persist_set(struct signer *sg, const struct sset *s, char *err, size_t errlen)
 	int rc;
 
 	state_key_set(key, s->network, s->session);
-	state_set_pb(s, &ss);
+	if (state_set_pb(s, &ss) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rc = signer_persist(sg, key, &ss, err, errlen);
 	state_pb_clear(&ss);
 	return rc;
@@ -177,7 +180,10 @@ persist_sess(struct signer *sg, const struct ssess *s, char *err,
 	int rc;
 
 	state_key_sess(key, s->sign_id);
-	state_sess_pb(s, &ss);
+	if (state_sess_pb(s, &ss) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rc = signer_persist(sg, key, &ss, err, errlen);
 	state_pb_clear(&ss);
 	return rc;
@@ -192,7 +198,10 @@ persist_early(struct signer *sg, const struct searly *e, char *err,
 	int rc;
 
 	state_key_early(key, e->intent);
-	state_early_pb(e, &ss);
+	if (state_early_pb(e, &ss) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rc = signer_persist(sg, key, &ss, err, errlen);
 	state_pb_clear(&ss);
 	return rc;
@@ -207,7 +216,10 @@ persist_hold(struct signer *sg, const struct shold *h, char *err,
 	int rc;
 
 	state_key_hold(key, h->sign_id);
-	state_hold_pb(h, &ss);
+	if (state_hold_pb(h, &ss) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	rc = signer_persist(sg, key, &ss, err, errlen);
 	state_pb_clear(&ss);
 	return rc;

@@ -449,7 +449,7 @@ state_key_hold(char *buf, const uint8_t *id)
 
 /* ------------------------------------------------------------ protobuf */
 
-void
+int
 state_set_pb(const struct sset *s, Coord__SignState *ss)
 {
 	static Coord__ValidatorSet vsinit = COORD__VALIDATOR_SET__INIT;
@@ -460,27 +460,30 @@ state_set_pb(const struct sset *s, Coord__SignState *ss)
 
 	coord__sign_state__init(ss);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return;
+		return -1;
 	coord__set_state__init(st);
 	ss->state_case = COORD__SIGN_STATE__STATE_SET;
 	ss->set = st;
-	if ((st->set = malloc(sizeof(*st->set))) != NULL) {
-		*st->set = vsinit;
-		st->set->network = s->network;
-		st->set->session = s->session;
-	}
 	pa = calloc(s->n ? s->n : 1, sizeof(*pa));
 	st->participants = calloc(s->n ? s->n : 1, sizeof(*st->participants));
-	if (pa != NULL && st->participants != NULL) {
-		for (i = 0; i < s->n; i++) {
-			pa[i] = pinit;
-			pa[i].key.data = s->v[i].key;
-			pa[i].key.len = PARTY_KEYLEN;
-			pa[i].weight = s->v[i].weight;
-			st->participants[i] = &pa[i];
-		}
-		st->n_participants = s->n;
-	} else
+	if ((st->set = malloc(sizeof(*st->set))) == NULL || pa == NULL ||
+	    st->participants == NULL) {
+		free(pa);
+		state_pb_clear(ss);
+		return -1;
+	}
+	*st->set = vsinit;
+	st->set->network = s->network;
+	st->set->session = s->session;
+	for (i = 0; i < s->n; i++) {
+		pa[i] = pinit;
+		pa[i].key.data = s->v[i].key;
+		pa[i].key.len = PARTY_KEYLEN;
+		pa[i].weight = s->v[i].weight;
+		st->participants[i] = &pa[i];
+	}
+	st->n_participants = s->n;
+	if (s->n == 0)
 		free(pa);
 	st->names = s->names;
 	st->n_names = s->n;
@@ -488,9 +491,10 @@ state_set_pb(const struct sset *s, Coord__SignState *ss)
 	st->retired = s->retired;
 	st->block_hash.data = (uint8_t *)(uintptr_t)s->block_hash;
 	st->block_hash.len = PARTY_HASHLEN;
+	return 0;
 }
 
-void
+int
 state_sess_pb(const struct ssess *s, Coord__SignState *ss)
 {
 	static Coord__ValidatorSet vsinit = COORD__VALIDATOR_SET__INIT;
@@ -499,15 +503,15 @@ state_sess_pb(const struct ssess *s, Coord__SignState *ss)
 
 	coord__sign_state__init(ss);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return;
+		return -1;
 	coord__session_state__init(st);
 	ss->state_case = COORD__SIGN_STATE__STATE_SESSION;
 	ss->session = st;
-	if ((st->set = malloc(sizeof(*st->set))) != NULL) {
-		*st->set = vsinit;
-		st->set->network = s->network;
-		st->set->session = s->session;
-	}
+	if ((st->set = malloc(sizeof(*st->set))) == NULL)
+		goto fail;
+	*st->set = vsinit;
+	st->set->network = s->network;
+	st->set->session = s->session;
 	st->sign_id.data = (uint8_t *)(uintptr_t)s->sign_id;
 	st->sign_id.len = PARTY_HASHLEN;
 	st->kind = s->kind;
@@ -520,8 +524,9 @@ state_sess_pb(const struct ssess *s, Coord__SignState *ss)
 	st->member = s->member;
 	st->started_ms = s->started_ms;
 	st->deadline_ms = s->deadline_ms;
-	if (s->nseen > 0 && (st->seen = calloc(s->nseen,
-	    sizeof(*st->seen))) != NULL) {
+	if (s->nseen > 0) {
+		if ((st->seen = calloc(s->nseen, sizeof(*st->seen))) == NULL)
+			goto fail;
 		for (i = 0; i < s->nseen; i++)
 			st->seen[i] = (uint32_t)s->seen[i];
 		st->n_seen = s->nseen;
@@ -532,22 +537,28 @@ state_sess_pb(const struct ssess *s, Coord__SignState *ss)
 	    (char *)"";
 	st->failed = s->failed;
 	st->threshold = s->threshold;
-	if (s->nparty > 0 && (st->party = calloc(s->nparty,
-	    sizeof(*st->party))) != NULL) {
+	if (s->nparty > 0) {
+		if ((st->party = calloc(s->nparty, sizeof(*st->party))) ==
+		    NULL)
+			goto fail;
 		for (i = 0; i < s->nparty; i++)
 			st->party[i] = (uint32_t)s->party[i];
 		st->n_party = s->nparty;
 	}
+	return 0;
+fail:
+	state_pb_clear(ss);
+	return -1;
 }
 
-void
+int
 state_early_pb(const struct searly *e, Coord__SignState *ss)
 {
 	Coord__EarlyMessage *st;
 
 	coord__sign_state__init(ss);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return;
+		return -1;
 	coord__early_message__init(st);
 	ss->state_case = COORD__SIGN_STATE__STATE_EARLY;
 	ss->early = st;
@@ -561,9 +572,10 @@ state_early_pb(const struct searly *e, Coord__SignState *ss)
 	st->sign_id.len = PARTY_HASHLEN;
 	st->attempt = e->attempt;
 	st->validator = e->validator != NULL ? e->validator : (char *)"";
+	return 0;
 }
 
-void
+int
 state_hold_pb(const struct shold *h, Coord__SignState *ss)
 {
 	static Coord__ValidatorSet vsinit = COORD__VALIDATOR_SET__INIT;
@@ -571,7 +583,7 @@ state_hold_pb(const struct shold *h, Coord__SignState *ss)
 
 	coord__sign_state__init(ss);
 	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return;
+		return -1;
 	coord__held_request__init(st);
 	ss->state_case = COORD__SIGN_STATE__STATE_HOLD;
 	ss->hold = st;
@@ -583,11 +595,14 @@ state_hold_pb(const struct shold *h, Coord__SignState *ss)
 	st->received_ms = h->received_ms;
 	st->sign_id.data = (uint8_t *)(uintptr_t)h->sign_id;
 	st->sign_id.len = PARTY_HASHLEN;
-	if ((st->set = malloc(sizeof(*st->set))) != NULL) {
-		*st->set = vsinit;
-		st->set->network = h->network;
-		st->set->session = h->session;
+	if ((st->set = malloc(sizeof(*st->set))) == NULL) {
+		state_pb_clear(ss);
+		return -1;
 	}
+	*st->set = vsinit;
+	st->set->network = h->network;
+	st->set->session = h->session;
+	return 0;
 }
 
 void

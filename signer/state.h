@@ -146,12 +146,13 @@ void		 state_key_early(char *, const uint8_t *);
 void		 state_key_hold(char *, const uint8_t *);
 
 /* SignState <-> memory.  *_pb fill a SignState whose pointers borrow from
- * the object (free with state_pb_clear); state_apply replays one log
- * record. */
-void		 state_set_pb(const struct sset *, Coord__SignState *);
-void		 state_sess_pb(const struct ssess *, Coord__SignState *);
-void		 state_early_pb(const struct searly *, Coord__SignState *);
-void		 state_hold_pb(const struct shold *, Coord__SignState *);
+ * the object (free with state_pb_clear), or return -1 with it empty when
+ * memory runs out (nothing partial: an empty one must never be logged);
+ * state_apply replays one log record. */
+int		 state_set_pb(const struct sset *, Coord__SignState *);
+int		 state_sess_pb(const struct ssess *, Coord__SignState *);
+int		 state_early_pb(const struct searly *, Coord__SignState *);
+int		 state_hold_pb(const struct shold *, Coord__SignState *);
 void		 state_pb_clear(Coord__SignState *);
 int		 state_apply(struct sstate *, const char *, size_t,
 		    const Coord__SignState *, char *, size_t);

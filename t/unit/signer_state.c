@@ -2,7 +2,8 @@
  * signer_state: the signer's memory and its decision-log form
  * (signer/state.c): every object survives SignState pack/unpack/apply,
  * deletions, the session table under growth; held requests, the highest
- * session of a network.
+ * session of a network; out of memory while building a record (malloc and
+ * calloc are wrapped at link time: signer/module.mk).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,90 @@
 static Coord__SignState *roundtrip(Coord__SignState *);
 static void	 fill(uint8_t *, int);
 static struct ssess *new_sess(int);
+static void	 oom(const char *, int, const void *);
+
+void	*__real_malloc(size_t);
+void	*__real_calloc(size_t, size_t);
+void	*__wrap_malloc(size_t);
+void	*__wrap_calloc(size_t, size_t);
+
+/* The allocation that fails: -1 none, 0 the next, 1 the one after, ... */
+static int oom_at = -1;
+
+void *
+__wrap_malloc(size_t n)
+{
+	if (oom_at >= 0 && oom_at-- == 0)
+		return NULL;
+	return __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t n, size_t m)
+{
+	if (oom_at >= 0 && oom_at-- == 0)
+		return NULL;
+	return __real_calloc(n, m);
+}
+
+static int
+build(int kind, const void *obj, Coord__SignState *ss)
+{
+	switch (kind) {
+	case COORD__SIGN_STATE__STATE_SET:
+		return state_set_pb(obj, ss);
+	case COORD__SIGN_STATE__STATE_SESSION:
+		return state_sess_pb(obj, ss);
+	case COORD__SIGN_STATE__STATE_EARLY:
+		return state_early_pb(obj, ss);
+	default:
+		return state_hold_pb(obj, ss);
+	}
+}
+
+/*
+ * Fail the first allocation of state_*_pb, then the second, and so on
+ * until it succeeds: every failure must say so and leave the SignState
+ * empty, and the first success must be the whole record (a partial one,
+ * logged, would lose state at the next start).  LeakSanitizer checks
+ * that a failure frees what it took.
+ */
+static void
+oom(const char *what, int kind, const void *obj)
+{
+	Coord__SignState ss;
+	uint8_t *want, *got;
+	size_t wn, gn;
+	int k, rc, nfail = 0, bad = 0, same = 0;
+
+	if (build(kind, obj, &ss) == -1)
+		abort();
+	wn = coord__sign_state__get_packed_size(&ss);
+	want = malloc(wn + 1);
+	coord__sign_state__pack(&ss, want);
+	state_pb_clear(&ss);
+	for (k = 0; k < 32; k++) {
+		oom_at = k;
+		rc = build(kind, obj, &ss);
+		oom_at = -1;
+		if (rc == -1) {
+			nfail++;
+			bad += ss.state_case != COORD__SIGN_STATE__STATE__NOT_SET;
+			continue;
+		}
+		gn = coord__sign_state__get_packed_size(&ss);
+		got = malloc(gn + 1);
+		coord__sign_state__pack(&ss, got);
+		same = gn == wn && memcmp(got, want, wn) == 0;
+		free(got);
+		state_pb_clear(&ss);
+		break;
+	}
+	free(want);
+	ok(nfail > 0 && bad == 0 && same, "%s record out of memory: %d "
+	    "failure(s), each an empty SignState (%d not), then the whole "
+	    "record (%s)", what, nfail, bad, same ? "yes" : "no");
+}
 
 static void
 fill(uint8_t *p, int seed)
@@ -101,6 +186,7 @@ main(void)
 	is_int(state_set_pos(set, "mallory"), -1, "unknown name");
 	state_key_set(key, 2, 9);
 	is_str(key, "set/2/9", "set key");
+	oom("set", COORD__SIGN_STATE__STATE_SET, set);
 	state_set_pb(set, &ss);
 	u = roundtrip(&ss);
 	ok(u != NULL && u->state_case == COORD__SIGN_STATE__STATE_SET,
@@ -143,6 +229,7 @@ main(void)
 	state_key_sess(key, s->sign_id);
 	ok(strncmp(key, "sess/", 5) == 0 && strlen(key) == 5 + 64,
 	    "session key: %s", key);
+	oom("session", COORD__SIGN_STATE__STATE_SESSION, s);
 	state_sess_pb(s, &ss);
 	u = roundtrip(&ss);
 	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
@@ -188,6 +275,7 @@ main(void)
 	e.received_ms = 5000;
 	ok(state_early_add(&st, &e) == 0 && st.nearly == 1, "early held");
 	state_key_early(key, st.early[0].intent);
+	oom("early", COORD__SIGN_STATE__STATE_EARLY, &st.early[0]);
 	state_early_pb(&st.early[0], &ss);
 	u = roundtrip(&ss);
 	rc = state_apply(&back, key, strlen(key), u, err, sizeof(err));
@@ -223,6 +311,7 @@ main(void)
 	state_key_hold(key, st.hold[0].sign_id);
 	ok(strncmp(key, "hold/", 5) == 0 && strlen(key) == 5 + 64,
 	    "hold key: %s", key);
+	oom("hold", COORD__SIGN_STATE__STATE_HOLD, &st.hold[0]);
 	state_hold_pb(&st.hold[0], &ss);
 	u = roundtrip(&ss);
 	ok(u != NULL && u->state_case == COORD__SIGN_STATE__STATE_HOLD,
