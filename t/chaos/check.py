@@ -82,14 +82,17 @@ for r in recs:
         formed[(r["v"], b["sign_id"], b.get("attempt", 0))] += 1
     elif r.get("type") == "SIGN_COMPLETED":
         completed[(r["v"], idhex(b["sign_id"]))] += 1
-# A processor's request a signer refused because it did not know the set
-# yet (signer/route.c start_session: "validator set N/S unknown"): the
-# session cannot complete without that validator.  Counted apart
-# (refused), a known fault of the signer, not of the delivery.
+# A processor's request a signer refused for its set: at once (the set
+# at or below the highest it knows, signer/route.c: "validator set N/S
+# unknown"), or after holding it (hold_scan, hold_add: the set "still
+# unknown" after early_ttl or when the window is full, or a later set
+# "came after it").  The session cannot complete without that validator.
+# Counted apart (refused) so the line says which failure it was; any
+# refusal fails the run.
 refused = set()
 for l in lines(d + "/supervisor.log"):
-    m = re.search(r": session ([0-9a-f]{16}) \(\w+\): validator set \d+/\d+ "
-                  r"unknown$", l)
+    m = re.search(r": session ([0-9a-f]{16})(?: \(\w+\))?: validator set "
+                  r"\d+/\d+ (?:unknown$|unknown, |still unknown )", l)
     if m:
         refused.add(m.group(1))
 
