@@ -1312,8 +1312,31 @@ peer_sign(struct signer *sg, const struct bus_msg *m, const uint8_t *iintent,
 	    sm->stage > COORD__SIGN_STAGE__SIGN_DONE)
 		return reject(sg, m, "SignMessage %s from %s: unknown stage %d",
 		    hid, sm->validator, sm->stage);
-	if ((s = state_sess_find(&sg->st, sm->sign_id.data)) == NULL)
+	if ((s = state_sess_find(&sg->st, sm->sign_id.data)) == NULL) {
+		/*
+		 * Not here, of a retired set: finished here and forgotten
+		 * with the retirement, or never to start (no session starts
+		 * on a retired set).  Holding it would only end in early_ttl.
+		 * A result is late, like another member's result for a
+		 * completed session; anything else is refused at once.
+		 */
+		if (sm->set != NULL && (set = state_set_find(&sg->st,
+		    sm->set->network, sm->set->session)) != NULL &&
+		    set->retired) {
+			if (done) {
+				log_debug("SignMessage %s from %s: a result "
+				    "for a session of retired set %u/%u not "
+				    "running here: dropped", hid,
+				    sm->validator, set->network, set->session);
+				return 0;
+			}
+			return reject(sg, m, "SignMessage %s from %s: set "
+			    "%u/%u is retired and the session is not running "
+			    "here", hid, sm->validator, set->network,
+			    set->session);
+		}
 		return early_add(sg, m, iintent, sm, err, errlen);
+	}
 	if ((set = state_set_find(&sg->st, s->network, s->session)) == NULL) {
 		snprintf(err, errlen, "session %s: set vanished", hid);
 		return -1;

@@ -133,9 +133,11 @@ expected() {
 	_from=$1
 	_to=$2
 	_filt=${3:-$SIX}
-	_b=$(jq -nc --argjson a "$_from" --argjson b "$_to" \
-	    '[range($a; $b + 1) | {jsonrpc: "2.0", id: ., method: "dev_expected", params: [.]}]')
-	curl -s -m 60 -H 'Content-Type: application/json' -d "$_b" "$URL" |
+	# the batch on stdin: for thousands of blocks it is longer than one
+	# argument may be (128 KiB)
+	jq -nc --argjson a "$_from" --argjson b "$_to" \
+	    '[range($a; $b + 1) | {jsonrpc: "2.0", id: ., method: "dev_expected", params: [.]}]' |
+	curl -s -m 60 -H 'Content-Type: application/json' --data-binary @- "$URL" |
 	    jq -r --argjson six "$_filt" "$SORTK"'sort_by(.id) | .[] |
 	    .id as $n | .result[] | select((.pallet + "." + .name) as $k |
 	    $six | index($k) != null or $six == ["*"]) |

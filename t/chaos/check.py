@@ -260,11 +260,14 @@ def explain(src, msg, t):
     if src.endswith(".connector") and m and peer.get(m.group(1)):
         return "peer" if killed_within(of(peer[m.group(1)], "connector"), t,
                                        30000) else None
-    # A peer's message reaching us after the session completed here: it
+    # A peer's message reaching us after the session completed here (or
+    # completed and was forgotten with its set's retirement): it
     # was held up by a kill of one of the sender's services on its way
     # (its connector resending from the log, its processor answering
     # again after a restart).
-    m = re.search(r"SignMessage \S+ from (\S+): session completed", msg)
+    m = re.search(r"SignMessage \S+ from (\S+): (?:session completed|set "
+                  r"\d+/\d+ is retired and the session is not running)",
+                  msg)
     if m:
         return "late" if killed_within(of(m.group(1), *ALL), t,
                                        60000) else None
