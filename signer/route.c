@@ -154,21 +154,30 @@ send_body(struct signer *sg, enum bus_topic t, uint32_t type,
 	return rc;
 }
 
+/* Log what a state_*_pb built (-1: it could not, memory ran out). */
+static int
+persist(struct signer *sg, const char *key, int built, Coord__SignState *ss,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	if (built == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = signer_persist(sg, key, ss, err, errlen);
+	state_pb_clear(ss);
+	return rc;
+}
+
 static int
 persist_set(struct signer *sg, const struct sset *s, char *err, size_t errlen)
 {
 	Coord__SignState ss;
 	char key[STATE_KEYLEN];
-	int rc;
 
 	state_key_set(key, s->network, s->session);
-	if (state_set_pb(s, &ss) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = signer_persist(sg, key, &ss, err, errlen);
-	state_pb_clear(&ss);
-	return rc;
+	return persist(sg, key, state_set_pb(s, &ss), &ss, err, errlen);
 }
 
 static int
@@ -177,16 +186,9 @@ persist_sess(struct signer *sg, const struct ssess *s, char *err,
 {
 	Coord__SignState ss;
 	char key[STATE_KEYLEN];
-	int rc;
 
 	state_key_sess(key, s->sign_id);
-	if (state_sess_pb(s, &ss) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = signer_persist(sg, key, &ss, err, errlen);
-	state_pb_clear(&ss);
-	return rc;
+	return persist(sg, key, state_sess_pb(s, &ss), &ss, err, errlen);
 }
 
 static int
@@ -195,16 +197,9 @@ persist_early(struct signer *sg, const struct searly *e, char *err,
 {
 	Coord__SignState ss;
 	char key[STATE_KEYLEN];
-	int rc;
 
 	state_key_early(key, e->intent);
-	if (state_early_pb(e, &ss) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = signer_persist(sg, key, &ss, err, errlen);
-	state_pb_clear(&ss);
-	return rc;
+	return persist(sg, key, state_early_pb(e, &ss), &ss, err, errlen);
 }
 
 static int
@@ -213,16 +208,9 @@ persist_hold(struct signer *sg, const struct shold *h, char *err,
 {
 	Coord__SignState ss;
 	char key[STATE_KEYLEN];
-	int rc;
 
 	state_key_hold(key, h->sign_id);
-	if (state_hold_pb(h, &ss) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = signer_persist(sg, key, &ss, err, errlen);
-	state_pb_clear(&ss);
-	return rc;
+	return persist(sg, key, state_hold_pb(h, &ss), &ss, err, errlen);
 }
 
 /* A service of our own validator: "<name>.<prog>". */
