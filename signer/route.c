@@ -90,6 +90,10 @@ static int	 early_drop(struct signer *, size_t, const char *, char *,
 static int	 deliver_early(struct signer *, struct ssess *, char *,
 		    size_t);
 static void	 early_msg(const struct searly *, struct bus_msg *);
+static int	 early_forget(struct signer *, size_t, char *, size_t);
+static Coord__SignMessage *early_sm(struct signer *, const struct searly *);
+static int	 early_retired(struct signer *, uint32_t, uint32_t, char *,
+		    size_t);
 static int	 catch_up(struct signer *, struct ssess *, char *, size_t);
 static int	 hold_add(struct signer *, const struct bus_msg *, int,
 		    uint32_t, uint32_t, const uint8_t *, char *, size_t);
@@ -687,7 +691,7 @@ on_retired(struct signer *sg, uint32_t network, uint32_t session, char *err,
 		state_sess_del(&sg->st, s->sign_id);
 	}
 	log_info("set %u/%u retired", network, session);
-	return 0;
+	return early_retired(sg, network, session, err, errlen);
 }
 
 /* ------------------------------------------------------------ sessions */
@@ -1536,19 +1540,106 @@ early_msg(const struct searly *e, struct bus_msg *m)
 	m->len = e->len;
 }
 
+/* Early message i out of the window and the decision log. */
+static int
+early_forget(struct signer *sg, size_t i, char *err, size_t errlen)
+{
+	char key[STATE_KEYLEN];
+
+	state_key_early(key, sg->st.early[i].intent);
+	if (signer_persist(sg, key, NULL, err, errlen) == -1)
+		return -1;
+	state_early_del(&sg->st, i);
+	return 0;
+}
+
+/* Dead-letter early message i, whole, and forget it. */
 static int
 early_drop(struct signer *sg, size_t i, const char *reason, char *err,
     size_t errlen)
 {
 	struct bus_msg m;
-	char key[STATE_KEYLEN];
 
 	early_msg(&sg->st.early[i], &m);
 	(void)reject(sg, &m, "%s", reason);
-	state_key_early(key, sg->st.early[i].intent);
-	if (signer_persist(sg, key, NULL, err, errlen) == -1)
-		return -1;
-	state_early_del(&sg->st, i);
+	return early_forget(sg, i, err, errlen);
+}
+
+/*
+ * The SignMessage early message x holds, or NULL if it no longer opens
+ * (it did when it came: the trust changed since).  The caller frees it.
+ */
+static Coord__SignMessage *
+early_sm(struct signer *sg, const struct searly *x)
+{
+	Coord__Envelope *e, *inner = NULL;
+	Coord__P2pReceived *r;
+	Coord__SignMessage *sm = NULL;
+	char why[256];
+
+	if ((e = env_open(x->rec, x->len, &sg->svc.trust, why,
+	    sizeof(why))) == NULL)
+		return NULL;
+	r = coord__p2p_received__unpack(NULL, e->body.len, e->body.data);
+	if (r != NULL && (inner = env_open(r->envelope.data, r->envelope.len,
+	    &sg->svc.trust, why, sizeof(why))) != NULL)
+		sm = coord__sign_message__unpack(NULL, inner->body.len,
+		    inner->body.data);
+	env_free(inner);
+	if (r != NULL)
+		coord__p2p_received__free_unpacked(r, NULL);
+	env_free(e);
+	return sm;
+}
+
+/*
+ * Set network/session retired: the early messages held for its sessions
+ * that are not running here will never be handled (no session starts on
+ * a retired set).  As peer_sign does with those that come after the
+ * retirement: a result is dropped, anything else refused, now rather
+ * than after early_ttl.
+ */
+static int
+early_retired(struct signer *sg, uint32_t network, uint32_t session,
+    char *err, size_t errlen)
+{
+	Coord__SignMessage *sm;
+	struct searly *x;
+	char hid[17], reason[256];
+	size_t i;
+	int ours, done;
+
+	for (i = 0; i < sg->st.nearly;) {
+		x = &sg->st.early[i];
+		if (state_sess_find(&sg->st, x->sign_id) != NULL ||
+		    (sm = early_sm(sg, x)) == NULL) {
+			i++;
+			continue;
+		}
+		ours = sm->set != NULL && sm->set->network == network &&
+		    sm->set->session == session;
+		done = sm->stage == COORD__SIGN_STAGE__SIGN_DONE;
+		coord__sign_message__free_unpacked(sm, NULL);
+		if (!ours) {
+			i++;
+			continue;
+		}
+		hex8(x->sign_id, hid);
+		if (done) {
+			log_debug("SignMessage %s from %s: a result held for "
+			    "a session of set %u/%u, retired, not running "
+			    "here: dropped", hid, x->validator, network,
+			    session);
+			if (early_forget(sg, i, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		snprintf(reason, sizeof(reason), "SignMessage %s from %s: "
+		    "held, and set %u/%u retired with the session not "
+		    "running here", hid, x->validator, network, session);
+		if (early_drop(sg, i, reason, err, errlen) == -1)
+			return -1;
+	}
 	return 0;
 }
 

@@ -16,8 +16,8 @@ sg_require
 need_cmd python3 "the independent party implementation is Python"
 KAFKA_KINDS=${KAFKA_KINDS:-mock}
 kafka_require
-# 19 per broker kind
-plan $(($(kafka_kinds | wc -w) * 19))
+# 23 per broker kind
+plan $(($(kafka_kinds | wc -w) * 23))
 
 V="alice bob carol dave"
 # No processors run: sessions never progress.  First long stage timeouts
@@ -45,6 +45,9 @@ failed_at() {	# NAME N
 }
 reason_in() {	# NAME REGEX
 	sg_reasons "$D" "$1" | grep -Eq -- "$2"
+}
+early_none() {	# NAME: NAME's decision log holds no early message
+	[ "$(sg_status "$D" "$1" | awk '$1 == "early" { print $2 }')" = 0 ]
 }
 expired() {	# N: alice dropped N early messages held too long
 	[ "$(sg_reasons "$D" alice | grep -c 'without its session forming')" \
@@ -156,6 +159,7 @@ for kind in $(kafka_kinds); do
 		wait_for 15 sh -c "! kill -0 $(cat "$D/$n/signer.pid")"
 		sed -i -e 's/^preprocess_timeout = 60s$/preprocess_timeout = 1s/' \
 		    -e 's/^share_timeout = 60s$/share_timeout = 1s/' \
+		    -e 's/^early_ttl = 5s$/early_ttl = 60s/' \
 		    "$D/$n/coord.ini"
 		sg_signer "$D" "$n"
 	done
@@ -174,6 +178,19 @@ for kind in $(kafka_kinds); do
 	grep -q "timed out at attempt 2, the last" "$D/alice/signer.log"
 	ok $? "$kind: alice's log says why"
 
+	# Held before the retirement (early_ttl is 60 s now): a preprocess
+	# and a result for sessions of set 1/1 nobody formed.
+	HELD=$(hex32)
+	hh=$(echo "$HELD" | cut -c1-16)
+	HRES=$(hex32)
+	hr=$(echo "$HRES" | cut -c1-16)
+	sg_forge "$D" dave dave 1 1 "$HELD" 0 1 dave alice
+	sg_forge "$D" dave dave 1 1 "$HRES" 0 3 dave alice
+	wait_for 30 sh -c "grep -q 'session $hh attempt 0: preprocess from dave held' '$D/alice/signer.log' &&
+	    grep -q 'session $hr attempt 0: done from dave held' '$D/alice/signer.log'"
+	ok $? "$kind: a preprocess and a result held for sessions of set 1/1" ||
+	    show "$D/alice/signer.log"
+
 	# Set 1/1 retired (its failed sessions forgotten): a member's
 	# result for a session of it that is not running here (finished and
 	# forgotten, as a relay delayed past the retirement brings it) is
@@ -181,6 +198,16 @@ for kind in $(kafka_kinds); do
 	sg_chain "$D" retire 1 1 "$B"
 	wait_for 30 grep -q "set 1/1 retired" "$D/alice/signer.log"
 	ok $? "$kind: set 1/1 retired on alice"
+	# What was held for it is let go at the retirement, not after
+	# early_ttl: the preprocess refused, the result dropped; the
+	# decision log holds no early message any more
+	wait_for 30 reason_in alice "^SignMessage $hh from dave: held, and set 1/1 retired with the session not running here\$"
+	ok $? "$kind: the held preprocess refused at the retirement"
+	wait_for 30 early_none alice
+	ok $? "$kind: the held result dropped: alice's decision log holds" \
+	    "no early message (early_ttl is 60 s)" || sg_status "$D" alice
+	! sg_reasons "$D" alice | grep -q "$hr"
+	ok $? "$kind: the held result not dead-lettered"
 	# the result, then a preprocess of the same session: both keyed by
 	# its sign id, so alice reads them in that order
 	LATE=$(hex32)
