@@ -22,7 +22,7 @@ for c in runsvdir runsv sv svlogd chpst; do
 	need_cmd "$c" "the runit package"
 done
 kafka_require
-plan $((7 + 31 * $(kafka_kinds | wc -w)))
+plan $((7 + 33 * $(kafka_kinds | wc -w)))
 
 for f in run check finish log/run env/COORD_CONFIG env/PATH env/COORD_USER; do
 	d=
@@ -127,8 +127,26 @@ for kind in $(kafka_kinds); do
 	is "$(grep -c 'exited 100' "$S/badkey/log/main/current")" 1 \
 	    "$kind: ... after one start (not restarted)"
 
+	# runsvdir starts a runsv again for a service directory whose runsv
+	# exited, at its next scan (every 5 s): under a live runsvdir, sv
+	# exit could see a new runsv and wait out its 30 s (CI once: the
+	# observer and the bad key started again).  runsvdir goes first: on
+	# SIGTERM it leaves its runsv processes running.
+	rpid=$(pgrep -x -f "runsvdir -P $S")
+	[ -n "$rpid" ] && kill -TERM $rpid &&
+	    wait_for 10 sh -c "! kill -0 $rpid 2>/dev/null"
+	ok $? "$kind: runsvdir stopped, its runsv processes left running" \
+	    "(pid ${rpid:-none})"
 	sv -w 30 exit "$S"/* >/dev/null
 	ok $? "$kind: every runsv exits (sv exit)"
+	# (a runsv works in its service directory)
+	left=
+	for pid in $(pgrep -x runsv); do
+		case $(readlink "/proc/$pid/cwd") in
+		"$S"/*) left="$left $pid" ;;
+		esac
+	done
+	is "$left" "" "$kind: no runsv of ours left"
 	kafka_stop "$kind"
 done
 done_testing
